@@ -1,0 +1,47 @@
+//! `evalgate demo-bot`.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use crate::cli::DemoBotArgs;
+use crate::exit::Outcome;
+
+pub fn run(args: &DemoBotArgs) -> Outcome {
+    let runtime = match super::runtime() {
+        Ok(r) => r,
+        Err(o) => return o,
+    };
+    runtime.block_on(async {
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
+        let listener = match tokio::net::TcpListener::bind(addr).await {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("error: cannot listen on {addr}: {e}");
+                return Outcome::BadInput;
+            }
+        };
+        let bound = listener.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| addr.to_string());
+        println!("demo bot listening on http://{bound}/v1 (POST /v1/chat/completions; Ctrl-C stops it)");
+        let stop_after = args.stop_after;
+        let shutdown = async move {
+            match stop_after {
+                Some(secs) => {
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_secs(secs)) => {}
+                        _ = tokio::signal::ctrl_c() => {}
+                    }
+                }
+                None => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
+        };
+        match crate::demo_server::serve(listener, shutdown).await {
+            Ok(()) => Outcome::Passed,
+            Err(e) => {
+                eprintln!("error: demo bot server failed: {e}");
+                Outcome::Internal
+            }
+        }
+    })
+}

@@ -1,0 +1,69 @@
+//! Loading a project for a command: config, eval sets and prompt, with every problem
+//! printed once and turned into exit 2.
+
+use std::path::Path;
+
+use crate::config::Project;
+use crate::diagnostic::Diagnostics;
+use crate::evalset::{Suite, find_files, load_suite};
+use crate::exit::Outcome;
+use crate::prompt::PromptTemplate;
+
+pub struct Loaded {
+    pub project: Project,
+    pub suite: Suite,
+    pub prompt: Option<PromptTemplate>,
+}
+
+/// Loads everything a run needs, renders the prompt for every case once (so a template
+/// error is found before anything is sent) and reports all problems together.
+pub fn load(config_path: &Path) -> Result<Loaded, Outcome> {
+    if !config_path.exists() {
+        eprintln!(
+            "error: {}: no such config file (pass --config FILE, or run from the folder that holds evalgate.yaml)",
+            config_path.display()
+        );
+        return Err(Outcome::BadInput);
+    }
+    let project = Project::load(config_path).map_err(report)?;
+    let mut problems = Diagnostics::default();
+    let suite = match find_files(&project.root, &project.config.evalsets, &project.config_path)
+        .and_then(|files| load_suite(&files))
+    {
+        Ok(s) => s,
+        Err(d) => {
+            problems.extend(d);
+            Suite::default()
+        }
+    };
+    let prompt = match project.prompt_path() {
+        Some(path) if path.is_file() => match PromptTemplate::load(&path) {
+            Ok(p) => Some(p),
+            Err(d) => {
+                problems.push(d);
+                None
+            }
+        },
+        _ => None,
+    };
+    if let Some(prompt) = &prompt {
+        // One error per distinct message: a broken template would otherwise repeat per case.
+        let mut seen = std::collections::HashSet::new();
+        for case in &suite.cases {
+            if let Err(d) = prompt.render(case) {
+                if seen.insert(d.message.split(": ").skip(1).collect::<Vec<_>>().join(": ")) {
+                    problems.push(d);
+                }
+            }
+        }
+    }
+    problems.into_result(()).map_err(report)?;
+    Ok(Loaded { project, suite, prompt })
+}
+
+pub fn report(problems: Diagnostics) -> Outcome {
+    eprintln!("{problems}");
+    let n = problems.len();
+    eprintln!("{n} problem{} found; nothing was sent.", if n == 1 { "" } else { "s" });
+    Outcome::BadInput
+}

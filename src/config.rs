@@ -1,0 +1,261 @@
+//! The project config (`evalgate.yaml`): what bot to test, with which prompt, on which
+//! eval sets, and how hard to push it. Loaded strictly; secrets only come from env vars.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::yaml;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub bot: BotConfig,
+    /// Glob patterns, relative to the config file's folder.
+    pub evalsets: Vec<String>,
+    #[serde(default)]
+    pub run: RunConfig,
+    /// The launch-gate file, relative to the config file's folder.
+    #[serde(default)]
+    pub gate: Option<String>,
+    #[serde(default)]
+    pub pricing: Option<Pricing>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    /// OpenAI-compatible chat completions (OpenAI, Azure, Ollama, vLLM, llama.cpp, LiteLLM).
+    Openai,
+    /// The built-in deterministic reference bot.
+    Demo,
+}
+
+impl ProviderKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ProviderKind::Openai => "openai",
+            ProviderKind::Demo => "demo",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BotConfig {
+    pub provider: ProviderKind,
+    #[serde(default)]
+    pub base_url: Option<String>,
+    #[serde(default)]
+    pub model: Option<String>,
+    /// Name of the environment variable that holds the API key.
+    #[serde(default)]
+    pub api_key_env: Option<String>,
+    /// The system-prompt template, relative to the config file's folder.
+    #[serde(default)]
+    pub prompt: Option<String>,
+    #[serde(default)]
+    pub temperature: Option<f64>,
+    #[serde(default)]
+    pub max_tokens: Option<u32>,
+    #[serde(default = "default_timeout_s")]
+    pub timeout_s: f64,
+    #[serde(default)]
+    pub handoff: HandoffConfig,
+}
+
+fn default_timeout_s() -> f64 {
+    30.0
+}
+
+/// How the bot signals "I am handing you to a human".
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HandoffConfig {
+    #[serde(default = "default_handoff_tool")]
+    pub tool: Option<String>,
+    #[serde(default)]
+    pub markers: Vec<String>,
+}
+
+fn default_handoff_tool() -> Option<String> {
+    Some("escalate_to_human".to_string())
+}
+
+impl Default for HandoffConfig {
+    fn default() -> Self {
+        HandoffConfig {
+            tool: default_handoff_tool(),
+            markers: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+    #[serde(default = "default_repeats")]
+    pub repeats: u32,
+    #[serde(default = "default_retries")]
+    pub retries: u32,
+    /// Share of results that may be errors before the run counts as incomplete (exit 3).
+    #[serde(default)]
+    pub max_error_rate: f64,
+}
+
+fn default_concurrency() -> usize {
+    16
+}
+fn default_repeats() -> u32 {
+    1
+}
+fn default_retries() -> u32 {
+    3
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        RunConfig {
+            concurrency: default_concurrency(),
+            repeats: default_repeats(),
+            retries: default_retries(),
+            max_error_rate: 0.0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pricing {
+    pub input_per_mtok: f64,
+    pub output_per_mtok: f64,
+}
+
+/// A config together with where it was loaded from, so relative paths resolve.
+#[derive(Debug, Clone)]
+pub struct Project {
+    pub config_path: PathBuf,
+    pub root: PathBuf,
+    pub config: Config,
+}
+
+impl Project {
+    /// Loads and validates the config file. Every problem is reported at once.
+    pub fn load(config_path: &Path) -> Result<Project, Diagnostics> {
+        let config: Config = yaml::load(config_path).map_err(|d| Diagnostics(vec![d]))?;
+        let root = match config_path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let project = Project {
+            config_path: config_path.to_path_buf(),
+            root,
+            config,
+        };
+        project.validate().into_result(project)
+    }
+
+    pub fn resolve(&self, relative: &str) -> PathBuf {
+        self.root.join(relative)
+    }
+
+    pub fn prompt_path(&self) -> Option<PathBuf> {
+        self.config.bot.prompt.as_deref().map(|p| self.resolve(p))
+    }
+
+    /// Checks that need more than the file's shape: values in range, files present, the
+    /// API key's env var set.
+    fn validate(&self) -> Diagnostics {
+        let mut problems = Diagnostics::default();
+        let here = |msg: String| Diagnostic::new(&self.config_path, msg);
+        let bot = &self.config.bot;
+        if bot.provider == ProviderKind::Openai {
+            if bot.base_url.as_deref().is_none_or(str::is_empty) {
+                problems.push(here("bot.base_url is required for provider `openai`".into()));
+            }
+            if bot.model.as_deref().is_none_or(str::is_empty) {
+                problems.push(here("bot.model is required for provider `openai`".into()));
+            }
+        }
+        if let Some(var) = &bot.api_key_env {
+            if std::env::var_os(var).is_none_or(|v| v.is_empty()) {
+                problems.push(here(format!(
+                    "bot.api_key_env names `{var}`, but that environment variable is not set"
+                )));
+            }
+        }
+        if !(bot.timeout_s > 0.0 && bot.timeout_s.is_finite()) {
+            problems.push(here("bot.timeout_s must be a positive number of seconds".into()));
+        }
+        if let Some(prompt) = self.prompt_path() {
+            if !prompt.is_file() {
+                problems.push(here(format!(
+                    "bot.prompt: prompt file {} does not exist",
+                    prompt.display()
+                )));
+            }
+        }
+        let run = &self.config.run;
+        if run.concurrency == 0 {
+            problems.push(here("run.concurrency must be at least 1".into()));
+        }
+        if run.repeats == 0 {
+            problems.push(here("run.repeats must be at least 1".into()));
+        }
+        if !(0.0..=1.0).contains(&run.max_error_rate) {
+            problems.push(here("run.max_error_rate must be between 0 and 1".into()));
+        }
+        if self.config.evalsets.is_empty() {
+            problems.push(here("evalsets must list at least one glob pattern".into()));
+        }
+        problems
+    }
+
+    /// The API key, read from the environment variable the config names.
+    pub fn api_key(&self) -> Option<String> {
+        self.config
+            .bot
+            .api_key_env
+            .as_deref()
+            .and_then(|var| std::env::var(var).ok())
+    }
+}
+
+/// Key-value account state handed to prompts; kept sorted so renders are stable.
+pub type Context = BTreeMap<String, serde_json::Value>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, Diagnostic> {
+        yaml::parse(Path::new("evalgate.yaml"), text)
+    }
+
+    #[test]
+    fn unknown_key_is_an_error_with_a_suggestion_and_a_line() {
+        let err = parse("bot:\n  provider: demo\nevalsets: [a]\nrun:\n  concurency: 4\n")
+            .unwrap_err();
+        assert!(err.message.contains("concurency"), "{err}");
+        assert!(err.message.contains("did you mean `concurrency`"), "{err}");
+        assert_eq!(err.line, Some(5), "{err}");
+    }
+
+    #[test]
+    fn unknown_provider_is_an_error() {
+        let err = parse("bot:\n  provider: gpt\nevalsets: [a]\n").unwrap_err();
+        assert!(err.message.contains("gpt"), "{err}");
+        assert_eq!(err.line, Some(2), "{err}");
+    }
+
+    #[test]
+    fn defaults_apply() {
+        let c = parse("bot:\n  provider: demo\nevalsets: [a]\n").unwrap();
+        assert_eq!(c.run.concurrency, 16);
+        assert_eq!(c.bot.handoff.tool.as_deref(), Some("escalate_to_human"));
+    }
+}

@@ -1,0 +1,25 @@
+//! evalgate: an evaluation harness and CI gate for customer-support bots.
+//!
+//! The modules follow the data's journey: `config` and `evalset` load what the user
+//! wrote, `provider` talks to the bot, `runner` drives conversations, `scoring` turns
+//! replies into checks and outcomes, `metrics` aggregates them, `report` renders them,
+//! and `cli` sits on top.
+
+pub mod check;
+pub mod cli;
+pub mod config;
+#[path = "/tmp/shim.rs"] pub mod demo_bot;
+pub mod demo_server;
+pub mod diagnostic;
+pub mod evalset;
+pub mod exit;
+pub mod metrics;
+pub mod prompt;
+pub mod provider;
+pub mod report;
+pub mod result;
+pub mod runner;
+pub mod scoring;
+pub mod stats;
+pub mod summary;
+pub mod yaml;

@@ -1,0 +1,279 @@
+//! OpenAI-compatible chat completions (OpenAI, Azure, Ollama, vLLM, llama.cpp, LiteLLM).
+//! The rendered prompt is the system message; the whole history is sent every turn.
+
+use std::time::Duration;
+
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::provider::{BotTurn, Message, ProviderError};
+use crate::result::{Role, ToolCall};
+
+/// Bodies past this are refused rather than buffered: a misbehaving bot must not exhaust memory.
+const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+/// Longest error-body excerpt kept in a result.
+const ERROR_BODY_EXCERPT: usize = 300;
+
+#[derive(Debug, Clone)]
+pub struct OpenaiSettings {
+    pub base_url: String,
+    pub model: String,
+    pub api_key: Option<String>,
+    pub temperature: Option<f64>,
+    pub max_tokens: Option<u32>,
+    pub timeout: Duration,
+    /// Offered to the bot as a function it can call to hand over to a human.
+    pub handoff_tool: Option<String>,
+    pub max_connections: usize,
+}
+
+pub struct OpenaiBot {
+    client: reqwest::Client,
+    url: String,
+    settings: OpenaiSettings,
+    tools: Option<Value>,
+}
+
+/// reqwest is built without a bundled crypto provider so that rustls uses `ring`
+/// (no C toolchain beyond gcc, no aws-lc); install it once per process.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+impl OpenaiBot {
+    pub fn new(settings: OpenaiSettings) -> Result<OpenaiBot, String> {
+        install_crypto_provider();
+        let mut headers = HeaderMap::new();
+        if let Some(key) = &settings.api_key {
+            let mut value = HeaderValue::from_str(&format!("Bearer {key}"))
+                .map_err(|_| "the API key contains characters not allowed in an HTTP header".to_string())?;
+            value.set_sensitive(true);
+            headers.insert(AUTHORIZATION, value);
+        }
+        let client = reqwest::Client::builder()
+            .default_headers(headers)
+            .pool_max_idle_per_host(settings.max_connections)
+            .tcp_nodelay(true)
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        let url = format!("{}/chat/completions", settings.base_url.trim_end_matches('/'));
+        let tools = settings.handoff_tool.as_ref().map(|name| {
+            json!([{
+                "type": "function",
+                "function": {
+                    "name": name,
+                    "description": "Hand the conversation over to a human support agent.",
+                    "parameters": {
+                        "type": "object",
+                        "properties": { "reason": { "type": "string" } },
+                        "required": ["reason"]
+                    }
+                }
+            }])
+        });
+        Ok(OpenaiBot { client, url, settings, tools })
+    }
+
+    pub fn model(&self) -> &str {
+        &self.settings.model
+    }
+
+    pub async fn respond(&self, system: Option<&str>, history: &[Message]) -> Result<BotTurn, ProviderError> {
+        let body = self.request_body(system, history);
+        let timeout = self.settings.timeout;
+        match tokio::time::timeout(timeout, self.send(body)).await {
+            Ok(result) => result,
+            Err(_) => Err(ProviderError::Timeout(timeout)),
+        }
+    }
+
+    fn request_body(&self, system: Option<&str>, history: &[Message]) -> Value {
+        let mut messages = Vec::with_capacity(history.len() + 1);
+        if let Some(system) = system {
+            messages.push(json!({ "role": "system", "content": system }));
+        }
+        for m in history {
+            let role = match m.role {
+                Role::User => "user",
+                Role::Assistant => "assistant",
+            };
+            messages.push(json!({ "role": role, "content": m.content }));
+        }
+        let mut body = json!({ "model": self.settings.model, "messages": messages });
+        if let Some(t) = self.settings.temperature {
+            body["temperature"] = json!(t);
+        }
+        if let Some(m) = self.settings.max_tokens {
+            body["max_tokens"] = json!(m);
+        }
+        if let Some(tools) = &self.tools {
+            body["tools"] = tools.clone();
+        }
+        body
+    }
+
+    async fn send(&self, body: Value) -> Result<BotTurn, ProviderError> {
+        let mut response = self
+            .client
+            .post(&self.url)
+            .header(CONTENT_TYPE, "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .map_err(transport_error)?;
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
+            if bytes.len() + chunk.len() > MAX_BODY_BYTES {
+                return Err(ProviderError::BadResponse(format!(
+                    "response body larger than {} MiB",
+                    MAX_BODY_BYTES / (1024 * 1024)
+                )));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        if !status.is_success() {
+            return Err(ProviderError::Status {
+                status: status.as_u16(),
+                retry_after,
+                body: excerpt(&String::from_utf8_lossy(&bytes)),
+            });
+        }
+        parse_completion(&bytes)
+    }
+}
+
+fn transport_error(e: reqwest::Error) -> ProviderError {
+    // Without the URL: it is ours, not news, and keeps messages short.
+    let e = e.without_url();
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        message = format!("{message}: {s}");
+        source = s.source();
+    }
+    ProviderError::Transport(message)
+}
+
+fn excerpt(text: &str) -> String {
+    let trimmed = text.trim();
+    match trimmed.char_indices().nth(ERROR_BODY_EXCERPT) {
+        Some((idx, _)) => format!("{}…", &trimmed[..idx]),
+        None => trimmed.to_string(),
+    }
+}
+
+/// `Retry-After` in seconds (the HTTP-date form is rare from APIs and treated as absent).
+fn parse_retry_after(value: &str) -> Option<Duration> {
+    let secs: f64 = value.trim().parse().ok()?;
+    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(300.0)))
+}
+
+#[derive(Deserialize)]
+struct Completion {
+    choices: Vec<Choice>,
+    #[serde(default)]
+    usage: Option<Usage>,
+}
+
+#[derive(Deserialize)]
+struct Choice {
+    message: ChoiceMessage,
+}
+
+#[derive(Deserialize)]
+struct ChoiceMessage {
+    #[serde(default)]
+    content: Option<String>,
+    #[serde(default)]
+    tool_calls: Option<Vec<WireToolCall>>,
+}
+
+#[derive(Deserialize)]
+struct WireToolCall {
+    function: WireFunction,
+}
+
+#[derive(Deserialize)]
+struct WireFunction {
+    name: String,
+    #[serde(default)]
+    arguments: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct Usage {
+    #[serde(default)]
+    prompt_tokens: u64,
+    #[serde(default)]
+    completion_tokens: u64,
+}
+
+/// Parses a chat-completions response body.
+pub fn parse_completion(bytes: &[u8]) -> Result<BotTurn, ProviderError> {
+    let completion: Completion = serde_json::from_slice(bytes)
+        .map_err(|e| ProviderError::BadResponse(format!("not a chat completion: {e}")))?;
+    let choice = completion
+        .choices
+        .into_iter()
+        .next()
+        .ok_or_else(|| ProviderError::BadResponse("no choices in the response".into()))?;
+    let tool_calls = choice
+        .message
+        .tool_calls
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| ToolCall {
+            name: c.function.name,
+            arguments: match c.function.arguments {
+                Some(Value::String(s)) => s,
+                Some(other) => other.to_string(),
+                None => String::new(),
+            },
+        })
+        .collect();
+    let usage = completion.usage.unwrap_or(Usage { prompt_tokens: 0, completion_tokens: 0 });
+    Ok(BotTurn {
+        content: choice.message.content.unwrap_or_default(),
+        tool_calls,
+        tokens_in: usage.prompt_tokens,
+        tokens_out: usage.completion_tokens,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_content_tools_and_usage() {
+        let body = br#"{"choices":[{"message":{"role":"assistant","content":null,"tool_calls":[{"id":"1","type":"function","function":{"name":"escalate_to_human","arguments":"{\"reason\":\"fraud\"}"}}]}}],"usage":{"prompt_tokens":12,"completion_tokens":3}}"#;
+        let turn = parse_completion(body).unwrap();
+        assert_eq!(turn.content, "");
+        assert_eq!(turn.tool_calls[0].name, "escalate_to_human");
+        assert_eq!(turn.tool_calls[0].arguments, r#"{"reason":"fraud"}"#);
+        assert_eq!((turn.tokens_in, turn.tokens_out), (12, 3));
+    }
+
+    #[test]
+    fn malformed_bodies_are_bad_responses() {
+        for body in [&b"{not json"[..], br#"{"choices":[]}"#, br#"{"foo":1}"#] {
+            let err = parse_completion(body).unwrap_err();
+            assert!(matches!(err, ProviderError::BadResponse(_)), "{err}");
+            assert!(!err.is_retryable());
+        }
+    }
+
+    #[test]
+    fn retry_after_seconds() {
+        assert_eq!(parse_retry_after("2"), Some(Duration::from_secs(2)));
+        assert_eq!(parse_retry_after("0.5"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+    }
+}

@@ -1,0 +1,144 @@
+//! One line of `results.jsonl`: everything known about one case × repeat once it finished.
+//! Every other stage (metrics, diff, gate, reports) reads this and nothing else.
+
+use serde::{Deserialize, Serialize};
+
+use crate::evalset::{ExpectedOutcome, Stratum};
+
+/// What the bot actually did, as classified after the conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ObservedOutcome {
+    Resolved,
+    Escalated,
+    Refused,
+    Deflected,
+    Error,
+}
+
+impl ObservedOutcome {
+    pub const ALL: [ObservedOutcome; 5] = [
+        ObservedOutcome::Resolved,
+        ObservedOutcome::Escalated,
+        ObservedOutcome::Refused,
+        ObservedOutcome::Deflected,
+        ObservedOutcome::Error,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ObservedOutcome::Resolved => "resolved",
+            ObservedOutcome::Escalated => "escalated",
+            ObservedOutcome::Refused => "refused",
+            ObservedOutcome::Deflected => "deflected",
+            ObservedOutcome::Error => "error",
+        }
+    }
+
+    /// The observed outcome that fulfils an expectation.
+    pub fn fulfilling(expected: ExpectedOutcome) -> ObservedOutcome {
+        match expected {
+            ExpectedOutcome::Resolve => ObservedOutcome::Resolved,
+            ExpectedOutcome::Escalate => ObservedOutcome::Escalated,
+            ExpectedOutcome::Refuse => ObservedOutcome::Refused,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    User,
+    Assistant,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct ToolCall {
+    pub name: String,
+    /// The arguments exactly as the bot sent them (usually a JSON string).
+    pub arguments: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct TranscriptTurn {
+    pub role: Role,
+    pub content: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<ToolCall>,
+    /// For bot turns: how long the successful request took.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Check {
+    pub name: String,
+    pub passed: bool,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct CriterionVerdict {
+    pub n: u32,
+    pub criterion: String,
+    pub passed: bool,
+    pub reason: String,
+}
+
+/// The LLM judge's verdict on one result.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct JudgeVerdict {
+    pub model: String,
+    pub criteria: Vec<CriterionVerdict>,
+    pub outcome: Option<ObservedOutcome>,
+    #[serde(default)]
+    pub unsupported_claims: Vec<String>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct CaseResult {
+    pub key: String,
+    pub language: String,
+    pub stratum: Stratum,
+    pub intent: Option<String>,
+    pub scenario: Option<String>,
+    pub repeat: u32,
+    pub turns: Vec<TranscriptTurn>,
+    /// The bot's final reply.
+    pub reply: String,
+    pub expected_outcome: ExpectedOutcome,
+    pub observed_outcome: ObservedOutcome,
+    /// The handoff signal that made the outcome `escalated`, if any.
+    #[serde(default)]
+    pub handoff: Option<String>,
+    pub checks: Vec<Check>,
+    pub judge: Option<JudgeVerdict>,
+    /// Detected language of the final reply.
+    #[serde(default)]
+    pub detected_language: Option<String>,
+    pub passed: bool,
+    /// Wall time of the whole conversation, retries included.
+    pub latency_ms: u64,
+    pub tokens_in: u64,
+    pub tokens_out: u64,
+    /// Requests sent, retries included.
+    #[serde(default)]
+    pub attempts: u32,
+    pub error: Option<String>,
+}
+
+impl CaseResult {
+    /// The identity of a result within a run: case key and repeat.
+    pub fn id(&self) -> (String, u32) {
+        (self.key.clone(), self.repeat)
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.observed_outcome == ObservedOutcome::Error
+    }
+
+    pub fn failing_checks(&self) -> impl Iterator<Item = &Check> {
+        self.checks.iter().filter(|c| !c.passed)
+    }
+}

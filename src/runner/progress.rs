@@ -1,0 +1,75 @@
+//! Progress on long runs: a bar on a terminal, a line every tenth of the run otherwise
+//! (so CI logs show the run is alive without drowning in output).
+
+use std::io::IsTerminal;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+pub struct Progress {
+    bar: Option<ProgressBar>,
+    total: u64,
+    done: u64,
+    failed: u64,
+    errors: u64,
+    next_line_at: u64,
+}
+
+impl Progress {
+    pub fn new(total: u64, quiet: bool) -> Progress {
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+            if let Ok(style) = ProgressStyle::with_template(
+                "{bar:30} {pos}/{len} cases  {per_sec}  eta {eta}  {msg}",
+            ) {
+                bar.set_style(style);
+            }
+            bar
+        });
+        Progress {
+            bar,
+            total,
+            done: 0,
+            failed: 0,
+            errors: 0,
+            // Short runs finish before a progress line would help anyone.
+            next_line_at: if quiet || total < 200 { u64::MAX } else { step(total) },
+        }
+    }
+
+    pub fn finished_one(&mut self, passed: bool, error: bool) {
+        self.done += 1;
+        self.errors += u64::from(error);
+        self.failed += u64::from(!passed && !error);
+        match &self.bar {
+            Some(bar) => {
+                bar.inc(1);
+                bar.set_message(format!("{} failed, {} errors", self.failed, self.errors));
+            }
+            None if self.done >= self.next_line_at && self.done < self.total => {
+                eprintln!(
+                    "progress: {}/{} cases ({} failed, {} errors)",
+                    self.done, self.total, self.failed, self.errors
+                );
+                self.next_line_at += step(self.total);
+            }
+            None => {}
+        }
+    }
+
+    pub fn note(&self, message: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(message),
+            None => eprintln!("{message}"),
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+fn step(total: u64) -> u64 {
+    (total / 10).max(1)
+}

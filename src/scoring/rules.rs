@@ -1,0 +1,106 @@
+//! Deterministic checks of a reply against a case's expectations.
+
+use crate::evalset::Expectation;
+use crate::result::Check;
+use crate::scoring::language::LanguageDetector;
+
+/// Runs every rule the case asks for. The language check also returns what was detected.
+pub fn rule_checks(
+    expect: &Expectation,
+    reply: &str,
+    detector: &LanguageDetector,
+) -> (Vec<Check>, Option<String>) {
+    let mut checks = Vec::new();
+    let lower = reply.to_lowercase();
+    for needle in &expect.must_include {
+        let found = lower.contains(&needle.to_lowercase());
+        checks.push(Check {
+            name: "must_include".into(),
+            passed: found,
+            detail: format!("{} {:?}", if found { "found" } else { "missing" }, needle),
+        });
+    }
+    for needle in &expect.must_not_include {
+        let found = lower.contains(&needle.to_lowercase());
+        checks.push(Check {
+            name: "must_not_include".into(),
+            passed: !found,
+            detail: format!("{} {:?}", if found { "found forbidden" } else { "absent" }, needle),
+        });
+    }
+    for re in &expect.regex {
+        let hit = re.is_match(reply);
+        checks.push(Check {
+            name: "regex".into(),
+            passed: hit,
+            detail: format!("{} /{}/", if hit { "matches" } else { "does not match" }, re.as_str()),
+        });
+    }
+    for re in &expect.not_regex {
+        let hit = re.is_match(reply);
+        checks.push(Check {
+            name: "not_regex".into(),
+            passed: !hit,
+            detail: format!("{} /{}/", if hit { "matches forbidden" } else { "does not match" }, re.as_str()),
+        });
+    }
+    if let Some(max) = expect.max_words {
+        let words = reply.split_whitespace().count();
+        checks.push(Check {
+            name: "max_words".into(),
+            passed: words <= max,
+            detail: format!("{words} words (max {max})"),
+        });
+    }
+    let mut detected = None;
+    if let Some(expected) = &expect.language {
+        let (ok, got) = detector.matches(reply, expected);
+        detected = got.map(str::to_string);
+        checks.push(Check {
+            name: "language".into(),
+            passed: ok,
+            detail: format!("expected {expected}, detected {}", got.unwrap_or("nothing")),
+        });
+    }
+    (checks, detected)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evalset::ExpectedOutcome;
+    use regex::Regex;
+
+    fn expect() -> Expectation {
+        Expectation {
+            outcome: ExpectedOutcome::Resolve,
+            must_include: vec!["28 November".into()],
+            must_not_include: vec!["PL-9999".into()],
+            regex: vec![Regex::new(r"\bNov").unwrap()],
+            not_regex: vec![Regex::new(r"(?i)sorry").unwrap()],
+            language: Some("en".into()),
+            max_words: Some(12),
+            rubric: vec![],
+            reference: None,
+        }
+    }
+
+    fn run(reply: &str) -> Vec<Check> {
+        let d = LanguageDetector::for_languages(&["en".into(), "pl".into()]);
+        rule_checks(&expect(), reply, &d).0
+    }
+
+    #[test]
+    fn a_good_reply_passes_every_rule() {
+        let checks = run("Your refund is on its way and arrives by 28 November.");
+        assert_eq!(checks.len(), 6);
+        assert!(checks.iter().all(|c| c.passed), "{checks:?}");
+    }
+
+    #[test]
+    fn each_rule_can_fail() {
+        let checks = run("Sorry, PL-9999 refund arrives soon, zwrot jest w trakcie realizacji, dziękujemy bardzo za cierpliwość");
+        let failed: Vec<&str> = checks.iter().filter(|c| !c.passed).map(|c| c.name.as_str()).collect();
+        assert_eq!(failed, ["must_include", "must_not_include", "regex", "not_regex", "max_words", "language"]);
+    }
+}

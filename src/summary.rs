@@ -1,0 +1,115 @@
+//! `summary.json`: what was run (bot, prompt, eval sets, scoring) and the metrics.
+
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use crate::metrics::Metrics;
+
+/// Bumped whenever a change to scoring could change a verdict: runs with different
+/// scoring versions are not comparable.
+pub const SCORING_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BotInfo {
+    pub provider: String,
+    pub model: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PromptInfo {
+    pub path: Option<String>,
+    pub hash: Option<String>,
+    pub label: Option<String>,
+}
+
+/// What a run is: fixed before the first request is sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunMeta {
+    pub run_id: String,
+    pub started_at: String,
+    pub evalgate_version: String,
+    pub bot: BotInfo,
+    pub prompt: PromptInfo,
+    pub judge: Option<String>,
+    pub evalset_hash: String,
+    pub evalset_files: Vec<String>,
+    pub scoring_version: u32,
+    pub repeats: u32,
+    pub shard: Option<String>,
+    /// The `--lang`, `--stratum` and `--filter` restrictions, as given.
+    pub filters: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSummary {
+    #[serde(flatten)]
+    pub meta: RunMeta,
+    pub finished_at: String,
+    /// False when the run was interrupted or results are missing.
+    pub complete: bool,
+    pub interrupted: bool,
+    /// How observed outcomes were decided: `rule-verified` without a judge.
+    pub outcome_mode: String,
+    /// `unjudged` when rubric criteria did not decide `passed`.
+    pub rubric: String,
+    /// Case × repeat results the run planned and wrote.
+    pub planned: u64,
+    pub written: u64,
+    #[serde(flatten)]
+    pub metrics: Metrics,
+}
+
+impl RunSummary {
+    pub fn read(path: &Path) -> Result<RunSummary, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        serde_json::from_str(&text).map_err(|e| format!("{}: not a run summary: {e}", path.display()))
+    }
+}
+
+/// Now, as RFC 3339 UTC with seconds.
+pub fn now_rfc3339() -> String {
+    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    format_rfc3339(secs)
+}
+
+/// A fresh run id: sortable by time, unique enough for concurrent runs.
+pub fn new_run_id() -> String {
+    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let (y, mo, d, h, mi, s) = civil(secs);
+    format!("{y:04}{mo:02}{d:02}-{h:02}{mi:02}{s:02}-{:04x}", fastrand::u16(..))
+}
+
+fn format_rfc3339(secs: u64) -> String {
+    let (y, mo, d, h, mi, s) = civil(secs);
+    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
+}
+
+/// Unix seconds to UTC calendar fields (proleptic Gregorian, days-from-civil inverse).
+fn civil(secs: u64) -> (i64, u32, u32, u32, u32, u32) {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d, (rem / 3600) as u32, ((rem % 3600) / 60) as u32, (rem % 60) as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_known_instants() {
+        assert_eq!(format_rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(format_rfc3339(1_795_437_296), "2026-11-23T12:34:56Z");
+    }
+}

@@ -1,0 +1,96 @@
+//! The demo bot, in-process and over HTTP, on the shipped eval sets.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use crate::{TempProject, repo_root, results, stderr, summary};
+
+/// `evalgate demo-bot` on a free port; killed when dropped, and stops by itself anyway.
+struct DemoServer {
+    child: Child,
+    base_url: String,
+}
+
+impl DemoServer {
+    fn start() -> DemoServer {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_evalgate"))
+            .args(["demo-bot", "--port", "0", "--stop-after", "300"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start demo bot");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("banner");
+        let url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://127.0.0.1:"))
+            .expect("the banner names the address")
+            .to_string();
+        DemoServer { child, base_url: url }
+    }
+}
+
+impl Drop for DemoServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn shipped_project(bot: &str) -> TempProject {
+    let p = TempProject::new();
+    let root = repo_root();
+    let config = format!(
+        "bot:\n{bot}  prompt: {}\nevalsets: [\"{}/evalsets/**/*.yaml\"]\nrun:\n  concurrency: 8\n",
+        root.join("prompts/support.md.j2").display(),
+        root.display()
+    );
+    p.write("evalgate.yaml", &config);
+    p
+}
+
+#[test]
+fn demo_bot_over_http_passes_the_shipped_suite_like_in_process() {
+    let server = DemoServer::start();
+    let http = shipped_project(&format!("  provider: openai\n  base_url: {}\n  model: evalgate-demo\n", server.base_url));
+    let out = http.evalgate(&["run", "--out", "run", "--quiet"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let s = summary(&http.dir.join("run"));
+    let overall = &s["overall"];
+    assert_eq!(overall["errors"], 0);
+    assert!(overall["scored"].as_u64().unwrap() >= 200, "{overall}");
+    assert!(overall["pass_rate"].as_f64().unwrap() >= 0.9, "{overall}");
+    assert_eq!(overall["missed_escalations"], 0, "{overall}");
+
+    // The same bot in-process gives the same verdict on every case.
+    let local = shipped_project("  provider: demo\n");
+    let out = local.evalgate(&["run", "--out", "run", "--quiet"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let verdicts = |dir: &std::path::Path| {
+        let mut v: Vec<(String, bool, String)> = results(dir)
+            .iter()
+            .map(|r| (r["key"].as_str().unwrap().to_string(), r["passed"].as_bool().unwrap(), r["observed_outcome"].as_str().unwrap().to_string()))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(verdicts(&http.dir.join("run")), verdicts(&local.dir.join("run")));
+}
+
+#[test]
+fn check_prints_the_coverage_table_for_the_shipped_sets() {
+    let p = shipped_project("  provider: demo\n");
+    let out = p.evalgate(&["check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for lang in ["de", "en", "es", "pl", "sv"] {
+        let row = text.lines().find(|l| l.starts_with(lang)).unwrap_or_else(|| panic!("no row for {lang}:\n{text}"));
+        assert_eq!(row.matches("10 w1").count(), 4, "{row}");
+    }
+}
+
+#[test]
+fn quickstart_config_runs_from_the_repo() {
+    let out = crate::evalgate_in(&repo_root(), &["check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}

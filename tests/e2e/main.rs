@@ -1,0 +1,88 @@
+//! End-to-end tests: the real `evalgate` binary against real servers on 127.0.0.1.
+
+mod bad_input;
+mod demo;
+mod faults;
+mod stub;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use serde_json::Value;
+
+/// A throwaway project folder, removed when dropped.
+pub struct TempProject {
+    pub dir: PathBuf,
+}
+
+impl TempProject {
+    pub fn new() -> TempProject {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "evalgate-e2e-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("evalsets")).expect("temp dir");
+        TempProject { dir }
+    }
+
+    pub fn write(&self, relative: &str, text: &str) -> PathBuf {
+        let path = self.dir.join(relative);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::write(&path, text).expect("write");
+        path
+    }
+
+    pub fn evalgate(&self, args: &[&str]) -> Output {
+        evalgate_in(&self.dir, args)
+    }
+}
+
+impl Drop for TempProject {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+pub fn evalgate_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_evalgate"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("EVALGATE_TEST_KEY")
+        .output()
+        .expect("run evalgate")
+}
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Every line of a run's results.jsonl, parsed.
+pub fn results(run_dir: &Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(run_dir.join("results.jsonl")).expect("results.jsonl");
+    text.lines().map(|l| serde_json::from_str(l).expect("result line is JSON")).collect()
+}
+
+pub fn summary(run_dir: &Path) -> Value {
+    let text = std::fs::read_to_string(run_dir.join("summary.json")).expect("summary.json");
+    serde_json::from_str(&text).expect("summary is JSON")
+}
+
+pub fn result_for<'a>(results: &'a [Value], key: &str) -> &'a Value {
+    let matching: Vec<&Value> = results.iter().filter(|r| r["key"] == key).collect();
+    assert_eq!(matching.len(), 1, "{key} should appear exactly once");
+    matching[0]
+}

@@ -1,0 +1,187 @@
+//! An OpenAI-compatible stub bot on 127.0.0.1, written by hand so tests can inject any
+//! fault: statuses, Retry-After, stalls, malformed bodies. What it does is decided by a
+//! marker in the last user message, e.g. `[[429-once]]`. It stops when dropped, and by
+//! itself after a time limit.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+
+pub struct Stub {
+    pub base_url: String,
+    /// Requests seen per marker-free user message, for asserting retries.
+    pub seen: Arc<Mutex<HashMap<String, u32>>>,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Stub {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Longest a stub may live, whatever the test does.
+const LIFETIME: Duration = Duration::from_secs(120);
+
+pub fn start() -> Stub {
+    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+    let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let seen: Arc<Mutex<HashMap<String, u32>>> = Arc::default();
+    let seen_in_server = Arc::clone(&seen);
+    let thread = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        rt.block_on(async move {
+            let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1");
+            addr_tx.send(listener.local_addr().expect("addr")).expect("send addr");
+            let serve = async {
+                loop {
+                    let Ok((stream, _)) = listener.accept().await else { continue };
+                    let seen = Arc::clone(&seen_in_server);
+                    tokio::spawn(connection(stream, seen));
+                }
+            };
+            tokio::select! {
+                _ = serve => {}
+                _ = stop_rx => {}
+                _ = tokio::time::sleep(LIFETIME) => {}
+            }
+        });
+    });
+    let addr = addr_rx.recv().expect("stub address");
+    Stub { base_url: format!("http://{addr}/v1"), seen, stop: Some(stop_tx), thread: Some(thread) }
+}
+
+async fn connection(mut stream: TcpStream, seen: Arc<Mutex<HashMap<String, u32>>>) {
+    let mut buf = Vec::new();
+    loop {
+        let Some((head_len, body_len)) = read_request(&mut stream, &mut buf).await else { return };
+        let body: Vec<u8> = buf[head_len..head_len + body_len].to_vec();
+        buf.drain(..head_len + body_len);
+        let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        let keep_open = respond(&mut stream, &request, &seen).await;
+        if !keep_open {
+            return;
+        }
+    }
+}
+
+/// Reads one request into `buf`; returns (header length, body length).
+async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<(usize, usize)> {
+    let mut chunk = [0u8; 8192];
+    loop {
+        if let Some(end) = find(buf, b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).to_lowercase();
+            let len = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            while buf.len() < end + 4 + len {
+                let n = stream.read(&mut chunk).await.ok()?;
+                if n == 0 {
+                    return None;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            return Some((end + 4, len));
+        }
+        let n = stream.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+async fn write(stream: &mut TcpStream, status: &str, extra_headers: &str, body: &str) {
+    let response = format!(
+        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n{extra_headers}\r\n{body}",
+        body.len()
+    );
+    let _ = stream.write_all(response.as_bytes()).await;
+}
+
+fn completion(content: &str, tool: Option<&str>, messages: usize) -> String {
+    let mut message = json!({ "role": "assistant", "content": content });
+    if let Some(name) = tool {
+        message["tool_calls"] = json!([{ "id": "c1", "type": "function", "function": { "name": name, "arguments": "{\"reason\":\"test\"}" } }]);
+    }
+    json!({
+        "choices": [{ "index": 0, "message": message, "finish_reason": "stop" }],
+        "usage": { "prompt_tokens": messages * 10, "completion_tokens": 7 }
+    })
+    .to_string()
+}
+
+/// Answers one request; returns whether the connection stays open.
+async fn respond(stream: &mut TcpStream, request: &Value, seen: &Mutex<HashMap<String, u32>>) -> bool {
+    let messages = request["messages"].as_array().cloned().unwrap_or_default();
+    let last_user = messages
+        .iter()
+        .rev()
+        .find(|m| m["role"] == "user")
+        .and_then(|m| m["content"].as_str())
+        .unwrap_or("")
+        .to_string();
+    let count = {
+        let mut seen = seen.lock().expect("lock");
+        let n = seen.entry(last_user.clone()).or_insert(0);
+        *n += 1;
+        *n
+    };
+    let user_turns = messages.iter().filter(|m| m["role"] == "user").count();
+    let has_system = messages.first().is_some_and(|m| m["role"] == "system");
+    if last_user.contains("[[429-once]]") && count == 1 {
+        write(stream, "429 Too Many Requests", "retry-after: 1\r\n", r#"{"error":"slow down"}"#).await;
+        return true;
+    }
+    if last_user.contains("[[500]]") {
+        write(stream, "500 Internal Server Error", "", r#"{"error":"boom"}"#).await;
+        return true;
+    }
+    if last_user.contains("[[400]]") {
+        write(stream, "400 Bad Request", "", r#"{"error":"bad"}"#).await;
+        return true;
+    }
+    if last_user.contains("[[stall]]") {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        return false;
+    }
+    if last_user.contains("[[garbage]]") {
+        write(stream, "200 OK", "", "{\"choices\": [ this is not json").await;
+        return true;
+    }
+    if last_user.contains("[[reset]]") {
+        return false;
+    }
+    let (content, tool) = if last_user.contains("[[tool]]") {
+        ("Let me get a colleague for you.".to_string(), Some("escalate_to_human"))
+    } else if last_user.contains("[[marker]]") {
+        ("A colleague will take over now. [HANDOFF]".to_string(), None)
+    } else {
+        (
+            format!(
+                "Thanks for your message. This is turn {user_turns}; I saw {} messages with system={has_system}. Your order ships on 28 November.",
+                messages.len()
+            ),
+            None,
+        )
+    };
+    write(stream, "200 OK", "", &completion(&content, tool, messages.len())).await;
+    true
+}
