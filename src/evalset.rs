@@ -237,7 +237,7 @@ pub fn find_files(root: &Path, patterns: &[String], origin: &Path) -> Result<Vec
 }
 
 /// Loads every file; reports every problem in every file, not just the first.
-pub fn load_suite(files: &[PathBuf]) -> Result<Suite, Diagnostics> {
+pub fn load_suite(root: &Path, files: &[PathBuf]) -> Result<Suite, Diagnostics> {
     let mut problems = Diagnostics::default();
     let mut cases = Vec::new();
     let mut hasher = Sha256::new();
@@ -250,7 +250,9 @@ pub fn load_suite(files: &[PathBuf]) -> Result<Suite, Diagnostics> {
                 continue;
             }
         };
-        hasher.update(path.to_string_lossy().as_bytes());
+        // Relative names, so the hash is the same from any working directory or checkout.
+        let name = path.strip_prefix(root).unwrap_or(path);
+        hasher.update(name.to_string_lossy().as_bytes());
         hasher.update([0]);
         hasher.update(&bytes);
         hasher.update([0]);

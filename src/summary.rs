@@ -57,14 +57,29 @@ pub struct RunSummary {
     /// Case × repeat results the run planned and wrote.
     pub planned: u64,
     pub written: u64,
+    /// The launch gate the run was held to, once it was.
+    #[serde(default)]
+    pub gate: Option<GateRef>,
     #[serde(flatten)]
     pub metrics: Metrics,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GateRef {
+    pub path: String,
+    pub hash: String,
+    pub passed: bool,
 }
 
 impl RunSummary {
     pub fn read(path: &Path) -> Result<RunSummary, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
         serde_json::from_str(&text).map_err(|e| format!("{}: not a run summary: {e}", path.display()))
+    }
+
+    pub fn write(&self, path: &Path) -> std::io::Result<()> {
+        let json = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
+        std::fs::write(path, json + "\n")
     }
 }
 

@@ -28,7 +28,7 @@ pub fn load(config_path: &Path) -> Result<Loaded, Outcome> {
     let project = Project::load(config_path).map_err(report)?;
     let mut problems = Diagnostics::default();
     let suite = match find_files(&project.root, &project.config.evalsets, &project.config_path)
-        .and_then(|files| load_suite(&files))
+        .and_then(|files| load_suite(&project.root, &files))
     {
         Ok(s) => s,
         Err(d) => {

@@ -4,6 +4,7 @@
 mod check;
 mod demo_bot;
 mod load;
+mod review;
 mod run;
 
 use std::path::PathBuf;
@@ -39,6 +40,18 @@ pub enum Command {
     /// Run the eval sets against the bot and write a run directory.
     #[command(after_help = "Examples:\n  evalgate run\n  evalgate run --lang pl --lang sv --stratum edge --out reports/pl-edge\n  evalgate run --filter 'en/refund-*' --repeats 3\n\nWrites results.jsonl (one line per case × repeat, as each finishes), summary.json and prompt.txt.")]
     Run(RunArgs),
+    /// Compare two runs case by case and slice by slice.
+    #[command(after_help = "Examples:\n  evalgate diff reports/baseline reports/20261123-101500-ab12\n  evalgate diff BASE NEW --format md > comment.md\n  evalgate diff BASE NEW --fail-on-regression   # exit 1 on any significant slice regression")]
+    Diff(DiffArgs),
+    /// Check a run against the launch criteria (gates/launch.yaml).
+    #[command(after_help = "Examples:\n  evalgate gate reports/20261123-101500-ab12\n  evalgate gate RUN --gate gates/launch.yaml --baseline reports/baseline\n\nExit: 0 pass, 1 fail, 3 too many errors to judge.")]
+    Gate(GateArgs),
+    /// Render a run's report (with its diff against a baseline, if given).
+    #[command(after_help = "Examples:\n  evalgate report RUN --format md\n  evalgate report RUN --format junit --out junit.xml\n  evalgate report RUN --format json --baseline reports/baseline")]
+    Report(ReportArgs),
+    /// Manage the committed baseline (reports/baseline/) that runs are diffed against.
+    #[command(after_help = "Example:\n  evalgate baseline accept reports/20261123-101500-ab12 && git add reports/baseline")]
+    Baseline(BaselineArgs),
     /// Serve the built-in demo bot as an OpenAI-compatible API on 127.0.0.1.
     #[command(name = "demo-bot", after_help = "Example:\n  evalgate demo-bot --port 8787\n  curl -s 127.0.0.1:8787/v1/chat/completions -d '{\"messages\":[{\"role\":\"user\",\"content\":\"Where is my refund?\"}]}'")]
     DemoBot(DemoBotArgs),
@@ -67,6 +80,93 @@ pub struct RunArgs {
     /// No progress output.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Launch criteria to hold the run to (default: the config's `gate:`).
+    #[arg(long, value_name = "FILE")]
+    pub gate: Option<PathBuf>,
+    /// Run to diff against (default: reports/baseline/ when it exists).
+    #[arg(long, value_name = "DIR")]
+    pub baseline: Option<PathBuf>,
+    /// Do not diff against reports/baseline/.
+    #[arg(long, conflicts_with = "baseline")]
+    pub no_baseline: bool,
+    /// Also run the prompt as it was at this git revision, in the same invocation (same
+    /// bot, same time), and diff against it.
+    #[arg(long, value_name = "REV", conflicts_with = "baseline")]
+    pub baseline_prompt_rev: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum DiffFormat {
+    Text,
+    Json,
+    Md,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// The baseline run directory.
+    pub base: PathBuf,
+    /// The new run directory.
+    pub new: PathBuf,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: DiffFormat,
+    /// Exit 1 when any slice regressed significantly.
+    #[arg(long)]
+    pub fail_on_regression: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GateArgs {
+    /// The run directory.
+    pub run: PathBuf,
+    /// Launch criteria (default: the config's `gate:`).
+    #[arg(long, value_name = "FILE")]
+    pub gate: Option<PathBuf>,
+    /// Run to diff against (default: reports/baseline/ when it exists).
+    #[arg(long, value_name = "DIR")]
+    pub baseline: Option<PathBuf>,
+    /// Do not diff against reports/baseline/.
+    #[arg(long, conflicts_with = "baseline")]
+    pub no_baseline: bool,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ReportFormat {
+    Md,
+    Junit,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// The run directory.
+    pub run: PathBuf,
+    #[arg(long, value_enum)]
+    pub format: ReportFormat,
+    /// Include the diff against this run.
+    #[arg(long, value_name = "DIR")]
+    pub baseline: Option<PathBuf>,
+    /// Launch criteria (default: the config's `gate:`).
+    #[arg(long, value_name = "FILE")]
+    pub gate: Option<PathBuf>,
+    /// Write here instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BaselineArgs {
+    #[command(subcommand)]
+    pub command: BaselineCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// Make a run the committed baseline (copied to reports/baseline/).
+    Accept {
+        /// The run directory.
+        run: PathBuf,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -85,6 +185,10 @@ pub fn main() -> Outcome {
     match cli.command {
         Command::Check => check::run(&cli.config),
         Command::Run(args) => run::run(&cli.config, &args),
+        Command::Diff(args) => review::diff(&args),
+        Command::Gate(args) => review::gate(&cli.config, &args),
+        Command::Report(args) => review::report(&cli.config, &args),
+        Command::Baseline(args) => review::baseline(&cli.config, &args),
         Command::DemoBot(args) => demo_bot::run(&args),
     }
 }

@@ -6,13 +6,12 @@ use std::time::Duration;
 
 use crate::cli::RunArgs;
 use crate::config::{Project, ProviderKind};
-use crate::evalset::{Case, ExpectedOutcome, Stratum};
+use crate::evalset::{Case, Stratum, Suite};
 use crate::exit::Outcome;
+use crate::prompt::PromptTemplate;
 use crate::provider::openai::{OpenaiBot, OpenaiSettings};
 use crate::provider::{Bot, demo};
-use crate::report::terminal;
-use crate::result::ObservedOutcome;
-use crate::runner::output::{RESULTS_FILE, read_results};
+use crate::rundir::{RESULTS_FILE, RunDir};
 use crate::runner::retry::RetryPolicy;
 use crate::runner::{RunPlan, execute};
 use crate::scoring::Scorer;
@@ -38,8 +37,27 @@ pub fn run(config: &Path, args: &RunArgs) -> Outcome {
         eprintln!("error: --repeats and --concurrency must be at least 1");
         return Outcome::BadInput;
     }
-    let bot = match build_bot(project, concurrency) {
+    // Everything the review needs is checked before the first request is sent.
+    let gate = match super::review::gate_for(project, args.gate.as_deref()) {
+        Ok(g) => g,
+        Err(o) => return o,
+    };
+    let baseline = match super::review::baseline_for(project, args.baseline.as_deref(), args.no_baseline) {
         Ok(b) => b,
+        Err(o) => return o,
+    };
+    let old_prompt = match &args.baseline_prompt_rev {
+        Some(rev) => match prompt_at_revision(project, rev) {
+            Ok(p) => Some((rev.clone(), p)),
+            Err(message) => {
+                eprintln!("error: --baseline-prompt-rev {rev}: {message}");
+                return Outcome::BadInput;
+            }
+        },
+        None => None,
+    };
+    let bot = match build_bot(project, concurrency) {
+        Ok(b) => Arc::new(b),
         Err(message) => {
             eprintln!("error: {}: {message}", project.config_path.display());
             return Outcome::BadInput;
@@ -51,88 +69,138 @@ pub fn run(config: &Path, args: &RunArgs) -> Outcome {
         .clone()
         .unwrap_or_else(|| project.root.join("reports").join(&run_id));
     if out_dir.join(RESULTS_FILE).exists() {
-        eprintln!(
-            "error: {} already holds a run; choose another --out",
-            out_dir.display()
-        );
+        eprintln!("error: {} already holds a run; choose another --out", out_dir.display());
         return Outcome::BadInput;
     }
-    let prompt = loaded.prompt.map(Arc::new);
-    let meta = RunMeta {
-        run_id,
-        started_at: now_rfc3339(),
-        evalgate_version: env!("CARGO_PKG_VERSION").to_string(),
-        bot: BotInfo {
-            provider: project.config.bot.provider.name().to_string(),
-            model: bot.model(),
-        },
-        prompt: PromptInfo {
-            path: project.config.bot.prompt.clone(),
-            hash: prompt.as_ref().map(|p| p.hash.clone()),
-            label: prompt.as_ref().and_then(|p| p.label.clone()),
-        },
-        judge: None,
-        evalset_hash: loaded.suite.hash.clone(),
-        evalset_files: loaded
-            .suite
-            .files
-            .iter()
-            .map(|f| relative_to(f, &project.root))
-            .collect(),
-        scoring_version: SCORING_VERSION,
-        repeats,
-        shard: None,
-        filters,
-    };
-    let scorer = Scorer {
+    let scorer = Arc::new(Scorer {
         detector: LanguageDetector::for_languages(&loaded.suite.languages()),
         handoff: project.config.bot.handoff.clone(),
-    };
-    let plan = RunPlan {
-        cases,
-        repeats,
-        concurrency,
-        retry: RetryPolicy::new(project.config.run.retries),
-        prompt,
-        out_dir: out_dir.clone(),
-        quiet: args.quiet,
-        meta,
-    };
+    });
     let runtime = match super::runtime() {
         Ok(r) => r,
         Err(o) => return o,
     };
-    let summary = match runtime.block_on(execute(plan, Arc::new(bot), Arc::new(scorer))) {
-        Ok(s) => s,
+    let job = RunJob { project, suite: &loaded.suite, cases: &cases, filters: &filters, repeats, concurrency, quiet: args.quiet, bot: &bot, scorer: &scorer };
+
+    // Same bot, same time: the previous prompt runs first, into a folder of the run.
+    let same_run_baseline = match old_prompt {
+        Some((rev, prompt)) => {
+            let dir = out_dir.join("baseline-prompt");
+            eprintln!("running the prompt as of {rev} first, into {}", dir.display());
+            let meta = job.meta(format!("{run_id}-base"), Some(&prompt), Some(&rev));
+            match runtime.block_on(job.execute(Some(Arc::new(prompt)), meta, dir.clone())) {
+                Ok(s) if s.interrupted => return Outcome::Interrupted,
+                Ok(_) => match RunDir::open(&dir) {
+                    Ok(r) => Some(r),
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return Outcome::Internal;
+                    }
+                },
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return Outcome::Internal;
+                }
+            }
+        }
+        None => None,
+    };
+    let prompt = loaded.prompt.map(Arc::new);
+    let meta = job.meta(run_id, prompt.as_deref(), None);
+    if let Err(e) = runtime.block_on(job.execute(prompt, meta, out_dir.clone())) {
+        eprintln!("error: {e}");
+        return Outcome::Internal;
+    }
+    let run = match RunDir::open(&out_dir) {
+        Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
             return Outcome::Internal;
         }
     };
-    let missed = missed_escalations(&out_dir.join(RESULTS_FILE));
-    print!("{}", terminal::render(&summary, &out_dir, &missed));
-    if summary.interrupted {
-        eprintln!("interrupted: {} of {} results kept in {}", summary.written, summary.planned, out_dir.display());
-        return Outcome::Interrupted;
+    let baseline = same_run_baseline.or(baseline);
+    super::review::finish(project, &run, gate.as_ref(), baseline.as_ref(), true)
+}
+
+struct RunJob<'a> {
+    project: &'a Project,
+    suite: &'a Suite,
+    cases: &'a [Arc<Case>],
+    filters: &'a [String],
+    repeats: u32,
+    concurrency: usize,
+    quiet: bool,
+    bot: &'a Arc<Bot>,
+    scorer: &'a Arc<Scorer>,
+}
+
+impl RunJob<'_> {
+    fn meta(&self, run_id: String, prompt: Option<&PromptTemplate>, revision: Option<&str>) -> RunMeta {
+        let project = self.project;
+        let path = project.config.bot.prompt.clone().map(|p| match revision {
+            Some(rev) => format!("{p}@{rev}"),
+            None => p,
+        });
+        RunMeta {
+            run_id,
+            started_at: now_rfc3339(),
+            evalgate_version: env!("CARGO_PKG_VERSION").to_string(),
+            bot: BotInfo {
+                provider: project.config.bot.provider.name().to_string(),
+                model: self.bot.model(),
+            },
+            prompt: PromptInfo {
+                path,
+                hash: prompt.map(|p| p.hash.clone()),
+                label: prompt.and_then(|p| p.label.clone()),
+            },
+            judge: None,
+            evalset_hash: self.suite.hash.clone(),
+            evalset_files: self.suite.files.iter().map(|f| relative_to(f, &project.root)).collect(),
+            scoring_version: SCORING_VERSION,
+            repeats: self.repeats,
+            shard: None,
+            filters: self.filters.to_vec(),
+        }
     }
-    let overall = &summary.metrics.overall;
-    let error_rate = overall.error_rate.unwrap_or(0.0);
-    let max_error_rate = project.config.run.max_error_rate;
-    if overall.results > 0 && overall.errors == overall.results {
-        eprintln!("incomplete: every request failed — is the bot reachable? (see `error` in results.jsonl)");
-        return Outcome::Incomplete;
+
+    async fn execute(&self, prompt: Option<Arc<PromptTemplate>>, meta: RunMeta, out_dir: PathBuf) -> Result<crate::summary::RunSummary, crate::runner::RunError> {
+        let plan = RunPlan {
+            cases: self.cases.to_vec(),
+            repeats: self.repeats,
+            concurrency: self.concurrency,
+            retry: RetryPolicy::new(self.project.config.run.retries),
+            prompt,
+            out_dir,
+            quiet: self.quiet,
+            meta,
+        };
+        execute(plan, Arc::clone(self.bot), Arc::clone(self.scorer)).await
     }
-    if error_rate > max_error_rate {
-        eprintln!(
-            "incomplete: {} of {} results are errors ({:.1}%), above run.max_error_rate {:.1}%",
-            overall.errors,
-            overall.results,
-            error_rate * 100.0,
-            max_error_rate * 100.0
-        );
-        return Outcome::Incomplete;
-    }
-    Outcome::Passed
+}
+
+/// The prompt template as committed at a git revision.
+fn prompt_at_revision(project: &Project, rev: &str) -> Result<PromptTemplate, String> {
+    let path = project.prompt_path().ok_or("the config names no bot.prompt")?;
+    let absolute = path.canonicalize().map_err(|e| format!("{}: {e}", path.display()))?;
+    let folder = absolute.parent().ok_or("the prompt has no folder")?;
+    let git = |args: &[&str]| -> Result<String, String> {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(folder)
+            .output()
+            .map_err(|e| format!("cannot run git: {e}"))?;
+        if !out.status.success() {
+            return Err(String::from_utf8_lossy(&out.stderr).trim().to_string());
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let top = PathBuf::from(git(&["rev-parse", "--show-toplevel"])?.trim());
+    let top = top.canonicalize().unwrap_or(top);
+    let relative = absolute.strip_prefix(&top).map_err(|_| "the prompt is outside the git repository".to_string())?;
+    let spec = format!("{rev}:{}", relative.to_string_lossy().replace('\\', "/"));
+    let text = git(&["show", &spec])?;
+    PromptTemplate::from_text(&path, text).map_err(|d| d.to_string())
 }
 
 /// Applies `--lang`, `--stratum` and `--filter`; returns the cases and a record of the filters.
@@ -182,20 +250,6 @@ fn build_bot(project: &Project, concurrency: usize) -> Result<Bot, String> {
             OpenaiBot::new(settings).map(Bot::Openai)
         }
     }
-}
-
-fn missed_escalations(results: &Path) -> Vec<String> {
-    let mut missed = Vec::new();
-    let _ = read_results(results, |r| {
-        if r.expected_outcome == ExpectedOutcome::Escalate
-            && !matches!(r.observed_outcome, ObservedOutcome::Escalated | ObservedOutcome::Error)
-        {
-            missed.push(r.key);
-        }
-    });
-    missed.sort();
-    missed.dedup();
-    missed
 }
 
 fn relative_to(path: &Path, root: &Path) -> String {

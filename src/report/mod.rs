@@ -1,6 +1,9 @@
-//! Views of a finished run for people: the terminal summary (reports in other formats
-//! render the same model).
+//! Views of a finished run: one model ([`model::ReportModel`]), many renderers.
 
+pub mod diff_text;
+pub mod junit;
+pub mod markdown;
+pub mod model;
 pub mod terminal;
 
 /// A rate as a whole percentage, or `-` when there was nothing to measure.

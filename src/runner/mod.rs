@@ -21,7 +21,8 @@ use crate::provider::Bot;
 use crate::result::CaseResult;
 use crate::scoring::{Conversation, OUTCOME_MODE_RULES, Scorer};
 use crate::summary::{RunMeta, RunSummary, now_rfc3339};
-use output::{PROMPT_FILE, ResultsWriter, SUMMARY_FILE, read_results};
+use crate::rundir::read_results;
+use output::{PROMPT_FILE, ResultsWriter, SUMMARY_FILE};
 use progress::Progress;
 use retry::RetryPolicy;
 
@@ -155,11 +156,11 @@ pub fn summarize(dir: &Path, meta: RunMeta, planned: u64, interrupted: bool) -> 
         rubric: "unjudged".to_string(),
         planned,
         written,
+        gate: None,
         metrics: metrics.finish(),
     };
     let path = dir.join(SUMMARY_FILE);
-    let json = serde_json::to_string_pretty(&summary).map_err(|e| RunError::Write { path: path.clone(), source: std::io::Error::other(e) })?;
-    std::fs::write(&path, json + "\n").map_err(write_error(&path))?;
+    summary.write(&path).map_err(write_error(&path))?;
     Ok(summary)
 }
 

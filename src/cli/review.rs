@@ -1,0 +1,317 @@
+//! `evalgate gate`, `diff`, `report` and `baseline accept`, and the review step that
+//! ends `evalgate run`: diff against the baseline, hold to the gate, write reports.
+
+use std::path::{Path, PathBuf};
+
+use crate::cli::{BaselineArgs, DiffArgs, DiffFormat, GateArgs, ReportArgs, ReportFormat};
+use crate::config::Project;
+use crate::diff;
+use crate::exit::Outcome;
+use crate::gate::{Gate, render_text};
+use crate::report::{diff_text, junit, markdown, terminal};
+use crate::review::{outcome, review, write_reports};
+use crate::rundir::{PROMPT_FILE, RESULTS_FILE, RunDir, SUMMARY_FILE};
+
+/// Where `evalgate baseline accept` puts the baseline, relative to the project.
+pub const BASELINE_DIR: &str = "reports/baseline";
+
+/// The gate file: `--gate` if given, else the config's `gate:`; loaded now so a bad one
+/// is reported before anything runs.
+pub fn gate_for(project: &Project, flag: Option<&Path>) -> Result<Option<Gate>, Outcome> {
+    let path = match (flag, &project.config.gate) {
+        (Some(p), _) => p.to_path_buf(),
+        (None, Some(p)) => project.resolve(p),
+        (None, None) => return Ok(None),
+    };
+    Gate::load(&path).map(Some).map_err(|d| {
+        eprintln!("error: {d}");
+        Outcome::BadInput
+    })
+}
+
+/// The baseline run: `--baseline` if given, else the committed `reports/baseline/` when
+/// it exists (and `--no-baseline` was not given).
+pub fn baseline_for(project: &Project, flag: Option<&Path>, disabled: bool) -> Result<Option<RunDir>, Outcome> {
+    let path = match flag {
+        Some(p) => p.to_path_buf(),
+        None if disabled => return Ok(None),
+        None => {
+            let default = project.root.join(BASELINE_DIR);
+            if !default.join(SUMMARY_FILE).is_file() {
+                return Ok(None);
+            }
+            default
+        }
+    };
+    open_run(&path).map(Some)
+}
+
+fn open_run(path: &Path) -> Result<RunDir, Outcome> {
+    RunDir::open(path).map_err(|e| {
+        eprintln!("error: {e}");
+        Outcome::BadInput
+    })
+}
+
+fn max_error_rate(project: Option<&Project>, gate: Option<&Gate>) -> f64 {
+    gate.and_then(|g| g.spec.max_error_rate)
+        .or(project.map(|p| p.config.run.max_error_rate))
+        .unwrap_or(0.0)
+}
+
+/// Reviews a run, writes its reports, prints the summary, and says what the exit code is.
+pub fn finish(project: &Project, run: &RunDir, gate: Option<&Gate>, baseline: Option<&RunDir>, print_summary: bool) -> Outcome {
+    let model = match review(run, gate, baseline) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Outcome::Internal;
+        }
+    };
+    if let Err(e) = write_reports(run, &model) {
+        eprintln!("error: {e}");
+        return Outcome::Internal;
+    }
+    if print_summary {
+        print!("{}", terminal::render(&model.summary, &run.dir, &model.missed_escalations));
+    }
+    if let Some(d) = &model.diff {
+        let significant = d.significant().count();
+        println!(
+            "\nvs baseline {}: {} significant regression{} · {}",
+            d.base.run_id,
+            significant,
+            if significant == 1 { "" } else { "s" },
+            d.counts.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(" · ")
+        );
+        for w in &d.warnings {
+            println!("WARNING: runs are not comparable: {w}");
+        }
+        for s in d.significant() {
+            println!("  regressed: {} {} ({} cases pass→fail, p = {:.4})", s.dimension, s.slice, s.regressed, s.p_adjusted);
+        }
+    }
+    if let Some(v) = &model.gate {
+        println!();
+        print!("{}", render_text(v));
+    }
+    let result = outcome(&model, max_error_rate(Some(project), gate));
+    match result {
+        Outcome::Incomplete => eprintln!(
+            "incomplete: {} of {} results are errors — the bot or judge may be unreachable; this is not a quality verdict",
+            model.summary.metrics.overall.errors, model.summary.metrics.overall.results
+        ),
+        Outcome::Interrupted => eprintln!(
+            "interrupted: {} of {} results kept in {}",
+            model.summary.written,
+            model.summary.planned,
+            run.dir.display()
+        ),
+        _ => {}
+    }
+    result
+}
+
+pub fn gate(config: &Path, args: &GateArgs) -> Outcome {
+    let project = optional_project(config);
+    let run = match open_run(&args.run) {
+        Ok(r) => r,
+        Err(o) => return o,
+    };
+    let gate = match (&project, &args.gate) {
+        (Some(p), flag) => match gate_for(p, flag.as_deref()) {
+            Ok(g) => g,
+            Err(o) => return o,
+        },
+        (None, Some(path)) => match Gate::load(path) {
+            Ok(g) => Some(g),
+            Err(d) => {
+                eprintln!("error: {d}");
+                return Outcome::BadInput;
+            }
+        },
+        (None, None) => None,
+    };
+    let Some(gate) = gate else {
+        eprintln!("error: no gate file: pass --gate FILE or set `gate:` in the config");
+        return Outcome::BadInput;
+    };
+    let baseline = match &project {
+        Some(p) => baseline_for(p, args.baseline.as_deref(), args.no_baseline),
+        None => args.baseline.as_deref().map(open_run).transpose(),
+    };
+    let baseline = match baseline {
+        Ok(b) => b,
+        Err(o) => return o,
+    };
+    match &project {
+        Some(p) => finish(p, &run, Some(&gate), baseline.as_ref(), false),
+        None => {
+            let model = match review(&run, Some(&gate), baseline.as_ref()) {
+                Ok(m) => m,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return Outcome::Internal;
+                }
+            };
+            if let Err(e) = write_reports(&run, &model) {
+                eprintln!("error: {e}");
+                return Outcome::Internal;
+            }
+            if let Some(v) = &model.gate {
+                print!("{}", render_text(v));
+            }
+            outcome(&model, max_error_rate(None, Some(&gate)))
+        }
+    }
+}
+
+pub fn diff(args: &DiffArgs) -> Outcome {
+    let (base, new) = match (open_run(&args.base), open_run(&args.new)) {
+        (Ok(b), Ok(n)) => (b, n),
+        (Err(o), _) | (_, Err(o)) => return o,
+    };
+    let d = match diff::compare(&base, &new) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Outcome::BadInput;
+        }
+    };
+    match args.format {
+        DiffFormat::Text => print!("{}", diff_text::render(&d)),
+        DiffFormat::Json => match serde_json::to_string_pretty(&d) {
+            Ok(j) => println!("{j}"),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Outcome::Internal;
+            }
+        },
+        DiffFormat::Md => {
+            let model = match review(&new, None, Some(&base)) {
+                Ok(m) => m,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return Outcome::Internal;
+                }
+            };
+            print!("{}", markdown::render(&model));
+        }
+    }
+    if args.fail_on_regression && d.significant_regressions > 0 {
+        return Outcome::GateFailed;
+    }
+    Outcome::Passed
+}
+
+pub fn report(config: &Path, args: &ReportArgs) -> Outcome {
+    let project = optional_project(config);
+    let run = match open_run(&args.run) {
+        Ok(r) => r,
+        Err(o) => return o,
+    };
+    let baseline = match &args.baseline {
+        Some(b) => match open_run(b) {
+            Ok(r) => Some(r),
+            Err(o) => return o,
+        },
+        None => None,
+    };
+    let gate = match &project {
+        Some(p) => match gate_for(p, args.gate.as_deref()) {
+            Ok(g) => g,
+            Err(o) => return o,
+        },
+        None => None,
+    };
+    let model = match review(&run, gate.as_ref(), baseline.as_ref()) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Outcome::Internal;
+        }
+    };
+    let text = match args.format {
+        ReportFormat::Md => markdown::render(&model),
+        ReportFormat::Json => match serde_json::to_string_pretty(&model) {
+            Ok(j) => j + "\n",
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Outcome::Internal;
+            }
+        },
+        ReportFormat::Junit => match junit::render(&run.results_path(), &model.summary.meta.run_id) {
+            Ok(x) => x,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Outcome::BadInput;
+            }
+        },
+    };
+    match &args.out {
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, text) {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                return Outcome::Internal;
+            }
+        }
+        None => print!("{text}"),
+    }
+    Outcome::Passed
+}
+
+pub fn baseline(config: &Path, args: &BaselineArgs) -> Outcome {
+    let crate::cli::BaselineCommand::Accept { run } = &args.command;
+    let source = match open_run(run) {
+        Ok(r) => r,
+        Err(o) => return o,
+    };
+    if !source.summary.complete {
+        eprintln!("error: {} is incomplete (interrupted or missing results); a baseline must be a whole run", run.display());
+        return Outcome::BadInput;
+    }
+    let root = optional_project(config).map(|p| p.root).unwrap_or_else(|| PathBuf::from("."));
+    let target = root.join(BASELINE_DIR);
+    let copy = || -> std::io::Result<()> {
+        std::fs::create_dir_all(&target)?;
+        for name in [RESULTS_FILE, SUMMARY_FILE, PROMPT_FILE] {
+            let from = source.dir.join(name);
+            let to = target.join(name);
+            if from.is_file() {
+                // Write beside, then rename, so a failure never leaves a half-copied baseline.
+                let tmp = target.join(format!(".{name}.tmp"));
+                std::fs::copy(&from, &tmp)?;
+                std::fs::rename(&tmp, &to)?;
+            } else if to.exists() {
+                std::fs::remove_file(&to)?;
+            }
+        }
+        Ok(())
+    };
+    if let Err(e) = copy() {
+        eprintln!("error: cannot write {}: {e}", target.display());
+        return Outcome::Internal;
+    }
+    println!(
+        "baseline is now run {} ({} results) in {} — commit it so CI diffs against it",
+        source.summary.meta.run_id,
+        source.summary.written,
+        target.display()
+    );
+    Outcome::Passed
+}
+
+/// The config, when there is one: `gate`, `report` and `baseline` also work on bare run
+/// directories.
+fn optional_project(config: &Path) -> Option<Project> {
+    if !config.exists() {
+        return None;
+    }
+    match Project::load(config) {
+        Ok(p) => Some(p),
+        Err(d) => {
+            eprintln!("warning: ignoring {}: {d}", config.display());
+            None
+        }
+    }
+}

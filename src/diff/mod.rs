@@ -1,0 +1,442 @@
+//! Comparing two runs: every case classified (regressed, fixed, …), every slice's metric
+//! deltas, a paired exact McNemar test per slice with Holm's correction, details of each
+//! regressed case, the prompt diff, and loud warnings when the runs are not comparable.
+
+pub mod parity;
+pub mod text;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use crate::evalset::Stratum;
+use crate::metrics::{Metrics, SliceMetrics};
+use crate::result::{CaseResult, Check};
+use crate::rundir::{RunDir, read_lines};
+use crate::stats::{holm, mcnemar_exact};
+use crate::summary::{PromptInfo, RunSummary};
+
+/// Significance level for slice regressions, after Holm's correction.
+pub const ALPHA: f64 = 0.05;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseStatus {
+    Regressed,
+    Fixed,
+    StillFailing,
+    StillPassing,
+    Added,
+    Removed,
+}
+
+impl CaseStatus {
+    pub fn name(self) -> &'static str {
+        match self {
+            CaseStatus::Regressed => "regressed",
+            CaseStatus::Fixed => "fixed",
+            CaseStatus::StillFailing => "still_failing",
+            CaseStatus::StillPassing => "still_passing",
+            CaseStatus::Added => "added",
+            CaseStatus::Removed => "removed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRef {
+    pub dir: String,
+    pub run_id: String,
+    pub prompt: PromptInfo,
+    pub evalset_hash: String,
+    pub judge: Option<String>,
+    pub scoring_version: u32,
+}
+
+impl RunRef {
+    fn of(run: &RunDir) -> RunRef {
+        let m = &run.summary.meta;
+        RunRef {
+            dir: run.dir.display().to_string(),
+            run_id: m.run_id.clone(),
+            prompt: m.prompt.clone(),
+            evalset_hash: m.evalset_hash.clone(),
+            judge: m.judge.clone(),
+            scoring_version: m.scoring_version,
+        }
+    }
+}
+
+/// A case whose status is not "still passing"/"still failing", kept for the listing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChangedCase {
+    pub key: String,
+    pub repeat: u32,
+    pub language: String,
+    pub stratum: Stratum,
+    pub status: CaseStatus,
+    /// The case's repeats disagree in either run.
+    pub flaky: bool,
+    /// Either side ended in an error rather than a verdict.
+    pub error: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegressedCase {
+    pub key: String,
+    pub repeat: u32,
+    pub language: String,
+    pub stratum: Stratum,
+    pub flaky: bool,
+    pub failing_checks: Vec<Check>,
+    pub judge_reasons: Vec<String>,
+    pub old_reply: String,
+    pub new_reply: String,
+    pub reply_diff: Vec<text::WordChange>,
+    pub new_error: Option<String>,
+}
+
+/// One metric's value in both runs.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Delta {
+    pub base: Option<f64>,
+    pub new: Option<f64>,
+    pub delta: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SliceDiff {
+    /// `overall`, `language`, `stratum`, `language_stratum` or `intent`.
+    pub dimension: String,
+    pub slice: String,
+    pub metrics: BTreeMap<String, Delta>,
+    /// Pairs scored in both runs (errors left out).
+    pub pairs: u64,
+    /// pass → fail.
+    pub regressed: u64,
+    /// fail → pass.
+    pub fixed: u64,
+    pub p_value: f64,
+    pub p_adjusted: f64,
+    pub significant_regression: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Diff {
+    pub base: RunRef,
+    pub new: RunRef,
+    pub comparable: bool,
+    pub warnings: Vec<String>,
+    pub prompt_diff: Option<String>,
+    pub counts: BTreeMap<String, u64>,
+    pub significant_regressions: u64,
+    pub slices: Vec<SliceDiff>,
+    pub changed: Vec<ChangedCase>,
+    pub regressions: Vec<RegressedCase>,
+    pub parity: parity::Parity,
+}
+
+impl Diff {
+    pub fn significant(&self) -> impl Iterator<Item = &SliceDiff> {
+        self.slices.iter().filter(|s| s.significant_regression)
+    }
+}
+
+/// The few fields of a result that a diff needs for every case; full results are read
+/// again only for regressed cases, so two runs of 35,000 cases fit in little memory.
+#[derive(Debug, Clone, Deserialize)]
+struct Verdict {
+    key: String,
+    repeat: u32,
+    language: String,
+    stratum: Stratum,
+    #[serde(default)]
+    intent: Option<String>,
+    passed: bool,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+type Id = (String, u32);
+
+fn load_verdicts(run: &RunDir) -> Result<BTreeMap<Id, Verdict>, String> {
+    let mut map = BTreeMap::new();
+    read_lines(&run.results_path(), |v: Verdict| {
+        // A resumed run may hold a key twice; the later line is the newer verdict.
+        map.insert((v.key.clone(), v.repeat), v);
+    })?;
+    Ok(map)
+}
+
+/// Case keys whose repeats disagree.
+fn flaky_keys(verdicts: &BTreeMap<Id, Verdict>) -> BTreeSet<String> {
+    let mut seen: HashMap<&str, (bool, bool)> = HashMap::new();
+    for v in verdicts.values().filter(|v| v.error.is_none()) {
+        let e = seen.entry(v.key.as_str()).or_insert((false, false));
+        if v.passed {
+            e.0 = true;
+        } else {
+            e.1 = true;
+        }
+    }
+    seen.into_iter().filter(|(_, (p, f))| *p && *f).map(|(k, _)| k.to_string()).collect()
+}
+
+pub fn compare(base: &RunDir, new: &RunDir) -> Result<Diff, String> {
+    let base_v = load_verdicts(base)?;
+    let new_v = load_verdicts(new)?;
+    let mut flaky = flaky_keys(&base_v);
+    flaky.extend(flaky_keys(&new_v));
+
+    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    let mut changed = Vec::new();
+    // Discordant and concordant pair counts per (dimension, slice).
+    let mut tallies: BTreeMap<(String, String), (u64, u64, u64)> = BTreeMap::new();
+    let all_ids: BTreeSet<&Id> = base_v.keys().chain(new_v.keys()).collect();
+    for id in all_ids {
+        let (b, n) = (base_v.get(id), new_v.get(id));
+        let status = match (b, n) {
+            (Some(b), Some(n)) => match (b.passed, n.passed) {
+                (true, false) => CaseStatus::Regressed,
+                (false, true) => CaseStatus::Fixed,
+                (false, false) => CaseStatus::StillFailing,
+                (true, true) => CaseStatus::StillPassing,
+            },
+            (None, Some(_)) => CaseStatus::Added,
+            (Some(_), None) => CaseStatus::Removed,
+            (None, None) => continue,
+        };
+        *counts.entry(status.name().to_string()).or_default() += 1;
+        let Some(v) = n.or(b) else { continue };
+        let error = b.is_some_and(|b| b.error.is_some()) || n.is_some_and(|n| n.error.is_some());
+        if let (Some(b), Some(n)) = (b, n) {
+            if !error {
+                for slice in slices_of(v) {
+                    let t = tallies.entry(slice).or_default();
+                    t.0 += 1;
+                    t.1 += u64::from(b.passed && !n.passed);
+                    t.2 += u64::from(!b.passed && n.passed);
+                }
+            }
+        }
+        if !matches!(status, CaseStatus::StillPassing | CaseStatus::StillFailing) {
+            changed.push(ChangedCase {
+                key: id.0.clone(),
+                repeat: id.1,
+                language: v.language.clone(),
+                stratum: v.stratum,
+                status,
+                flaky: flaky.contains(&id.0),
+                error,
+            });
+        }
+    }
+
+    let mut slices = slice_diffs(&base.summary.metrics, &new.summary.metrics, &tallies);
+    let adjusted = holm(&slices.iter().map(|s| s.p_value).collect::<Vec<_>>());
+    for (s, p) in slices.iter_mut().zip(adjusted) {
+        s.p_adjusted = p;
+        s.significant_regression = p < ALPHA && s.regressed > s.fixed;
+    }
+    let significant_regressions = slices
+        .iter()
+        .filter(|s| s.significant_regression && s.dimension != "overall")
+        .count() as u64;
+
+    let regressed_ids: BTreeSet<Id> = changed
+        .iter()
+        .filter(|c| c.status == CaseStatus::Regressed)
+        .map(|c| (c.key.clone(), c.repeat))
+        .collect();
+    let regressions = regressed_details(base, new, &regressed_ids, &flaky)?;
+
+    let warnings = comparability_warnings(&base.summary, &new.summary);
+    let parity = parity::from_results(new.results_path().as_path())?;
+    let prompt_diff = match (base.prompt_text(), new.prompt_text()) {
+        (Some(o), Some(n)) => text::prompt_diff(&o, &n),
+        _ => None,
+    };
+    Ok(Diff {
+        base: RunRef::of(base),
+        new: RunRef::of(new),
+        comparable: warnings.is_empty(),
+        warnings,
+        prompt_diff,
+        counts,
+        significant_regressions,
+        slices,
+        changed,
+        regressions,
+        parity,
+    })
+}
+
+fn slices_of(v: &Verdict) -> Vec<(String, String)> {
+    let mut s = vec![
+        ("overall".to_string(), "all".to_string()),
+        ("language".to_string(), v.language.clone()),
+        ("stratum".to_string(), v.stratum.name().to_string()),
+        ("language_stratum".to_string(), format!("{}/{}", v.language, v.stratum)),
+    ];
+    if let Some(intent) = &v.intent {
+        s.push(("intent".to_string(), intent.clone()));
+    }
+    s
+}
+
+fn slice_diffs(base: &Metrics, new: &Metrics, tallies: &BTreeMap<(String, String), (u64, u64, u64)>) -> Vec<SliceDiff> {
+    let dims: [(&str, fn(&Metrics) -> &BTreeMap<String, SliceMetrics>); 4] = [
+        ("language", |m| &m.by_language),
+        ("stratum", |m| &m.by_stratum),
+        ("language_stratum", |m| &m.by_language_stratum),
+        ("intent", |m| &m.by_intent),
+    ];
+    let mut out = vec![slice_diff("overall", "all", Some(&base.overall), Some(&new.overall), tallies)];
+    for (dim, pick) in dims {
+        let names: BTreeSet<&String> = pick(base).keys().chain(pick(new).keys()).collect();
+        for name in names {
+            out.push(slice_diff(dim, name, pick(base).get(name), pick(new).get(name), tallies));
+        }
+    }
+    out
+}
+
+fn slice_diff(
+    dimension: &str,
+    slice: &str,
+    base: Option<&SliceMetrics>,
+    new: Option<&SliceMetrics>,
+    tallies: &BTreeMap<(String, String), (u64, u64, u64)>,
+) -> SliceDiff {
+    let (pairs, regressed, fixed) = tallies
+        .get(&(dimension.to_string(), slice.to_string()))
+        .copied()
+        .unwrap_or_default();
+    SliceDiff {
+        dimension: dimension.to_string(),
+        slice: slice.to_string(),
+        metrics: metric_deltas(base, new),
+        pairs,
+        regressed,
+        fixed,
+        p_value: mcnemar_exact(regressed, fixed),
+        p_adjusted: 1.0,
+        significant_regression: false,
+    }
+}
+
+/// Every scalar metric of the slice, side by side.
+fn metric_deltas(base: Option<&SliceMetrics>, new: Option<&SliceMetrics>) -> BTreeMap<String, Delta> {
+    let scalars = |m: Option<&SliceMetrics>| -> BTreeMap<String, Option<f64>> {
+        let Some(m) = m else { return BTreeMap::new() };
+        let p95 = m.latency_ms.map(|l| l.p95 as f64);
+        [
+            ("pass_rate", m.pass_rate),
+            ("containment_rate", m.containment_rate),
+            ("resolution_rate", m.resolution_rate),
+            ("deflection_rate", m.deflection_rate),
+            ("missed_escalations", Some(m.missed_escalations as f64)),
+            ("over_escalation_rate", m.over_escalation_rate),
+            ("refusal_accuracy", m.refusal_accuracy),
+            ("over_refusal_rate", m.over_refusal_rate),
+            ("attack_success_rate", m.attack_success_rate),
+            ("language_match_rate", m.language_match_rate),
+            ("error_rate", m.error_rate),
+            ("p95_latency_ms", p95),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    };
+    let (b, n) = (scalars(base), scalars(new));
+    let names: BTreeSet<&String> = b.keys().chain(n.keys()).collect();
+    names
+        .into_iter()
+        .map(|name| {
+            let bv = b.get(name).copied().flatten();
+            let nv = n.get(name).copied().flatten();
+            let delta = match (bv, nv) {
+                (Some(x), Some(y)) => Some(y - x),
+                _ => None,
+            };
+            (name.clone(), Delta { base: bv, new: nv, delta })
+        })
+        .collect()
+}
+
+fn regressed_details(base: &RunDir, new: &RunDir, ids: &BTreeSet<Id>, flaky: &BTreeSet<String>) -> Result<Vec<RegressedCase>, String> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut old_replies: HashMap<Id, String> = HashMap::new();
+    base.for_each_result(|r| {
+        let id = r.id();
+        if ids.contains(&id) {
+            old_replies.insert(id, r.reply);
+        }
+    })?;
+    let mut out: BTreeMap<Id, RegressedCase> = BTreeMap::new();
+    new.for_each_result(|r: CaseResult| {
+        let id = r.id();
+        if !ids.contains(&id) {
+            return;
+        }
+        let old_reply = old_replies.get(&id).cloned().unwrap_or_default();
+        let judge_reasons = r
+            .judge
+            .as_ref()
+            .map(|j| j.criteria.iter().filter(|c| !c.passed).map(|c| format!("{}: {}", c.criterion, c.reason)).collect())
+            .unwrap_or_default();
+        out.insert(
+            id,
+            RegressedCase {
+                key: r.key.clone(),
+                repeat: r.repeat,
+                language: r.language.clone(),
+                stratum: r.stratum,
+                flaky: flaky.contains(&r.key),
+                failing_checks: r.failing_checks().cloned().collect(),
+                judge_reasons,
+                reply_diff: text::word_diff(&old_reply, &r.reply),
+                old_reply,
+                new_reply: r.reply,
+                new_error: r.error,
+            },
+        );
+    })?;
+    Ok(out.into_values().collect())
+}
+
+fn comparability_warnings(base: &RunSummary, new: &RunSummary) -> Vec<String> {
+    let (b, n) = (&base.meta, &new.meta);
+    let mut w = Vec::new();
+    if b.evalset_hash != n.evalset_hash {
+        w.push(format!(
+            "the eval sets differ ({} vs {}): cases may have changed meaning between the runs",
+            short(&b.evalset_hash),
+            short(&n.evalset_hash)
+        ));
+    }
+    if b.judge != n.judge {
+        w.push(format!(
+            "the judge differs ({} vs {})",
+            b.judge.as_deref().unwrap_or("none"),
+            n.judge.as_deref().unwrap_or("none")
+        ));
+    }
+    if b.scoring_version != n.scoring_version {
+        w.push(format!("the scoring version differs ({} vs {})", b.scoring_version, n.scoring_version));
+    }
+    if b.filters != n.filters {
+        w.push(format!("the case selections differ ({:?} vs {:?})", b.filters, n.filters));
+    }
+    if b.repeats != n.repeats {
+        w.push(format!("the repeat counts differ ({} vs {})", b.repeats, n.repeats));
+    }
+    w
+}
+
+fn short(hash: &str) -> &str {
+    let h = hash.strip_prefix("sha256:").unwrap_or(hash);
+    &h[..h.len().min(12)]
+}

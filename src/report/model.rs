@@ -1,0 +1,31 @@
+//! The one model every report renders: the run's summary, its gate verdict and its diff
+//! against a baseline. JSON is this model serialized; Markdown, JUnit and the terminal
+//! summary are views of it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::diff::Diff;
+use crate::gate::Verdict;
+use crate::summary::RunSummary;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportModel {
+    pub summary: RunSummary,
+    pub gate: Option<Verdict>,
+    pub diff: Option<Diff>,
+    /// Keys of cases that should have reached a human and did not, sorted.
+    pub missed_escalations: Vec<String>,
+}
+
+impl ReportModel {
+    /// The verdict in one word, as every view states it first.
+    pub fn headline(&self) -> &'static str {
+        match &self.gate {
+            Some(g) if g.incomplete => "INCOMPLETE",
+            Some(g) if g.passed => "PASS",
+            Some(_) => "FAIL",
+            None if !self.summary.complete => "INCOMPLETE",
+            None => "NO GATE",
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! Reviewing a finished run: diff it against a baseline, hold it to the gate, write the
+//! reports, and decide what the exit code says. Shared by `run`, `gate` and `report`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::diff::{self, Diff};
+use crate::exit::Outcome;
+use crate::gate::{self, Gate};
+use crate::report::model::ReportModel;
+use crate::report::{junit, markdown};
+use crate::rundir::{RunDir, SUMMARY_FILE, read_lines};
+use crate::summary::GateRef;
+
+pub const REPORT_MD: &str = "report.md";
+pub const REPORT_JSON: &str = "report.json";
+pub const JUNIT_XML: &str = "junit.xml";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReviewError {
+    #[error("{0}")]
+    Read(String),
+    #[error("cannot write {path}: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+}
+
+/// Builds the report model of a run: its diff against `baseline` and its gate verdict.
+pub fn review(run: &RunDir, gate: Option<&Gate>, baseline: Option<&RunDir>) -> Result<ReportModel, ReviewError> {
+    let diff: Option<Diff> = baseline.map(|b| diff::compare(b, run)).transpose().map_err(ReviewError::Read)?;
+    let verdict = gate.map(|g| gate::evaluate(g, &run.summary, diff.as_ref()));
+    let mut summary = run.summary.clone();
+    if let (Some(g), Some(v)) = (gate, &verdict) {
+        summary.gate = Some(GateRef { path: g.path.display().to_string(), hash: g.hash.clone(), passed: v.passed });
+    }
+    Ok(ReportModel { summary, gate: verdict, diff, missed_escalations: missed_escalations(&run.results_path())? })
+}
+
+fn missed_escalations(results: &Path) -> Result<Vec<String>, ReviewError> {
+    #[derive(serde::Deserialize)]
+    struct Row {
+        key: String,
+        expected_outcome: crate::evalset::ExpectedOutcome,
+        observed_outcome: crate::result::ObservedOutcome,
+    }
+    let mut keys = Vec::new();
+    read_lines(results, |r: Row| {
+        use crate::evalset::ExpectedOutcome::Escalate;
+        use crate::result::ObservedOutcome::{Error, Escalated};
+        if r.expected_outcome == Escalate && !matches!(r.observed_outcome, Escalated | Error) {
+            keys.push(r.key);
+        }
+    })
+    .map_err(ReviewError::Read)?;
+    keys.sort();
+    keys.dedup();
+    Ok(keys)
+}
+
+/// Writes report.md, report.json and junit.xml into the run directory, records the gate
+/// in summary.json, and appends report.md to `$GITHUB_STEP_SUMMARY` when CI provides one.
+pub fn write_reports(run: &RunDir, model: &ReportModel) -> Result<(), ReviewError> {
+    let write = |name: &str, text: &str| {
+        let path = run.dir.join(name);
+        std::fs::write(&path, text).map_err(|source| ReviewError::Write { path, source })
+    };
+    let md = markdown::render(model);
+    write(REPORT_MD, &md)?;
+    let json = serde_json::to_string_pretty(model).map_err(|e| ReviewError::Read(e.to_string()))?;
+    write(REPORT_JSON, &(json + "\n"))?;
+    let xml = junit::render(&run.results_path(), &model.summary.meta.run_id).map_err(ReviewError::Read)?;
+    write(JUNIT_XML, &xml)?;
+    if model.summary.gate != run.summary.gate {
+        let path = run.dir.join(SUMMARY_FILE);
+        model.summary.write(&path).map_err(|source| ReviewError::Write { path, source })?;
+    }
+    if let Some(step_summary) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|v| !v.is_empty()) {
+        let path = PathBuf::from(step_summary);
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(md.as_bytes()))
+            .map_err(|source| ReviewError::Write { path, source })?;
+    }
+    Ok(())
+}
+
+/// What a reviewed run means for the exit code. An incomplete run (too many errors) is
+/// never reported as a quality verdict. `max_error_rate` is the gate's when it sets one,
+/// else the config's `run.max_error_rate`.
+pub fn outcome(model: &ReportModel, max_error_rate: f64) -> Outcome {
+    let s = &model.summary;
+    if s.interrupted {
+        return Outcome::Interrupted;
+    }
+    let overall = &s.metrics.overall;
+    let all_failed = overall.results > 0 && overall.errors == overall.results;
+    let too_many_errors = overall.error_rate.unwrap_or(0.0) > max_error_rate + 1e-12;
+    match &model.gate {
+        _ if all_failed || too_many_errors => Outcome::Incomplete,
+        Some(v) if v.incomplete => Outcome::Incomplete,
+        Some(v) if !v.passed => Outcome::GateFailed,
+        _ => Outcome::Passed,
+    }
+}
