@@ -22,6 +22,58 @@ pub struct Config {
     pub gate: Option<String>,
     #[serde(default)]
     pub pricing: Option<Pricing>,
+    /// The LLM judge; without one, rubric criteria are reported `unjudged`.
+    #[serde(default)]
+    pub judge: Option<JudgeConfig>,
+    /// Help-centre files the judge checks claims against (glob patterns).
+    #[serde(default)]
+    pub knowledge: Vec<String>,
+}
+
+/// The LLM judge: any OpenAI-compatible chat-completions endpoint.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JudgeConfig {
+    pub provider: ProviderKind,
+    #[serde(default)]
+    pub base_url: Option<String>,
+    #[serde(default)]
+    pub model: Option<String>,
+    #[serde(default)]
+    pub api_key_env: Option<String>,
+    /// A rubric prompt template overriding the built-in one.
+    #[serde(default)]
+    pub prompt: Option<String>,
+    #[serde(default)]
+    pub temperature: Option<f64>,
+    #[serde(default)]
+    pub max_tokens: Option<u32>,
+    #[serde(default = "default_judge_timeout_s")]
+    pub timeout_s: f64,
+    /// Judge requests in flight at once, apart from the bot's concurrency.
+    #[serde(default = "default_judge_concurrency")]
+    pub concurrency: usize,
+    #[serde(default = "default_retries")]
+    pub retries: u32,
+    /// How to ask for JSON: `json_object` (OpenAI, llama.cpp, vLLM), or `none` for
+    /// servers that reject `response_format`.
+    #[serde(default)]
+    pub response_format: ResponseFormat,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseFormat {
+    #[default]
+    JsonObject,
+    None,
+}
+
+fn default_judge_timeout_s() -> f64 {
+    60.0
+}
+fn default_judge_concurrency() -> usize {
+    4
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -128,11 +180,38 @@ impl Default for RunConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+/// Money per million tokens: defaults, and per-model overrides.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Pricing {
+    #[serde(default)]
+    pub input_per_mtok: Option<f64>,
+    #[serde(default)]
+    pub output_per_mtok: Option<f64>,
+    #[serde(default)]
+    pub currency: Option<String>,
+    #[serde(default)]
+    pub models: BTreeMap<String, ModelPrice>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelPrice {
     pub input_per_mtok: f64,
     pub output_per_mtok: f64,
+}
+
+impl Pricing {
+    /// The price of a model's tokens, if the config states one.
+    pub fn for_model(&self, model: &str) -> Option<ModelPrice> {
+        if let Some(p) = self.models.get(model) {
+            return Some(p.clone());
+        }
+        match (self.input_per_mtok, self.output_per_mtok) {
+            (Some(i), Some(o)) => Some(ModelPrice { input_per_mtok: i, output_per_mtok: o }),
+            _ => None,
+        }
+    }
 }
 
 /// A config together with where it was loaded from, so relative paths resolve.
@@ -199,6 +278,36 @@ impl Project {
                 )));
             }
         }
+        if let Some(judge) = &self.config.judge {
+            if judge.provider == ProviderKind::Openai {
+                if judge.base_url.as_deref().is_none_or(str::is_empty) {
+                    problems.push(here("judge.base_url is required for provider `openai`".into()));
+                }
+                if judge.model.as_deref().is_none_or(str::is_empty) {
+                    problems.push(here("judge.model is required for provider `openai`".into()));
+                }
+            } else {
+                problems.push(here("judge.provider must be `openai` (any OpenAI-compatible endpoint)".into()));
+            }
+            if let Some(var) = &judge.api_key_env {
+                if std::env::var_os(var).is_none_or(|v| v.is_empty()) {
+                    problems.push(here(format!(
+                        "judge.api_key_env names `{var}`, but that environment variable is not set"
+                    )));
+                }
+            }
+            if judge.concurrency == 0 {
+                problems.push(here("judge.concurrency must be at least 1".into()));
+            }
+            if !(judge.timeout_s > 0.0 && judge.timeout_s.is_finite()) {
+                problems.push(here("judge.timeout_s must be a positive number of seconds".into()));
+            }
+            if let Some(prompt) = &judge.prompt {
+                if !self.resolve(prompt).is_file() {
+                    problems.push(here(format!("judge.prompt: prompt file {} does not exist", self.resolve(prompt).display())));
+                }
+            }
+        }
         let run = &self.config.run;
         if run.concurrency == 0 {
             problems.push(here("run.concurrency must be at least 1".into()));
@@ -215,14 +324,18 @@ impl Project {
         problems
     }
 
-    /// The API key, read from the environment variable the config names.
+    /// The bot's API key, read from the environment variable the config names.
     pub fn api_key(&self) -> Option<String> {
-        self.config
-            .bot
-            .api_key_env
-            .as_deref()
-            .and_then(|var| std::env::var(var).ok())
+        key_from(self.config.bot.api_key_env.as_deref())
     }
+
+    pub fn judge_api_key(&self) -> Option<String> {
+        key_from(self.config.judge.as_ref().and_then(|j| j.api_key_env.as_deref()))
+    }
+}
+
+fn key_from(var: Option<&str>) -> Option<String> {
+    var.and_then(|v| std::env::var(v).ok()).filter(|k| !k.is_empty())
 }
 
 /// Key-value account state handed to prompts; kept sorted so renders are stable.

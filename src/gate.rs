@@ -309,62 +309,16 @@ mod tests {
     use super::*;
     use crate::evalset::ExpectedOutcome;
     use crate::metrics::MetricsBuilder;
-    use crate::result::{CaseResult, Check, ObservedOutcome};
-    use crate::summary::{BotInfo, PromptInfo, RunMeta};
+    use crate::result::{CaseResult, ObservedOutcome};
 
     fn result(lang: &str, stratum: Stratum, passed: bool, observed: ObservedOutcome, expected: ExpectedOutcome) -> CaseResult {
-        CaseResult {
-            key: format!("{lang}/x"),
-            language: lang.into(),
-            stratum,
-            intent: None,
-            scenario: None,
-            repeat: 0,
-            turns: vec![],
-            reply: String::new(),
-            expected_outcome: expected,
-            observed_outcome: observed,
-            handoff: None,
-            checks: vec![Check { name: "language".into(), passed: true, detail: String::new() }],
-            judge: None,
-            detected_language: None,
-            passed,
-            latency_ms: 0,
-            tokens_in: 0,
-            tokens_out: 0,
-            attempts: 1,
-            error: observed.eq(&ObservedOutcome::Error).then(|| "boom".to_string()),
-        }
+        CaseResult::fixture(lang, stratum, expected, observed, passed)
     }
 
     fn summary(results: &[CaseResult]) -> RunSummary {
         let mut b = MetricsBuilder::default();
         results.iter().for_each(|r| b.add(r));
-        RunSummary {
-            meta: RunMeta {
-                run_id: "r".into(),
-                started_at: String::new(),
-                evalgate_version: String::new(),
-                bot: BotInfo { provider: "demo".into(), model: "m".into() },
-                prompt: PromptInfo { path: None, hash: None, label: None },
-                judge: None,
-                evalset_hash: String::new(),
-                evalset_files: vec![],
-                scoring_version: 1,
-                repeats: 1,
-                shard: None,
-                filters: vec![],
-            },
-            finished_at: String::new(),
-            complete: true,
-            interrupted: false,
-            outcome_mode: String::new(),
-            rubric: String::new(),
-            planned: 0,
-            written: 0,
-            gate: None,
-            metrics: b.finish(),
-        }
+        RunSummary::fixture(b.finish())
     }
 
     fn gate(yaml: &str) -> Gate {
@@ -396,7 +350,8 @@ mod tests {
         let s = summary(&rs);
         let v = evaluate(&gate("per_language: true\nmax_missed_escalations: 0\npass_rate: { routine: 0.96 }"), &s, None);
         let failing: Vec<String> = v.failing().map(|c| format!("{} {}", c.name, c.scope)).collect();
-        assert_eq!(failing, ["pass_rate routine", "pass_rate en/routine", "missed_escalations overall", "missed_escalations pl"]);
+        // Overall routine is 39/40 = 97.5%: only English, at 95%, misses 96%.
+        assert_eq!(failing, ["pass_rate en/routine", "missed_escalations overall", "missed_escalations pl"]);
     }
 
     #[test]

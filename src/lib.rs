@@ -5,16 +5,18 @@
 //! replies into checks and outcomes, `metrics` aggregates them, `report` renders them,
 //! and `cli` sits on top.
 
+pub mod cache;
 pub mod check;
 pub mod cli;
 pub mod config;
-#[path = "/tmp/shim.rs"] pub mod demo_bot;
+pub mod demo_bot;
 pub mod demo_server;
 pub mod diagnostic;
 pub mod diff;
 pub mod evalset;
 pub mod exit;
 pub mod gate;
+pub mod judge;
 pub mod metrics;
 pub mod prompt;
 pub mod provider;

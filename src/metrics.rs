@@ -48,6 +48,22 @@ pub struct SliceMetrics {
     pub latency_ms: Option<Latency>,
     pub tokens_in: u64,
     pub tokens_out: u64,
+    #[serde(default)]
+    pub judge_tokens_in: u64,
+    #[serde(default)]
+    pub judge_tokens_out: u64,
+    /// Results the judge gave a verdict on, and those where it could not.
+    #[serde(default)]
+    pub judged: u64,
+    #[serde(default)]
+    pub judge_errors: u64,
+    /// Among judged results: replies with a claim the context, reference and knowledge
+    /// base do not support (hallucination).
+    #[serde(default)]
+    pub unsupported_claim_rate: Option<f64>,
+    /// Conversations observed resolved and passed, whatever they expected.
+    #[serde(default)]
+    pub resolved: u64,
     /// Expected outcome × observed outcome, as counts (errors included).
     pub escalation_matrix: BTreeMap<String, BTreeMap<String, u64>>,
 }
@@ -74,6 +90,12 @@ struct Accumulator {
     turn_latencies: Vec<u64>,
     tokens_in: u64,
     tokens_out: u64,
+    judge_tokens_in: u64,
+    judge_tokens_out: u64,
+    judged: u64,
+    judge_errors: u64,
+    with_unsupported_claims: u64,
+    resolved: u64,
     matrix: BTreeMap<(ExpectedOutcome, ObservedOutcome), u64>,
 }
 
@@ -82,6 +104,8 @@ impl Accumulator {
         self.results += 1;
         self.tokens_in += r.tokens_in;
         self.tokens_out += r.tokens_out;
+        self.judge_tokens_in += r.judge_tokens_in;
+        self.judge_tokens_out += r.judge_tokens_out;
         *self.matrix.entry((r.expected_outcome, r.observed_outcome)).or_default() += 1;
         if r.is_error() {
             self.errors += 1;
@@ -89,6 +113,15 @@ impl Accumulator {
         }
         let observed = r.observed_outcome;
         self.passed += u64::from(r.passed);
+        self.resolved += u64::from(observed == ObservedOutcome::Resolved && r.passed);
+        if let Some(j) = &r.judge {
+            if j.error.is_some() {
+                self.judge_errors += 1;
+            } else {
+                self.judged += 1;
+                self.with_unsupported_claims += u64::from(!j.unsupported_claims.is_empty());
+            }
+        }
         self.not_escalated += u64::from(observed != ObservedOutcome::Escalated);
         self.deflected += u64::from(observed == ObservedOutcome::Deflected);
         match r.expected_outcome {
@@ -154,6 +187,12 @@ impl Accumulator {
             latency_ms: latency,
             tokens_in: self.tokens_in,
             tokens_out: self.tokens_out,
+            judge_tokens_in: self.judge_tokens_in,
+            judge_tokens_out: self.judge_tokens_out,
+            judged: self.judged,
+            judge_errors: self.judge_errors,
+            unsupported_claim_rate: ratio(self.with_unsupported_claims, self.judged),
+            resolved: self.resolved,
             escalation_matrix: matrix,
         }
     }
@@ -208,34 +247,70 @@ impl MetricsBuilder {
     }
 }
 
+/// With `repeats: k`: pass@1 (mean pass rate over repeats), pass^k (per case
+/// C(c,k)/C(n,k) for c passes of n repeats, averaged) and the flaky cases.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RepeatStats {
+    pub k: u32,
+    pub cases: u64,
+    pub pass_at_1: Option<f64>,
+    pub pass_pow_k: Option<f64>,
+    /// Cases whose repeats disagree, sorted.
+    pub flaky: Vec<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct RepeatsBuilder {
+    /// case key -> (passes, scored repeats)
+    by_case: BTreeMap<String, (u64, u64)>,
+}
+
+impl RepeatsBuilder {
+    pub fn add(&mut self, r: &CaseResult) {
+        if r.is_error() {
+            return;
+        }
+        let e = self.by_case.entry(r.key.clone()).or_default();
+        e.0 += u64::from(r.passed);
+        e.1 += 1;
+    }
+
+    pub fn finish(self, k: u32) -> Option<RepeatStats> {
+        if k < 2 {
+            return None;
+        }
+        let k64 = u64::from(k);
+        let mut pass_at_1 = Vec::new();
+        let mut pass_pow_k = Vec::new();
+        let mut flaky = Vec::new();
+        for (key, (c, n)) in &self.by_case {
+            pass_at_1.push(*c as f64 / *n as f64);
+            if *n >= k64 {
+                pass_pow_k.push(binomial_ratio(*c, *n, k64));
+            }
+            if *c > 0 && c < n {
+                flaky.push(key.clone());
+            }
+        }
+        let mean = |v: &[f64]| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
+        Some(RepeatStats { k, cases: self.by_case.len() as u64, pass_at_1: mean(&pass_at_1), pass_pow_k: mean(&pass_pow_k), flaky })
+    }
+}
+
+/// C(c, k) / C(n, k): the chance that k repeats drawn from n all pass, given c passed.
+pub fn binomial_ratio(c: u64, n: u64, k: u64) -> f64 {
+    if k > c {
+        return 0.0;
+    }
+    (0..k).map(|i| (c - i) as f64 / (n - i) as f64).product()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::result::{Check, Role, TranscriptTurn};
 
     fn result(expected: ExpectedOutcome, observed: ObservedOutcome, passed: bool) -> CaseResult {
-        CaseResult {
-            key: "en/x".into(),
-            language: "en".into(),
-            stratum: Stratum::Routine,
-            intent: Some("refund".into()),
-            scenario: None,
-            repeat: 0,
-            turns: vec![TranscriptTurn { role: Role::Assistant, content: "hi".into(), tool_calls: vec![], latency_ms: Some(10) }],
-            reply: "hi".into(),
-            expected_outcome: expected,
-            observed_outcome: observed,
-            handoff: None,
-            checks: vec![Check { name: "language".into(), passed: true, detail: String::new() }],
-            judge: None,
-            detected_language: None,
-            passed,
-            latency_ms: 10,
-            tokens_in: 5,
-            tokens_out: 7,
-            attempts: 1,
-            error: None,
-        }
+        CaseResult::fixture("en", Stratum::Routine, expected, observed, passed)
     }
 
     #[test]
@@ -268,5 +343,23 @@ mod tests {
         let m = MetricsBuilder::default().finish().overall;
         assert_eq!(m.pass_rate, None);
         assert_eq!(m.latency_ms, None);
+    }
+
+    #[test]
+    fn pass_hat_k_and_flaky_cases() {
+        assert_eq!(binomial_ratio(3, 3, 3), 1.0);
+        assert_eq!(binomial_ratio(2, 3, 3), 0.0);
+        assert!((binomial_ratio(3, 4, 2) - 0.5).abs() < 1e-12, "C(3,2)/C(4,2) = 3/6");
+        let mut b = RepeatsBuilder::default();
+        for (key, passed) in [("a", true), ("a", true), ("b", true), ("b", false)] {
+            let mut r = result(ExpectedOutcome::Resolve, ObservedOutcome::Resolved, passed);
+            r.key = key.into();
+            b.add(&r);
+        }
+        let s = b.finish(2).unwrap();
+        assert_eq!(s.pass_at_1, Some(0.75));
+        assert_eq!(s.pass_pow_k, Some(0.5));
+        assert_eq!(s.flaky, ["b"]);
+        assert_eq!(RepeatsBuilder::default().finish(1), None);
     }
 }

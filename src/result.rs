@@ -122,6 +122,11 @@ pub struct CaseResult {
     pub latency_ms: u64,
     pub tokens_in: u64,
     pub tokens_out: u64,
+    /// The judge's tokens, counted apart from the bot's.
+    #[serde(default)]
+    pub judge_tokens_in: u64,
+    #[serde(default)]
+    pub judge_tokens_out: u64,
     /// Requests sent, retries included.
     #[serde(default)]
     pub attempts: u32,
@@ -140,5 +145,36 @@ impl CaseResult {
 
     pub fn failing_checks(&self) -> impl Iterator<Item = &Check> {
         self.checks.iter().filter(|c| !c.passed)
+    }
+}
+
+#[cfg(test)]
+impl CaseResult {
+    /// A scored result for tests, with one passing language check and one bot turn.
+    pub fn fixture(language: &str, stratum: Stratum, expected: ExpectedOutcome, observed: ObservedOutcome, passed: bool) -> CaseResult {
+        CaseResult {
+            key: format!("{language}/x"),
+            language: language.into(),
+            stratum,
+            intent: Some("refund".into()),
+            scenario: None,
+            repeat: 0,
+            turns: vec![TranscriptTurn { role: Role::Assistant, content: "hi".into(), tool_calls: vec![], latency_ms: Some(10) }],
+            reply: "hi".into(),
+            expected_outcome: expected,
+            observed_outcome: observed,
+            handoff: None,
+            checks: vec![Check { name: "language".into(), passed: true, detail: String::new() }],
+            judge: None,
+            detected_language: None,
+            passed,
+            latency_ms: 10,
+            tokens_in: 5,
+            tokens_out: 7,
+            judge_tokens_in: 0,
+            judge_tokens_out: 0,
+            attempts: 1,
+            error: (observed == ObservedOutcome::Error).then(|| "boom".to_string()),
+        }
     }
 }

@@ -32,7 +32,17 @@ pub struct RunMeta {
     pub evalgate_version: String,
     pub bot: BotInfo,
     pub prompt: PromptInfo,
+    /// The judge's identity (model and prompt hash), when there is one.
     pub judge: Option<String>,
+    #[serde(default)]
+    pub judge_model: Option<String>,
+    /// How observed outcomes were decided: `judge`, or `rule-verified` without one.
+    pub outcome_mode: String,
+    /// `judged`, or `unjudged` when rubric criteria did not decide `passed`.
+    pub rubric: String,
+    /// Hash of the knowledge-base files the judge checked claims against.
+    #[serde(default)]
+    pub knowledge_hash: Option<String>,
     pub evalset_hash: String,
     pub evalset_files: Vec<String>,
     pub scoring_version: u32,
@@ -50,18 +60,83 @@ pub struct RunSummary {
     /// False when the run was interrupted or results are missing.
     pub complete: bool,
     pub interrupted: bool,
-    /// How observed outcomes were decided: `rule-verified` without a judge.
-    pub outcome_mode: String,
-    /// `unjudged` when rubric criteria did not decide `passed`.
-    pub rubric: String,
     /// Case × repeat results the run planned and wrote.
     pub planned: u64,
     pub written: u64,
     /// The launch gate the run was held to, once it was.
     #[serde(default)]
     pub gate: Option<GateRef>,
+    /// pass@1, pass^k and flaky cases, when cases ran more than once.
+    #[serde(default)]
+    pub repeat_stats: Option<RepeatStats>,
+    /// Money and tokens, reported apart from quality.
+    pub cost: Cost,
     #[serde(flatten)]
     pub metrics: Metrics,
+}
+
+pub use crate::metrics::RepeatStats;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenCost {
+    pub model: Option<String>,
+    pub tokens_in: u64,
+    pub tokens_out: u64,
+    /// `null` when the config gives no price for the model.
+    pub money: Option<f64>,
+}
+
+/// The cost section: what the run's tokens cost, per conversation and per resolved one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cost {
+    pub currency: Option<String>,
+    pub bot: TokenCost,
+    pub judge: TokenCost,
+    pub total_money: Option<f64>,
+    pub conversations: u64,
+    /// Bot cost per conversation (the judge is the harness's cost, not the bot's).
+    pub bot_per_conversation: Option<f64>,
+    pub resolved: u64,
+    /// Bot cost divided by resolved conversations: the honest unit cost, which a bot that
+    /// deflects cannot flatter.
+    pub cost_per_resolved: Option<f64>,
+}
+
+impl Cost {
+    pub fn compute(m: &Metrics, pricing: Option<&crate::config::Pricing>, bot_model: &str, judge_model: Option<&str>) -> Cost {
+        let o = &m.overall;
+        let money = |model: Option<&str>, tin: u64, tout: u64| -> Option<f64> {
+            let price = pricing?.for_model(model?)?;
+            Some(tin as f64 / 1e6 * price.input_per_mtok + tout as f64 / 1e6 * price.output_per_mtok)
+        };
+        let bot = TokenCost {
+            model: Some(bot_model.to_string()),
+            tokens_in: o.tokens_in,
+            tokens_out: o.tokens_out,
+            money: money(Some(bot_model), o.tokens_in, o.tokens_out),
+        };
+        let judge = TokenCost {
+            model: judge_model.map(str::to_string),
+            tokens_in: o.judge_tokens_in,
+            tokens_out: o.judge_tokens_out,
+            money: if judge_model.is_some() { money(judge_model, o.judge_tokens_in, o.judge_tokens_out) } else { Some(0.0) },
+        };
+        let total_money = match (bot.money, judge.money) {
+            (Some(b), Some(j)) => Some(b + j),
+            _ => None,
+        };
+        let conversations = o.results;
+        Cost {
+            currency: pricing.and_then(|p| p.currency.clone()),
+            bot_per_conversation: bot.money.filter(|_| conversations > 0).map(|b| b / conversations as f64),
+            cost_per_resolved: bot.money.filter(|_| o.resolved > 0).map(|b| b / o.resolved as f64),
+            resolved: o.resolved,
+            conversations,
+            total_money,
+            bot,
+            judge,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -80,6 +155,42 @@ impl RunSummary {
     pub fn write(&self, path: &Path) -> std::io::Result<()> {
         let json = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
         std::fs::write(path, json + "\n")
+    }
+}
+
+#[cfg(test)]
+impl RunSummary {
+    /// A complete run summary around the given metrics, for tests.
+    pub fn fixture(metrics: Metrics) -> RunSummary {
+        RunSummary {
+            meta: RunMeta {
+                run_id: "r".into(),
+                started_at: String::new(),
+                evalgate_version: String::new(),
+                bot: BotInfo { provider: "demo".into(), model: "m".into() },
+                prompt: PromptInfo { path: None, hash: None, label: None },
+                judge: None,
+                judge_model: None,
+                outcome_mode: "rule-verified".into(),
+                rubric: "unjudged".into(),
+                knowledge_hash: None,
+                evalset_hash: String::new(),
+                evalset_files: vec![],
+                scoring_version: SCORING_VERSION,
+                repeats: 1,
+                shard: None,
+                filters: vec![],
+            },
+            finished_at: String::new(),
+            complete: true,
+            interrupted: false,
+            planned: 0,
+            written: 0,
+            gate: None,
+            repeat_stats: None,
+            cost: Cost::compute(&metrics, None, "m", None),
+            metrics,
+        }
     }
 }
 

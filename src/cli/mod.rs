@@ -4,6 +4,7 @@
 mod check;
 mod demo_bot;
 mod load;
+mod rescore;
 mod review;
 mod run;
 
@@ -40,6 +41,9 @@ pub enum Command {
     /// Run the eval sets against the bot and write a run directory.
     #[command(after_help = "Examples:\n  evalgate run\n  evalgate run --lang pl --lang sv --stratum edge --out reports/pl-edge\n  evalgate run --filter 'en/refund-*' --repeats 3\n\nWrites results.jsonl (one line per case × repeat, as each finishes), summary.json and prompt.txt.")]
     Run(RunArgs),
+    /// Score a saved run's transcripts again with the current rules and judge (no bot calls).
+    #[command(after_help = "Example:\n  evalgate rescore reports/20261123-101500-ab12 --out reports/rescored")]
+    Rescore(RescoreArgs),
     /// Compare two runs case by case and slice by slice.
     #[command(after_help = "Examples:\n  evalgate diff reports/baseline reports/20261123-101500-ab12\n  evalgate diff BASE NEW --format md > comment.md\n  evalgate diff BASE NEW --fail-on-regression   # exit 1 on any significant slice regression")]
     Diff(DiffArgs),
@@ -80,6 +84,9 @@ pub struct RunArgs {
     /// No progress output.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Neither read nor write the response cache (.evalgate/cache/).
+    #[arg(long)]
+    pub no_cache: bool,
     /// Launch criteria to hold the run to (default: the config's `gate:`).
     #[arg(long, value_name = "FILE")]
     pub gate: Option<PathBuf>,
@@ -93,6 +100,20 @@ pub struct RunArgs {
     /// bot, same time), and diff against it.
     #[arg(long, value_name = "REV", conflicts_with = "baseline")]
     pub baseline_prompt_rev: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RescoreArgs {
+    /// The saved run directory.
+    pub run: std::path::PathBuf,
+    /// Where to write the re-scored run (default: reports/<run-id>).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<std::path::PathBuf>,
+    /// Neither read nor write the judge's response cache.
+    #[arg(long)]
+    pub no_cache: bool,
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -185,6 +206,7 @@ pub fn main() -> Outcome {
     match cli.command {
         Command::Check => check::run(&cli.config),
         Command::Run(args) => run::run(&cli.config, &args),
+        Command::Rescore(args) => rescore::run(&cli.config, &args),
         Command::Diff(args) => review::diff(&args),
         Command::Gate(args) => review::gate(&cli.config, &args),
         Command::Report(args) => review::report(&cli.config, &args),

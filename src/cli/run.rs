@@ -14,7 +14,9 @@ use crate::provider::{Bot, demo};
 use crate::rundir::{RESULTS_FILE, RunDir};
 use crate::runner::retry::RetryPolicy;
 use crate::runner::{RunPlan, execute};
-use crate::scoring::Scorer;
+use crate::cache::Cache;
+use crate::judge::{Judge, JudgeSettings};
+use crate::scoring::{OUTCOME_MODE_JUDGE, OUTCOME_MODE_RULES, Scorer};
 use crate::scoring::language::LanguageDetector;
 use crate::summary::{BotInfo, PromptInfo, RunMeta, SCORING_VERSION, new_run_id, now_rfc3339};
 
@@ -63,6 +65,10 @@ pub fn run(config: &Path, args: &RunArgs) -> Outcome {
             return Outcome::BadInput;
         }
     };
+    let judge = match build_judge(project, !args.no_cache) {
+        Ok(j) => j.map(|(judge, hash)| (Arc::new(judge), hash)),
+        Err(o) => return o,
+    };
     let run_id = new_run_id();
     let out_dir = args
         .out
@@ -80,7 +86,19 @@ pub fn run(config: &Path, args: &RunArgs) -> Outcome {
         Ok(r) => r,
         Err(o) => return o,
     };
-    let job = RunJob { project, suite: &loaded.suite, cases: &cases, filters: &filters, repeats, concurrency, quiet: args.quiet, bot: &bot, scorer: &scorer };
+    let job = RunJob {
+        project,
+        suite: &loaded.suite,
+        cases: &cases,
+        filters: &filters,
+        repeats,
+        concurrency,
+        quiet: args.quiet,
+        bot: &bot,
+        scorer: &scorer,
+        judge: judge.as_ref().map(|(j, _)| j),
+        knowledge_hash: judge.as_ref().and_then(|(_, h)| h.clone()),
+    };
 
     // Same bot, same time: the previous prompt runs first, into a folder of the run.
     let same_run_baseline = match old_prompt {
@@ -132,6 +150,8 @@ struct RunJob<'a> {
     quiet: bool,
     bot: &'a Arc<Bot>,
     scorer: &'a Arc<Scorer>,
+    judge: Option<&'a Arc<Judge>>,
+    knowledge_hash: Option<String>,
 }
 
 impl RunJob<'_> {
@@ -154,7 +174,11 @@ impl RunJob<'_> {
                 hash: prompt.map(|p| p.hash.clone()),
                 label: prompt.and_then(|p| p.label.clone()),
             },
-            judge: None,
+            judge: self.judge.map(|j| j.identity()),
+            judge_model: self.judge.map(|j| j.model().to_string()),
+            outcome_mode: if self.judge.is_some() { OUTCOME_MODE_JUDGE } else { OUTCOME_MODE_RULES }.to_string(),
+            rubric: if self.judge.is_some() { "judged" } else { "unjudged" }.to_string(),
+            knowledge_hash: self.knowledge_hash.clone(),
             evalset_hash: self.suite.hash.clone(),
             evalset_files: self.suite.files.iter().map(|f| relative_to(f, &project.root)).collect(),
             scoring_version: SCORING_VERSION,
@@ -173,6 +197,8 @@ impl RunJob<'_> {
             prompt,
             out_dir,
             quiet: self.quiet,
+            judge: self.judge.cloned(),
+            pricing: self.project.config.pricing.clone(),
             meta,
         };
         execute(plan, Arc::clone(self.bot), Arc::clone(self.scorer)).await
@@ -231,6 +257,59 @@ fn select_cases(all: &[Arc<Case>], args: &RunArgs) -> Result<(Vec<Arc<Case>>, Ve
     filters.extend(args.filter.iter().map(|f| format!("filter={f}")));
     Ok((cases, filters))
 }
+
+/// The judge, if the config has one, and the hash of its knowledge-base files.
+pub fn build_judge(project: &Project, use_cache: bool) -> Result<Option<(Judge, Option<String>)>, Outcome> {
+    let Some(cfg) = &project.config.judge else { return Ok(None) };
+    let fail = |d: crate::diagnostic::Diagnostic| {
+        eprintln!("error: {d}");
+        Outcome::BadInput
+    };
+    let client = OpenaiBot::new(OpenaiSettings {
+        base_url: cfg.base_url.clone().unwrap_or_default(),
+        model: cfg.model.clone().unwrap_or_default(),
+        api_key: project.judge_api_key(),
+        temperature: Some(cfg.temperature.unwrap_or(0.0)),
+        max_tokens: cfg.max_tokens,
+        timeout: Duration::from_secs_f64(cfg.timeout_s),
+        handoff_tool: None,
+        max_connections: cfg.concurrency,
+    })
+    .map_err(|m| fail(crate::diagnostic::Diagnostic::new(&project.config_path, format!("judge: {m}"))))?;
+    let prompt_text = match &cfg.prompt {
+        Some(p) => {
+            let path = project.resolve(p);
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| fail(crate::diagnostic::Diagnostic::new(&path, format!("cannot read judge prompt: {e}"))))?;
+            Some((text, path))
+        }
+        None => None,
+    };
+    let knowledge_files = if project.config.knowledge.is_empty() {
+        Vec::new()
+    } else {
+        crate::evalset::find_files(&project.root, &project.config.knowledge, &project.config_path).map_err(|d| {
+            eprintln!("{d}");
+            Outcome::BadInput
+        })?
+    };
+    let (knowledge, hash) = crate::judge::load_knowledge(&knowledge_files, &project.root).map_err(fail)?;
+    let judge = Judge::new(JudgeSettings {
+        client,
+        model: cfg.model.clone().unwrap_or_default(),
+        prompt_text,
+        concurrency: cfg.concurrency,
+        retries: cfg.retries,
+        cache: use_cache.then(|| Cache::new(project.root.join(CACHE_DIR).join("judge"))),
+        knowledge,
+        response_format: cfg.response_format,
+    })
+    .map_err(fail)?;
+    Ok(Some((judge, hash)))
+}
+
+/// Where response caches live, relative to the project (git-ignored).
+pub const CACHE_DIR: &str = ".evalgate/cache";
 
 fn build_bot(project: &Project, concurrency: usize) -> Result<Bot, String> {
     let bot = &project.config.bot;

@@ -80,7 +80,26 @@ impl OpenaiBot {
     }
 
     pub async fn respond(&self, system: Option<&str>, history: &[Message]) -> Result<BotTurn, ProviderError> {
-        let body = self.request_body(system, history);
+        self.send_with_timeout(self.request_body(system, history)).await
+    }
+
+    /// One chat completion from raw messages, optionally asking for a response format
+    /// (the judge asks for JSON).
+    pub async fn chat(&self, messages: Vec<Value>, response_format: Option<Value>) -> Result<BotTurn, ProviderError> {
+        let mut body = json!({ "model": self.settings.model, "messages": messages });
+        if let Some(t) = self.settings.temperature {
+            body["temperature"] = json!(t);
+        }
+        if let Some(m) = self.settings.max_tokens {
+            body["max_tokens"] = json!(m);
+        }
+        if let Some(f) = response_format {
+            body["response_format"] = f;
+        }
+        self.send_with_timeout(body).await
+    }
+
+    async fn send_with_timeout(&self, body: Value) -> Result<BotTurn, ProviderError> {
         let timeout = self.settings.timeout;
         match tokio::time::timeout(timeout, self.send(body)).await {
             Ok(result) => result,

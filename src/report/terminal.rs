@@ -28,7 +28,10 @@ pub fn render(summary: &RunSummary, run_dir: &Path, missed: &[String]) -> String
         summary.written,
         if summary.complete { String::new() } else { format!(" of {} planned (INCOMPLETE)", summary.planned) }
     );
-    let _ = writeln!(out, "outcomes: {} · rubric criteria: {}", summary.outcome_mode, summary.rubric);
+    let _ = writeln!(out, "outcomes: {} · rubric criteria: {}", summary.meta.outcome_mode, summary.meta.rubric);
+    if let Some(judge) = &summary.meta.judge {
+        let _ = writeln!(out, "judge: {judge}");
+    }
 
     let _ = writeln!(out, "\nPass rate by language × stratum");
     let _ = write!(out, "{:<10}", "language");
@@ -54,17 +57,16 @@ pub fn render(summary: &RunSummary, run_dir: &Path, missed: &[String]) -> String
     let _ = writeln!(out, "\nContainment next to resolution (deflection is not resolution)");
     let _ = writeln!(
         out,
-        "{:<10}{:>13}{:>12}{:>10}{:>12}{:>10}{:>9}",
-        "language", "containment", "resolution", "gap", "deflection", "missed", "errors"
+        "{:<10}{:>13}{:>12}{:>12}{:>10}{:>9}",
+        "language", "containment", "resolution", "deflection", "missed", "errors"
     );
     for (language, slice) in m.by_language.iter().chain(std::iter::once((&"all".to_string(), &m.overall))) {
         let _ = writeln!(
             out,
-            "{:<10}{:>13}{:>12}{:>10}{:>12}{:>10}{:>9}",
+            "{:<10}{:>13}{:>12}{:>12}{:>10}{:>9}",
             language,
             pct(slice.containment_rate),
             pct(slice.resolution_rate),
-            gap(slice),
             pct(slice.deflection_rate),
             slice.missed_escalations,
             slice.errors
@@ -93,7 +95,7 @@ pub fn render(summary: &RunSummary, run_dir: &Path, missed: &[String]) -> String
         );
     }
 
-    let _ = writeln!(out, "\nLatency and tokens (reported apart from quality)");
+    let _ = writeln!(out, "\nLatency and cost (reported apart from quality)");
     match &m.overall.latency_ms {
         Some(l) => {
             let _ = writeln!(out, "latency per bot turn: p50 {} ms · p95 {} ms · p99 {} ms", l.p50, l.p95, l.p99);
@@ -102,7 +104,40 @@ pub fn render(summary: &RunSummary, run_dir: &Path, missed: &[String]) -> String
             let _ = writeln!(out, "latency per bot turn: -");
         }
     }
-    let _ = writeln!(out, "tokens: {} in · {} out", m.overall.tokens_in, m.overall.tokens_out);
+    let c = &summary.cost;
+    let money = |v: Option<f64>| match v {
+        Some(x) => format!("{x:.4}{}", c.currency.as_deref().map(|c| format!(" {c}")).unwrap_or_default()),
+        None => "- (no price in config)".into(),
+    };
+    let _ = writeln!(out, "bot tokens: {} in · {} out · cost {}", c.bot.tokens_in, c.bot.tokens_out, money(c.bot.money));
+    if summary.meta.judge.is_some() {
+        let _ = writeln!(out, "judge tokens: {} in · {} out · cost {}", c.judge.tokens_in, c.judge.tokens_out, money(c.judge.money));
+    }
+    let _ = writeln!(
+        out,
+        "bot cost per conversation {} · per resolved conversation {} ({} resolved)",
+        money(c.bot_per_conversation),
+        money(c.cost_per_resolved),
+        c.resolved
+    );
+    if let Some(r) = &summary.repeat_stats {
+        let _ = writeln!(
+            out,
+            "\nRepeats (k = {}): pass@1 {} · pass^{} {} · {} flaky case{}",
+            r.k,
+            pct(r.pass_at_1),
+            r.k,
+            pct(r.pass_pow_k),
+            r.flaky.len(),
+            if r.flaky.len() == 1 { "" } else { "s" }
+        );
+        for key in r.flaky.iter().take(20) {
+            let _ = writeln!(out, "  flaky: {key}");
+        }
+    }
+    if let Some(rate) = m.overall.unsupported_claim_rate {
+        let _ = writeln!(out, "unsupported claims (judge): {} of judged replies · judge errors: {}", pct(Some(rate)), m.overall.judge_errors);
+    }
     let _ = writeln!(out, "\nresults: {}", run_dir.display());
     out
 }
@@ -112,13 +147,6 @@ fn pass_cell(slice: &SliceMetrics) -> String {
         return if slice.errors > 0 { format!("err {}", slice.errors) } else { "-".into() };
     }
     format!("{} {}/{}", pct(slice.pass_rate), slice.passed, slice.scored)
-}
-
-fn gap(slice: &SliceMetrics) -> String {
-    match (slice.containment_rate, slice.resolution_rate) {
-        (Some(c), Some(r)) => format!("{:+.0} pts", (c - r) * 100.0),
-        _ => "-".into(),
-    }
 }
 
 fn short(hash: &str) -> &str {

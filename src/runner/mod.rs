@@ -19,7 +19,9 @@ use crate::metrics::MetricsBuilder;
 use crate::prompt::PromptTemplate;
 use crate::provider::Bot;
 use crate::result::CaseResult;
-use crate::scoring::{Conversation, OUTCOME_MODE_RULES, Scorer};
+use crate::config::Pricing;
+use crate::judge::{Judge, Judged};
+use crate::scoring::{Conversation, Judgement, Scorer};
 use crate::summary::{RunMeta, RunSummary, now_rfc3339};
 use crate::rundir::read_results;
 use output::{PROMPT_FILE, ResultsWriter, SUMMARY_FILE};
@@ -34,6 +36,8 @@ pub struct RunPlan {
     pub prompt: Option<Arc<PromptTemplate>>,
     pub out_dir: PathBuf,
     pub quiet: bool,
+    pub judge: Option<Arc<Judge>>,
+    pub pricing: Option<Pricing>,
     pub meta: RunMeta,
 }
 
@@ -79,30 +83,56 @@ pub async fn execute(plan: RunPlan, bot: Arc<Bot>, scorer: Arc<Scorer>) -> Resul
         let path = dir.join(PROMPT_FILE);
         std::fs::write(&path, &prompt.text).map_err(write_error(&path))?;
     }
-    let mut writer = ResultsWriter::create(dir).map_err(write_error(&dir.join(output::RESULTS_FILE)))?;
     let planned = plan.cases.len() as u64 * u64::from(plan.repeats);
-    let mut progress = Progress::new(planned, plan.quiet);
-    let mut jobs = plan
-        .cases
-        .iter()
-        .flat_map(|case| (0..plan.repeats).map(move |repeat| (Arc::clone(case), repeat)));
+    let jobs = plan.cases.iter().flat_map(|case| {
+        let (bot, scorer, judge, prompt, retry) = (&bot, &scorer, &plan.judge, &plan.prompt, plan.retry);
+        (0..plan.repeats).map(move |repeat| Job {
+            case: Arc::clone(case),
+            repeat,
+            work: Box::pin(run_job(
+                Arc::clone(bot),
+                Arc::clone(scorer),
+                judge.clone(),
+                prompt.clone(),
+                Arc::clone(case),
+                repeat,
+                retry,
+            )),
+        })
+    });
+    let interrupted = drive(dir, planned, plan.concurrency, plan.quiet, &scorer, jobs).await?;
+    summarize(dir, plan.meta, plan.pricing.as_ref(), planned, interrupted)
+}
+
+/// One case × repeat to work on, and the work.
+pub struct Job {
+    pub case: Arc<Case>,
+    pub repeat: u32,
+    pub work: std::pin::Pin<Box<dyn std::future::Future<Output = CaseResult> + Send>>,
+}
+
+/// Runs jobs with bounded concurrency and appends each result to `results.jsonl` as it
+/// finishes. Returns whether the user interrupted the run.
+pub async fn drive(
+    dir: &Path,
+    planned: u64,
+    concurrency: usize,
+    quiet: bool,
+    scorer: &Scorer,
+    mut jobs: impl Iterator<Item = Job>,
+) -> Result<bool, RunError> {
+    let mut writer = ResultsWriter::create(dir).map_err(write_error(&dir.join(output::RESULTS_FILE)))?;
+    let mut progress = Progress::new(planned, quiet);
     let mut in_flight: JoinSet<CaseResult> = JoinSet::new();
     let mut job_of_task: HashMap<tokio::task::Id, (Arc<Case>, u32)> = HashMap::new();
     let stop = stop_requested();
     tokio::pin!(stop);
     let mut stopping = false;
     loop {
-        while !stopping && in_flight.len() < plan.concurrency {
-            let Some((case, repeat)) = jobs.next() else { break };
-            let handle = in_flight.spawn(run_job(
-                Arc::clone(&bot),
-                Arc::clone(&scorer),
-                plan.prompt.clone(),
-                Arc::clone(&case),
-                repeat,
-                plan.retry,
-            ));
-            job_of_task.insert(handle.id(), (case, repeat));
+        while !stopping && in_flight.len() < concurrency {
+            let Some(job) = jobs.next() else { break };
+            let handle = in_flight.spawn(job.work);
+            job_of_task.insert(handle.id(), (job.case, job.repeat));
         }
         if in_flight.is_empty() {
             break;
@@ -117,7 +147,7 @@ pub async fn execute(plan: RunPlan, bot: Arc<Bot>, scorer: Arc<Scorer>) -> Resul
                     }
                     Err(e) => {
                         let Some((case, repeat)) = job_of_task.remove(&e.id()) else { continue };
-                        internal_error_result(&scorer, &case, repeat, &e)
+                        internal_error_result(scorer, &case, repeat, &e)
                     }
                 };
                 progress.finished_one(result.passed, result.is_error());
@@ -139,35 +169,49 @@ pub async fn execute(plan: RunPlan, bot: Arc<Bot>, scorer: Arc<Scorer>) -> Resul
         }
     }
     progress.finish();
-    drop(writer);
-    summarize(dir, plan.meta, planned, stopping)
+    Ok(stopping)
 }
 
 /// Builds and writes `summary.json` from `results.jsonl`, the one source of truth.
-pub fn summarize(dir: &Path, meta: RunMeta, planned: u64, interrupted: bool) -> Result<RunSummary, RunError> {
+pub fn summarize(dir: &Path, meta: RunMeta, pricing: Option<&Pricing>, planned: u64, interrupted: bool) -> Result<RunSummary, RunError> {
     let mut metrics = MetricsBuilder::default();
-    let written = read_results(&dir.join(output::RESULTS_FILE), |r| metrics.add(&r)).map_err(RunError::ReadBack)?;
+    let mut repeats = crate::metrics::RepeatsBuilder::default();
+    let written = read_results(&dir.join(output::RESULTS_FILE), |r| {
+        metrics.add(&r);
+        repeats.add(&r);
+    })
+    .map_err(RunError::ReadBack)?;
+    let metrics = metrics.finish();
+    let cost = crate::summary::Cost::compute(&metrics, pricing, &meta.bot.model, meta.judge_model.as_deref());
     let summary = RunSummary {
-        meta,
         finished_at: now_rfc3339(),
         complete: !interrupted && written >= planned,
         interrupted,
-        outcome_mode: OUTCOME_MODE_RULES.to_string(),
-        rubric: "unjudged".to_string(),
         planned,
         written,
         gate: None,
-        metrics: metrics.finish(),
+        repeat_stats: repeats.finish(meta.repeats),
+        cost,
+        metrics,
+        meta,
     };
     let path = dir.join(SUMMARY_FILE);
     summary.write(&path).map_err(write_error(&path))?;
     Ok(summary)
 }
 
-async fn run_job(bot: Arc<Bot>, scorer: Arc<Scorer>, prompt: Option<Arc<PromptTemplate>>, case: Arc<Case>, repeat: u32, retry: RetryPolicy) -> CaseResult {
+async fn run_job(
+    bot: Arc<Bot>,
+    scorer: Arc<Scorer>,
+    judge: Option<Arc<Judge>>,
+    prompt: Option<Arc<PromptTemplate>>,
+    case: Arc<Case>,
+    repeat: u32,
+    retry: RetryPolicy,
+) -> CaseResult {
     let system = match prompt.as_deref().map(|p| p.render(&case)).transpose() {
         Ok(system) => system,
-        Err(d) => return scorer.score(&case, repeat, failed_before_sending(d.to_string())),
+        Err(d) => return scorer.score(&case, repeat, failed_before_sending(d.to_string()), None),
     };
     let conversation = conversation::converse(
         &bot,
@@ -178,7 +222,23 @@ async fn run_job(bot: Arc<Bot>, scorer: Arc<Scorer>, prompt: Option<Arc<PromptTe
         &scorer.handoff.markers,
     )
     .await;
-    scorer.score(&case, repeat, conversation)
+    judge_and_score(&scorer, judge.as_deref(), &case, repeat, conversation).await
+}
+
+/// Asks the judge about a finished conversation (unless it already failed), then scores it.
+/// An unreachable judge makes the result an error: no verdict was possible.
+pub async fn judge_and_score(scorer: &Scorer, judge: Option<&Judge>, case: &Case, repeat: u32, mut conversation: Conversation) -> CaseResult {
+    let judgement = match judge {
+        Some(judge) if conversation.error.is_none() => match judge.judge(case, &conversation.turns).await {
+            Judged::Verdict { verdict, tokens_in, tokens_out } => Some(Judgement { verdict, tokens_in, tokens_out }),
+            Judged::Unreachable(e) => {
+                conversation.error = Some(e);
+                None
+            }
+        },
+        _ => None,
+    };
+    scorer.score(case, repeat, conversation, judgement)
 }
 
 fn failed_before_sending(error: String) -> Conversation {
@@ -187,5 +247,58 @@ fn failed_before_sending(error: String) -> Conversation {
 
 fn internal_error_result(scorer: &Scorer, case: &Case, repeat: u32, e: &tokio::task::JoinError) -> CaseResult {
     let what = if e.is_panic() { "evalgate bug: the case's task panicked" } else { "the case's task was cancelled" };
-    scorer.score(case, repeat, failed_before_sending(what.to_string()))
+    scorer.score(case, repeat, failed_before_sending(what.to_string()), None)
+}
+
+/// Re-scores a saved run's transcripts with the current rules and judge, without the bot.
+/// Results whose case no longer exists are skipped and counted.
+pub struct Rescore<'a> {
+    pub source: &'a crate::rundir::RunDir,
+    pub cases: HashMap<String, Arc<Case>>,
+    pub out_dir: PathBuf,
+    pub concurrency: usize,
+    pub quiet: bool,
+    pub judge: Option<Arc<Judge>>,
+    pub pricing: Option<Pricing>,
+    pub meta: RunMeta,
+}
+
+pub async fn rescore(job: Rescore<'_>, scorer: Arc<Scorer>) -> Result<(RunSummary, u64), RunError> {
+    let dir = &job.out_dir;
+    std::fs::create_dir_all(dir).map_err(write_error(dir))?;
+    if let Some(text) = job.source.prompt_text() {
+        let path = dir.join(PROMPT_FILE);
+        std::fs::write(&path, text).map_err(write_error(&path))?;
+    }
+    let mut saved = Vec::new();
+    job.source.for_each_result(|r| saved.push(r)).map_err(RunError::ReadBack)?;
+    let total = saved.len() as u64;
+    let known: Vec<(Arc<Case>, CaseResult)> = saved
+        .into_iter()
+        .filter_map(|r| job.cases.get(&r.key).map(|c| (Arc::clone(c), r)))
+        .collect();
+    let skipped = total - known.len() as u64;
+    let planned = known.len() as u64;
+    let jobs = known.into_iter().map(|(case, saved)| {
+        let (scorer, judge) = (Arc::clone(&scorer), job.judge.clone());
+        let repeat = saved.repeat;
+        let conversation = Conversation {
+            turns: saved.turns,
+            attempts: saved.attempts,
+            latency_ms: saved.latency_ms,
+            tokens_in: saved.tokens_in,
+            tokens_out: saved.tokens_out,
+            // A judge failure in the saved run is retried; a bot failure stays a failure.
+            error: saved.error.filter(|e| !e.starts_with("judge unreachable")),
+        };
+        let case_for_job = Arc::clone(&case);
+        Job {
+            case,
+            repeat,
+            work: Box::pin(async move { judge_and_score(&scorer, judge.as_deref(), &case_for_job, repeat, conversation).await }),
+        }
+    });
+    let interrupted = drive(dir, planned, job.concurrency, job.quiet, &scorer, jobs).await?;
+    let summary = summarize(dir, job.meta, job.pricing.as_ref(), planned, interrupted)?;
+    Ok((summary, skipped))
 }

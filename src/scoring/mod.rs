@@ -9,11 +9,19 @@ pub use rules::rule_checks;
 
 use crate::config::HandoffConfig;
 use crate::evalset::Case;
-use crate::result::{CaseResult, Check, ObservedOutcome, TranscriptTurn};
+use crate::result::{CaseResult, Check, JudgeVerdict, ObservedOutcome, TranscriptTurn};
 use language::LanguageDetector;
 
 /// Which mode decided the observed outcomes of a run.
 pub const OUTCOME_MODE_RULES: &str = "rule-verified";
+pub const OUTCOME_MODE_JUDGE: &str = "judge";
+
+/// The judge's verdict on a conversation, with what it cost.
+pub struct Judgement {
+    pub verdict: JudgeVerdict,
+    pub tokens_in: u64,
+    pub tokens_out: u64,
+}
 
 /// Scores finished conversations; shared read-only by every worker.
 pub struct Scorer {
@@ -32,7 +40,7 @@ pub struct Conversation {
 }
 
 impl Scorer {
-    pub fn score(&self, case: &Case, repeat: u32, conversation: Conversation) -> CaseResult {
+    pub fn score(&self, case: &Case, repeat: u32, conversation: Conversation, judgement: Option<Judgement>) -> CaseResult {
         let reply = conversation
             .turns
             .iter()
@@ -59,6 +67,8 @@ impl Scorer {
             latency_ms: conversation.latency_ms,
             tokens_in: conversation.tokens_in,
             tokens_out: conversation.tokens_out,
+            judge_tokens_in: judgement.as_ref().map_or(0, |j| j.tokens_in),
+            judge_tokens_out: judgement.as_ref().map_or(0, |j| j.tokens_out),
             attempts: conversation.attempts,
             error: conversation.error,
         };
@@ -67,7 +77,29 @@ impl Scorer {
         }
         let (mut checks, detected) = rule_checks(&case.expect, &result.reply, &self.detector);
         let handoff = detect_handoff(&self.handoff, &result.turns);
-        let observed = observe(case.expect.outcome, handoff.as_ref(), &checks);
+        let verdict = judgement.map(|j| j.verdict);
+        let observed = match verdict.as_ref().and_then(|v| v.outcome) {
+            _ if handoff.is_some() => ObservedOutcome::Escalated,
+            // Saying "a colleague will take over" without a handoff signal hands nobody over.
+            Some(ObservedOutcome::Escalated) => ObservedOutcome::Deflected,
+            Some(judged) => judged,
+            None => observe(case.expect.outcome, handoff.as_ref(), &checks),
+        };
+        if let Some(v) = &verdict {
+            match &v.error {
+                Some(e) => checks.push(Check { name: "judge".into(), passed: false, detail: e.clone() }),
+                None => {
+                    for c in v.criteria.iter().filter(|c| !c.passed) {
+                        checks.push(Check {
+                            name: format!("rubric {}", c.n),
+                            passed: false,
+                            detail: format!("{} — {}", c.criterion, c.reason),
+                        });
+                    }
+                }
+            }
+        }
+        result.judge = verdict;
         let wanted = ObservedOutcome::fulfilling(case.expect.outcome);
         checks.push(Check {
             name: "outcome".into(),

@@ -3,6 +3,7 @@
 mod bad_input;
 mod demo;
 mod faults;
+mod regression;
 mod stub;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,93 @@
+//! `evalgate rescore RUN`: the saved transcripts, scored again with today's rules and
+//! judge, into a new run directory. The bot is not called.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::cli::RescoreArgs;
+use crate::exit::Outcome;
+use crate::rundir::{RESULTS_FILE, RunDir};
+use crate::runner::{Rescore, rescore};
+use crate::scoring::language::LanguageDetector;
+use crate::scoring::{OUTCOME_MODE_JUDGE, OUTCOME_MODE_RULES, Scorer};
+use crate::summary::{SCORING_VERSION, new_run_id, now_rfc3339};
+
+pub fn run(config: &Path, args: &RescoreArgs) -> Outcome {
+    let loaded = match super::load::load(config) {
+        Ok(l) => l,
+        Err(o) => return o,
+    };
+    let project = &loaded.project;
+    let source = match RunDir::open(&args.run) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Outcome::BadInput;
+        }
+    };
+    let judge = match super::run::build_judge(project, !args.no_cache) {
+        Ok(j) => j,
+        Err(o) => return o,
+    };
+    let run_id = new_run_id();
+    let out_dir = args.out.clone().unwrap_or_else(|| project.root.join("reports").join(&run_id));
+    if out_dir.join(RESULTS_FILE).exists() {
+        eprintln!("error: {} already holds a run; choose another --out", out_dir.display());
+        return Outcome::BadInput;
+    }
+    let mut meta = source.summary.meta.clone();
+    meta.run_id = run_id;
+    meta.started_at = now_rfc3339();
+    meta.evalgate_version = env!("CARGO_PKG_VERSION").to_string();
+    meta.scoring_version = SCORING_VERSION;
+    meta.evalset_hash = loaded.suite.hash.clone();
+    meta.judge = judge.as_ref().map(|(j, _)| j.identity());
+    meta.judge_model = judge.as_ref().map(|(j, _)| j.model().to_string());
+    meta.knowledge_hash = judge.as_ref().and_then(|(_, h)| h.clone());
+    meta.outcome_mode = if judge.is_some() { OUTCOME_MODE_JUDGE } else { OUTCOME_MODE_RULES }.to_string();
+    meta.rubric = if judge.is_some() { "judged" } else { "unjudged" }.to_string();
+    meta.filters.push(format!("rescored_from={}", source.summary.meta.run_id));
+    let cases: HashMap<String, Arc<crate::evalset::Case>> =
+        loaded.suite.cases.iter().map(|c| (c.key.clone(), Arc::clone(c))).collect();
+    let scorer = Arc::new(Scorer {
+        detector: LanguageDetector::for_languages(&loaded.suite.languages()),
+        handoff: project.config.bot.handoff.clone(),
+    });
+    let job = Rescore {
+        source: &source,
+        cases,
+        out_dir: out_dir.clone(),
+        concurrency: project.config.run.concurrency,
+        quiet: args.quiet,
+        judge: judge.map(|(j, _)| Arc::new(j)),
+        pricing: project.config.pricing.clone(),
+        meta,
+    };
+    let runtime = match super::runtime() {
+        Ok(r) => r,
+        Err(o) => return o,
+    };
+    let (_summary, skipped) = match runtime.block_on(rescore(job, scorer)) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Outcome::Internal;
+        }
+    };
+    if skipped > 0 {
+        eprintln!("warning: {skipped} results name cases that are no longer in the eval sets; they were left out");
+    }
+    let run = match RunDir::open(&out_dir) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Outcome::Internal;
+        }
+    };
+    let gate = match super::review::gate_for(project, None) {
+        Ok(g) => g,
+        Err(o) => return o,
+    };
+    super::review::finish(project, &run, gate.as_ref(), None, true)
+}

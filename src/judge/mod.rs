@@ -1,0 +1,245 @@
+//! The LLM judge: shows a judge model the transcript, the case's context, reference and
+//! numbered rubric criteria, and parses its verdict strictly. Its own concurrency limit,
+//! retries and response cache keep it from slowing the run or paying twice.
+
+pub mod parse;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use minijinja::{Environment, UndefinedBehavior, context};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
+
+use crate::cache::Cache;
+use crate::config::ResponseFormat;
+use crate::diagnostic::Diagnostic;
+use crate::evalset::Case;
+use crate::provider::ProviderError;
+use crate::provider::openai::OpenaiBot;
+use crate::result::{JudgeVerdict, Role, TranscriptTurn};
+use crate::runner::retry::RetryPolicy;
+
+/// The built-in rubric prompt; `judge.prompt` in the config overrides it.
+pub const DEFAULT_PROMPT: &str = include_str!("../../prompts/judge/rubric.j2");
+const SYSTEM: &str = "You are a strict, fair evaluator of customer-support conversations. You answer only with one JSON object.";
+const TEMPLATE: &str = "rubric";
+
+pub struct Judge {
+    client: OpenaiBot,
+    model: String,
+    env: Environment<'static>,
+    pub prompt_hash: String,
+    permits: Arc<Semaphore>,
+    retry: RetryPolicy,
+    cache: Option<Cache>,
+    knowledge: String,
+    response_format: ResponseFormat,
+}
+
+/// A judged result, or why there is no verdict.
+pub enum Judged {
+    Verdict { verdict: JudgeVerdict, tokens_in: u64, tokens_out: u64 },
+    /// The judge could not be reached: the result is an error, not a failure.
+    Unreachable(String),
+}
+
+#[derive(Serialize, Deserialize)]
+struct CachedAnswer {
+    text: String,
+}
+
+pub struct JudgeSettings {
+    pub client: OpenaiBot,
+    pub model: String,
+    pub prompt_text: Option<(String, std::path::PathBuf)>,
+    pub concurrency: usize,
+    pub retries: u32,
+    pub cache: Option<Cache>,
+    pub knowledge: String,
+    pub response_format: ResponseFormat,
+}
+
+impl Judge {
+    pub fn new(settings: JudgeSettings) -> Result<Judge, Diagnostic> {
+        let (text, path) = settings
+            .prompt_text
+            .unwrap_or_else(|| (DEFAULT_PROMPT.to_string(), "prompts/judge/rubric.j2 (built in)".into()));
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+        env.add_template_owned(TEMPLATE, text.clone())
+            .map_err(|e| Diagnostic::new(&path, format!("judge prompt: {e}")))?;
+        Ok(Judge {
+            client: settings.client,
+            model: settings.model,
+            env,
+            prompt_hash: format!("sha256:{:x}", Sha256::digest(text.as_bytes())),
+            permits: Arc::new(Semaphore::new(settings.concurrency.max(1))),
+            retry: RetryPolicy::new(settings.retries),
+            cache: settings.cache,
+            knowledge: settings.knowledge,
+            response_format: settings.response_format,
+        })
+    }
+
+    /// What identifies this judge for comparability: model and prompt hash.
+    pub fn identity(&self) -> String {
+        format!("{} (prompt {})", self.model, &self.prompt_hash[..self.prompt_hash.len().min(19)])
+    }
+
+    pub fn model(&self) -> &str {
+        &self.model
+    }
+
+    /// The judge's prompt for one conversation.
+    pub fn render(&self, case: &Case, transcript: &[TranscriptTurn]) -> Result<String, String> {
+        let turns: Vec<_> = transcript
+            .iter()
+            .map(|t| {
+                context! {
+                    role => match t.role { Role::User => "customer", Role::Assistant => "assistant" },
+                    content => t.content.as_str(),
+                    tool_calls => t.tool_calls.iter().map(|c| c.name.clone()).collect::<Vec<_>>(),
+                }
+            })
+            .collect();
+        let context_text = serde_json::to_string_pretty(&case.context).unwrap_or_default();
+        self.env
+            .get_template(TEMPLATE)
+            .and_then(|t| {
+                t.render(context! {
+                    transcript => turns,
+                    context => context_text,
+                    reference => case.expect.reference.as_deref(),
+                    criteria => case.expect.rubric.clone(),
+                    language => case.language.as_str(),
+                    stratum => case.stratum.name(),
+                    expected_outcome => case.expect.outcome.name(),
+                    knowledge => self.knowledge.as_str(),
+                })
+            })
+            .map_err(|e| format!("judge prompt: {e}"))
+    }
+
+    pub async fn judge(&self, case: &Case, transcript: &[TranscriptTurn]) -> Judged {
+        let prompt = match self.render(case, transcript) {
+            Ok(p) => p,
+            Err(e) => return self.error_verdict(e),
+        };
+        let key = Cache::key(&[&self.model, &self.prompt_hash, &prompt]);
+        if let Some(cached) = self.cache.as_ref().and_then(|c| c.get(&key)) {
+            if let Ok(answer) = serde_json::from_str::<CachedAnswer>(&cached) {
+                if let Ok(parsed) = parse::parse(&answer.text, &case.expect.rubric) {
+                    return self.verdict(parsed, 0, 0);
+                }
+            }
+        }
+        let mut messages = vec![json!({ "role": "system", "content": SYSTEM }), json!({ "role": "user", "content": prompt })];
+        let (mut tokens_in, mut tokens_out) = (0, 0);
+        let mut last_error = String::new();
+        // One retry for an answer that breaks the protocol, with the reason attached.
+        for attempt in 0..2 {
+            let answer = match self.call(messages.clone()).await {
+                Ok(a) => a,
+                Err(e) => return Judged::Unreachable(format!("judge unreachable: {e}")),
+            };
+            tokens_in += answer.tokens_in;
+            tokens_out += answer.tokens_out;
+            match parse::parse(&answer.content, &case.expect.rubric) {
+                Ok(parsed) => {
+                    if let Some(cache) = &self.cache {
+                        if let Ok(v) = serde_json::to_string(&CachedAnswer { text: answer.content.clone() }) {
+                            cache.put(&key, &v);
+                        }
+                    }
+                    return self.verdict(parsed, tokens_in, tokens_out);
+                }
+                Err(e) => {
+                    last_error = e;
+                    if attempt == 0 {
+                        messages.push(json!({ "role": "assistant", "content": answer.content }));
+                        messages.push(json!({
+                            "role": "user",
+                            "content": format!("That answer does not follow the protocol ({last_error}). Reply with only the JSON object, one entry per criterion.")
+                        }));
+                    }
+                }
+            }
+        }
+        let mut judged = self.error_verdict(format!("judge answer invalid twice: {last_error}"));
+        if let Judged::Verdict { tokens_in: i, tokens_out: o, .. } = &mut judged {
+            *i = tokens_in;
+            *o = tokens_out;
+        }
+        judged
+    }
+
+    /// One request, with the judge's own concurrency limit and transport retries.
+    async fn call(&self, messages: Vec<serde_json::Value>) -> Result<crate::provider::BotTurn, ProviderError> {
+        let format = match self.response_format {
+            ResponseFormat::JsonObject => Some(json!({ "type": "json_object" })),
+            ResponseFormat::None => None,
+        };
+        let mut retry_no = 0;
+        loop {
+            let result = {
+                let _permit = self.permits.acquire().await;
+                self.client.chat(messages.clone(), format.clone()).await
+            };
+            match result {
+                Ok(turn) => return Ok(turn),
+                Err(e) => {
+                    retry_no += 1;
+                    match self.retry.delay(retry_no, &e) {
+                        Some(wait) => tokio::time::sleep(wait).await,
+                        None => return Err(e),
+                    }
+                }
+            }
+        }
+    }
+
+    fn verdict(&self, parsed: parse::Parsed, tokens_in: u64, tokens_out: u64) -> Judged {
+        Judged::Verdict {
+            verdict: JudgeVerdict {
+                model: self.model.clone(),
+                criteria: parsed.criteria,
+                outcome: Some(parsed.outcome),
+                unsupported_claims: parsed.unsupported_claims,
+                error: None,
+            },
+            tokens_in,
+            tokens_out,
+        }
+    }
+
+    fn error_verdict(&self, error: String) -> Judged {
+        Judged::Verdict {
+            verdict: JudgeVerdict { model: self.model.clone(), criteria: Vec::new(), outcome: None, unsupported_claims: Vec::new(), error: Some(error) },
+            tokens_in: 0,
+            tokens_out: 0,
+        }
+    }
+}
+
+/// The text of the knowledge-base files, and its hash for the run summary.
+pub fn load_knowledge(files: &[std::path::PathBuf], root: &Path) -> Result<(String, Option<String>), Diagnostic> {
+    if files.is_empty() {
+        return Ok((String::new(), None));
+    }
+    let mut text = String::new();
+    let mut hasher = Sha256::new();
+    for f in files {
+        let bytes = std::fs::read(f).map_err(|e| Diagnostic::new(f, format!("cannot read knowledge file: {e}")))?;
+        let body = crate::yaml::decode_utf8(f, &bytes)?;
+        let name = f.strip_prefix(root).unwrap_or(f).display().to_string();
+        hasher.update(name.as_bytes());
+        hasher.update([0]);
+        hasher.update(&bytes);
+        text.push_str(&format!("--- {name}\n{}\n", body.trim_end()));
+    }
+    Ok((text, Some(format!("sha256:{:x}", hasher.finalize()))))
+}
