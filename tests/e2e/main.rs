@@ -3,6 +3,8 @@
 mod bad_input;
 mod demo;
 mod faults;
+mod judge;
+mod real_llm;
 mod regression;
 mod stub;
 

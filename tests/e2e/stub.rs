@@ -16,6 +16,8 @@ pub struct Stub {
     pub base_url: String,
     /// Requests seen per marker-free user message, for asserting retries.
     pub seen: Arc<Mutex<HashMap<String, u32>>>,
+    /// Judge requests answered, and whether each asked for JSON.
+    pub judge_requests: Arc<Mutex<Vec<bool>>>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -39,6 +41,8 @@ pub fn start() -> Stub {
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let seen: Arc<Mutex<HashMap<String, u32>>> = Arc::default();
     let seen_in_server = Arc::clone(&seen);
+    let judge_requests: Arc<Mutex<Vec<bool>>> = Arc::default();
+    let judge_in_server = Arc::clone(&judge_requests);
     let thread = std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
         rt.block_on(async move {
@@ -48,7 +52,8 @@ pub fn start() -> Stub {
                 loop {
                     let Ok((stream, _)) = listener.accept().await else { continue };
                     let seen = Arc::clone(&seen_in_server);
-                    tokio::spawn(connection(stream, seen));
+                    let judge = Arc::clone(&judge_in_server);
+                    tokio::spawn(connection(stream, seen, judge));
                 }
             };
             tokio::select! {
@@ -59,17 +64,23 @@ pub fn start() -> Stub {
         });
     });
     let addr = addr_rx.recv().expect("stub address");
-    Stub { base_url: format!("http://{addr}/v1"), seen, stop: Some(stop_tx), thread: Some(thread) }
+    Stub { base_url: format!("http://{addr}/v1"), seen, judge_requests, stop: Some(stop_tx), thread: Some(thread) }
 }
 
-async fn connection(mut stream: TcpStream, seen: Arc<Mutex<HashMap<String, u32>>>) {
+async fn connection(mut stream: TcpStream, seen: Arc<Mutex<HashMap<String, u32>>>, judge: Arc<Mutex<Vec<bool>>>) {
     let mut buf = Vec::new();
     loop {
         let Some((head_len, body_len)) = read_request(&mut stream, &mut buf).await else { return };
         let body: Vec<u8> = buf[head_len..head_len + body_len].to_vec();
         buf.drain(..head_len + body_len);
         let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-        let keep_open = respond(&mut stream, &request, &seen).await;
+        let is_judge = request["messages"][0]["content"].as_str().is_some_and(|s| s.contains("evaluator"));
+        let keep_open = if is_judge {
+            judge.lock().expect("lock").push(request.get("response_format").is_some());
+            judge_answer(&mut stream, &request).await
+        } else {
+            respond(&mut stream, &request, &seen).await
+        };
         if !keep_open {
             return;
         }
@@ -183,5 +194,41 @@ async fn respond(stream: &mut TcpStream, request: &Value, seen: &Mutex<HashMap<S
         )
     };
     write(stream, "200 OK", "", &completion(&content, tool, messages.len())).await;
+    true
+}
+
+/// Answers as a judge would, steered by markers in the transcript it is shown.
+async fn judge_answer(stream: &mut TcpStream, request: &Value) -> bool {
+    let prompt = request["messages"][1]["content"].as_str().unwrap_or("").to_string();
+    // The second attempt carries the complaint about the first answer.
+    let retry = request["messages"].as_array().is_some_and(|m| m.len() > 2);
+    if prompt.contains("[[judge-down]]") {
+        write(stream, "503 Service Unavailable", "", r#"{"error":"down"}"#).await;
+        return true;
+    }
+    let no_criteria = prompt.contains("(none: return an empty");
+    let criteria = if no_criteria {
+        json!([])
+    } else if prompt.contains("[[judge-extra]]") {
+        json!([{"n": 1, "passed": true, "reason": "ok"}, {"n": 2, "passed": true, "reason": "invented"}])
+    } else if prompt.contains("[[judge-missing]]") {
+        json!([])
+    } else if prompt.contains("[[judge-fail]]") {
+        json!([{"n": 1, "passed": false, "reason": "the date is wrong"}])
+    } else {
+        json!([{"n": 1, "passed": true, "reason": "says the date"}])
+    };
+    let outcome = if prompt.contains("[[judge-deflected]]") { "deflected" } else { "resolved" };
+    let verdict = json!({ "criteria": criteria, "outcome": outcome, "unsupported_claims": if prompt.contains("[[judge-claim]]") { json!(["free shipping forever"]) } else { json!([]) } }).to_string();
+    let content = if prompt.contains("[[judge-garbage]]") {
+        "I think the assistant did fine overall.".to_string()
+    } else if prompt.contains("[[judge-fenced]]") {
+        format!("Here is my verdict:\n```json\n{verdict}\n```")
+    } else if prompt.contains("[[judge-bad-once]]") && !retry {
+        "Verdict: resolved".to_string()
+    } else {
+        verdict
+    };
+    write(stream, "200 OK", "", &completion(&content, None, 2)).await;
     true
 }
