@@ -59,6 +59,11 @@ pub struct JudgeConfig {
     /// servers that reject `response_format`.
     #[serde(default)]
     pub response_format: ResponseFormat,
+    /// Client-side limits on the judge, apart from the bot's.
+    #[serde(default)]
+    pub requests_per_minute: Option<u32>,
+    #[serde(default)]
+    pub tokens_per_minute: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -157,6 +162,11 @@ pub struct RunConfig {
     /// Share of results that may be errors before the run counts as incomplete (exit 3).
     #[serde(default)]
     pub max_error_rate: f64,
+    /// Client-side limits on the bot, so a large suite does not trip its own limiter.
+    #[serde(default)]
+    pub requests_per_minute: Option<u32>,
+    #[serde(default)]
+    pub tokens_per_minute: Option<u64>,
 }
 
 fn default_concurrency() -> usize {
@@ -176,6 +186,8 @@ impl Default for RunConfig {
             repeats: default_repeats(),
             retries: default_retries(),
             max_error_rate: 0.0,
+            requests_per_minute: None,
+            tokens_per_minute: None,
         }
     }
 }

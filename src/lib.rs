@@ -19,6 +19,7 @@ pub mod gate;
 pub mod judge;
 pub mod metrics;
 pub mod prompt;
+pub mod ratelimit;
 pub mod provider;
 pub mod report;
 pub mod result;

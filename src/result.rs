@@ -65,9 +65,12 @@ pub struct TranscriptTurn {
     pub content: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tool_calls: Vec<ToolCall>,
-    /// For bot turns: how long the successful request took.
+    /// For bot turns: how long the successful request took (none when cached).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency_ms: Option<u64>,
+    /// The answer came from the response cache, not the bot.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cached: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -159,7 +162,7 @@ impl CaseResult {
             intent: Some("refund".into()),
             scenario: None,
             repeat: 0,
-            turns: vec![TranscriptTurn { role: Role::Assistant, content: "hi".into(), tool_calls: vec![], latency_ms: Some(10) }],
+            turns: vec![TranscriptTurn { role: Role::Assistant, content: "hi".into(), tool_calls: vec![], latency_ms: Some(10), cached: false }],
             reply: "hi".into(),
             expected_outcome: expected,
             observed_outcome: observed,

@@ -41,6 +41,33 @@ impl RunDir {
     }
 }
 
+/// Drops a torn last line (a crash mid-write) so that appending continues cleanly.
+/// Returns how many bytes were dropped.
+pub fn repair_results(path: &Path) -> std::io::Result<u64> {
+    let bytes = std::fs::read(path)?;
+    if bytes.is_empty() || bytes.ends_with(b"\n") {
+        return Ok(0);
+    }
+    let keep = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let file = std::fs::OpenOptions::new().write(true).open(path)?;
+    file.set_len(keep as u64)?;
+    Ok((bytes.len() - keep) as u64)
+}
+
+/// The (key, repeat) of every complete result in a results file.
+pub fn finished_ids(path: &Path) -> Result<std::collections::HashSet<(String, u32)>, String> {
+    #[derive(serde::Deserialize)]
+    struct Id {
+        key: String,
+        repeat: u32,
+    }
+    let mut ids = std::collections::HashSet::new();
+    read_lines(path, |id: Id| {
+        ids.insert((id.key, id.repeat));
+    })?;
+    Ok(ids)
+}
+
 /// Reads a results file line by line; a torn last line (a crash mid-write) is skipped,
 /// any other bad line is an error naming its line number.
 pub fn read_results(path: &Path, each: impl FnMut(CaseResult)) -> Result<u64, String> {
@@ -68,4 +95,21 @@ pub fn read_lines<T: DeserializeOwned>(path: &Path, mut each: impl FnMut(T)) -> 
         }
     }
     Ok(count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_torn_last_line_is_dropped() {
+        let dir = std::env::temp_dir().join(format!("evalgate-rundir-{}-{}", std::process::id(), fastrand::u32(..)));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(RESULTS_FILE);
+        std::fs::write(&path, "{\"a\":1}\n{\"b\":").unwrap();
+        assert_eq!(repair_results(&path).unwrap(), 5);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{\"a\":1}\n");
+        assert_eq!(repair_results(&path).unwrap(), 0);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

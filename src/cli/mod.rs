@@ -39,7 +39,7 @@ pub enum Command {
     #[command(after_help = "Example:\n  evalgate check --config evalgate.yaml\n\nExit: 0 valid, 2 invalid (every problem is listed with file and line).")]
     Check,
     /// Run the eval sets against the bot and write a run directory.
-    #[command(after_help = "Examples:\n  evalgate run\n  evalgate run --lang pl --lang sv --stratum edge --out reports/pl-edge\n  evalgate run --filter 'en/refund-*' --repeats 3\n\nWrites results.jsonl (one line per case × repeat, as each finishes), summary.json and prompt.txt.")]
+    #[command(after_help = "Examples:\n  evalgate run\n  evalgate run --lang pl --lang sv --stratum edge --out reports/pl-edge\n  evalgate run --filter 'en/refund-*' --repeats 3\n  evalgate run --resume reports/20261123-101500-ab12   # after Ctrl-C or a crash\n\nWrites results.jsonl (one line per case × repeat, as each finishes), summary.json and prompt.txt.")]
     Run(RunArgs),
     /// Score a saved run's transcripts again with the current rules and judge (no bot calls).
     #[command(after_help = "Example:\n  evalgate rescore reports/20261123-101500-ab12 --out reports/rescored")]
@@ -66,15 +66,19 @@ pub struct RunArgs {
     /// Run directory to write (default: reports/<run-id> beside the config).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Continue an interrupted run in DIR: finished cases are kept, the rest run.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["out", "baseline_prompt_rev"])]
+    pub resume: Option<PathBuf>,
     /// Only these languages (repeatable).
     #[arg(long = "lang", value_name = "L")]
     pub langs: Vec<String>,
     /// Only these strata: routine, edge, refusal, adversarial (repeatable).
     #[arg(long = "stratum", value_name = "S")]
     pub strata: Vec<String>,
-    /// Only cases whose key (`<language>/<id>`) matches this glob, e.g. 'pl/refund-*'.
+    /// Only cases whose key (`<language>/<id>`) matches this glob, e.g. 'pl/refund-*'
+    /// (repeatable: a case matching any of them runs).
     #[arg(long, value_name = "GLOB")]
-    pub filter: Option<String>,
+    pub filter: Vec<String>,
     /// Run every case K times (overrides run.repeats).
     #[arg(long, value_name = "K")]
     pub repeats: Option<u32>,

@@ -10,7 +10,8 @@ use crate::evalset::{Case, Stratum, Suite};
 use crate::exit::Outcome;
 use crate::prompt::PromptTemplate;
 use crate::provider::openai::{OpenaiBot, OpenaiSettings};
-use crate::provider::{Bot, demo};
+use crate::provider::{Bot, BotClient, demo};
+use crate::ratelimit::RateLimiter;
 use crate::rundir::{RESULTS_FILE, RunDir};
 use crate::runner::retry::RetryPolicy;
 use crate::runner::{RunPlan, execute};
@@ -58,7 +59,7 @@ pub fn run(config: &Path, args: &RunArgs) -> Outcome {
         },
         None => None,
     };
-    let bot = match build_bot(project, concurrency) {
+    let bot = match build_bot(project, concurrency, !args.no_cache) {
         Ok(b) => Arc::new(b),
         Err(message) => {
             eprintln!("error: {}: {message}", project.config_path.display());
@@ -69,15 +70,33 @@ pub fn run(config: &Path, args: &RunArgs) -> Outcome {
         Ok(j) => j.map(|(judge, hash)| (Arc::new(judge), hash)),
         Err(o) => return o,
     };
-    let run_id = new_run_id();
-    let out_dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| project.root.join("reports").join(&run_id));
-    if out_dir.join(RESULTS_FILE).exists() {
-        eprintln!("error: {} already holds a run; choose another --out", out_dir.display());
-        return Outcome::BadInput;
-    }
+    let mut run_id = new_run_id();
+    let mut skip = std::collections::HashSet::new();
+    let out_dir = match &args.resume {
+        Some(dir) => {
+            let resumed = match resume_state(dir, &loaded.suite.hash, loaded.prompt.as_ref().map(|p| p.hash.as_str())) {
+                Ok(r) => r,
+                Err(message) => {
+                    eprintln!("error: --resume {}: {message}", dir.display());
+                    return Outcome::BadInput;
+                }
+            };
+            if let Some(id) = resumed.run_id {
+                run_id = id;
+            }
+            eprintln!("resuming {}: {} results kept", dir.display(), resumed.done.len());
+            skip = resumed.done;
+            dir.clone()
+        }
+        None => {
+            let dir = args.out.clone().unwrap_or_else(|| project.root.join("reports").join(&run_id));
+            if dir.join(RESULTS_FILE).exists() {
+                eprintln!("error: {} already holds a run; choose another --out, or continue it with --resume", dir.display());
+                return Outcome::BadInput;
+            }
+            dir
+        }
+    };
     let scorer = Arc::new(Scorer {
         detector: LanguageDetector::for_languages(&loaded.suite.languages()),
         handoff: project.config.bot.handoff.clone(),
@@ -106,7 +125,7 @@ pub fn run(config: &Path, args: &RunArgs) -> Outcome {
             let dir = out_dir.join("baseline-prompt");
             eprintln!("running the prompt as of {rev} first, into {}", dir.display());
             let meta = job.meta(format!("{run_id}-base"), Some(&prompt), Some(&rev));
-            match runtime.block_on(job.execute(Some(Arc::new(prompt)), meta, dir.clone())) {
+            match runtime.block_on(job.execute(Some(Arc::new(prompt)), meta, dir.clone(), Default::default())) {
                 Ok(s) if s.interrupted => return Outcome::Interrupted,
                 Ok(_) => match RunDir::open(&dir) {
                     Ok(r) => Some(r),
@@ -125,7 +144,7 @@ pub fn run(config: &Path, args: &RunArgs) -> Outcome {
     };
     let prompt = loaded.prompt.map(Arc::new);
     let meta = job.meta(run_id, prompt.as_deref(), None);
-    if let Err(e) = runtime.block_on(job.execute(prompt, meta, out_dir.clone())) {
+    if let Err(e) = runtime.block_on(job.execute(prompt, meta, out_dir.clone(), skip)) {
         eprintln!("error: {e}");
         return Outcome::Internal;
     }
@@ -148,7 +167,7 @@ struct RunJob<'a> {
     repeats: u32,
     concurrency: usize,
     quiet: bool,
-    bot: &'a Arc<Bot>,
+    bot: &'a Arc<BotClient>,
     scorer: &'a Arc<Scorer>,
     judge: Option<&'a Arc<Judge>>,
     knowledge_hash: Option<String>,
@@ -167,7 +186,7 @@ impl RunJob<'_> {
             evalgate_version: env!("CARGO_PKG_VERSION").to_string(),
             bot: BotInfo {
                 provider: project.config.bot.provider.name().to_string(),
-                model: self.bot.model(),
+                model: self.bot.bot.model(),
             },
             prompt: PromptInfo {
                 path,
@@ -188,7 +207,13 @@ impl RunJob<'_> {
         }
     }
 
-    async fn execute(&self, prompt: Option<Arc<PromptTemplate>>, meta: RunMeta, out_dir: PathBuf) -> Result<crate::summary::RunSummary, crate::runner::RunError> {
+    async fn execute(
+        &self,
+        prompt: Option<Arc<PromptTemplate>>,
+        meta: RunMeta,
+        out_dir: PathBuf,
+        skip: std::collections::HashSet<(String, u32)>,
+    ) -> Result<crate::summary::RunSummary, crate::runner::RunError> {
         let plan = RunPlan {
             cases: self.cases.to_vec(),
             repeats: self.repeats,
@@ -199,10 +224,41 @@ impl RunJob<'_> {
             quiet: self.quiet,
             judge: self.judge.cloned(),
             pricing: self.project.config.pricing.clone(),
+            skip,
             meta,
         };
         execute(plan, Arc::clone(self.bot), Arc::clone(self.scorer)).await
     }
+}
+
+struct Resumed {
+    run_id: Option<String>,
+    done: std::collections::HashSet<(String, u32)>,
+}
+
+/// What an interrupted run already holds. Refuses to mix results of other eval sets or
+/// another prompt into one run.
+fn resume_state(dir: &Path, evalset_hash: &str, prompt_hash: Option<&str>) -> Result<Resumed, String> {
+    let results = dir.join(RESULTS_FILE);
+    if !results.is_file() {
+        return Err("no results.jsonl there to continue".into());
+    }
+    let dropped = crate::rundir::repair_results(&results).map_err(|e| format!("{}: {e}", results.display()))?;
+    if dropped > 0 {
+        eprintln!("dropped a torn last line ({dropped} bytes) from {}", results.display());
+    }
+    let mut run_id = None;
+    if let Ok(old) = crate::summary::RunSummary::read(&dir.join(crate::rundir::SUMMARY_FILE)) {
+        if old.meta.evalset_hash != evalset_hash {
+            return Err("the eval sets changed since that run started; start a new run".into());
+        }
+        if old.meta.prompt.hash.as_deref() != prompt_hash {
+            return Err("the prompt changed since that run started; start a new run".into());
+        }
+        run_id = Some(old.meta.run_id);
+    }
+    let done = crate::rundir::finished_ids(&results)?;
+    Ok(Resumed { run_id, done })
 }
 
 /// The prompt template as committed at a git revision.
@@ -237,15 +293,15 @@ fn select_cases(all: &[Arc<Case>], args: &RunArgs) -> Result<(Vec<Arc<Case>>, Ve
             format!("--stratum {name}: unknown stratum (routine, edge, refusal or adversarial)")
         })?);
     }
-    let pattern = match &args.filter {
-        Some(g) => Some(glob::Pattern::new(g).map_err(|e| format!("--filter {g}: {e}"))?),
-        None => None,
-    };
+    let mut patterns = Vec::new();
+    for g in &args.filter {
+        patterns.push(glob::Pattern::new(g).map_err(|e| format!("--filter {g}: {e}"))?);
+    }
     let cases: Vec<Arc<Case>> = all
         .iter()
         .filter(|c| args.langs.is_empty() || args.langs.iter().any(|l| l == &c.language))
         .filter(|c| strata.is_empty() || strata.contains(&c.stratum))
-        .filter(|c| pattern.as_ref().is_none_or(|p| p.matches(&c.key)))
+        .filter(|c| patterns.is_empty() || patterns.iter().any(|p| p.matches(&c.key)))
         .cloned()
         .collect();
     if cases.is_empty() {
@@ -303,6 +359,7 @@ pub fn build_judge(project: &Project, use_cache: bool) -> Result<Option<(Judge, 
         cache: use_cache.then(|| Cache::new(project.root.join(CACHE_DIR).join("judge"))),
         knowledge,
         response_format: cfg.response_format,
+        limiter: RateLimiter::new(cfg.requests_per_minute, cfg.tokens_per_minute),
     })
     .map_err(fail)?;
     Ok(Some((judge, hash)))
@@ -311,7 +368,27 @@ pub fn build_judge(project: &Project, use_cache: bool) -> Result<Option<(Judge, 
 /// Where response caches live, relative to the project (git-ignored).
 pub const CACHE_DIR: &str = ".evalgate/cache";
 
-fn build_bot(project: &Project, concurrency: usize) -> Result<Bot, String> {
+/// The bot behind its cache and rate limits. Responses are cached only where a repeat is
+/// expected to give the same answer: an LLM endpoint at temperature 0.
+fn build_bot(project: &Project, concurrency: usize, use_cache: bool) -> Result<BotClient, String> {
+    let cfg = &project.config.bot;
+    let bot = raw_bot(project, concurrency)?;
+    let cacheable = use_cache && cfg.provider != ProviderKind::Demo && cfg.temperature == Some(0.0);
+    let identity = format!(
+        "{}\u{0}{}\u{0}{}\u{0}{:?}\u{0}{:?}\u{0}{:?}",
+        cfg.provider.name(),
+        cfg.base_url.as_deref().unwrap_or(""),
+        bot.model(),
+        cfg.temperature,
+        cfg.max_tokens,
+        cfg.handoff.tool
+    );
+    let cache = cacheable.then(|| Cache::new(project.root.join(CACHE_DIR).join("bot")));
+    let limiter = RateLimiter::new(project.config.run.requests_per_minute, project.config.run.tokens_per_minute);
+    Ok(BotClient::new(bot, cache, identity, limiter))
+}
+
+fn raw_bot(project: &Project, concurrency: usize) -> Result<Bot, String> {
     let bot = &project.config.bot;
     match bot.provider {
         ProviderKind::Demo => Ok(Bot::Demo(demo::DemoBot)),

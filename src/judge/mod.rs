@@ -19,6 +19,7 @@ use crate::diagnostic::Diagnostic;
 use crate::evalset::Case;
 use crate::provider::ProviderError;
 use crate::provider::openai::OpenaiBot;
+use crate::ratelimit::RateLimiter;
 use crate::result::{JudgeVerdict, Role, TranscriptTurn};
 use crate::runner::retry::RetryPolicy;
 
@@ -37,6 +38,7 @@ pub struct Judge {
     cache: Option<Cache>,
     knowledge: String,
     response_format: ResponseFormat,
+    limiter: Option<RateLimiter>,
 }
 
 /// A judged result, or why there is no verdict.
@@ -60,6 +62,7 @@ pub struct JudgeSettings {
     pub cache: Option<Cache>,
     pub knowledge: String,
     pub response_format: ResponseFormat,
+    pub limiter: Option<RateLimiter>,
 }
 
 impl Judge {
@@ -82,6 +85,7 @@ impl Judge {
             cache: settings.cache,
             knowledge: settings.knowledge,
             response_format: settings.response_format,
+            limiter: settings.limiter,
         })
     }
 
@@ -187,7 +191,14 @@ impl Judge {
         loop {
             let result = {
                 let _permit = self.permits.acquire().await;
-                self.client.chat(messages.clone(), format.clone()).await
+                if let Some(limiter) = &self.limiter {
+                    limiter.acquire().await;
+                }
+                let result = self.client.chat(messages.clone(), format.clone()).await;
+                if let (Some(limiter), Ok(turn)) = (&self.limiter, &result) {
+                    limiter.consumed(turn.tokens_in + turn.tokens_out);
+                }
+                result
             };
             match result {
                 Ok(turn) => return Ok(turn),

@@ -7,6 +7,8 @@ pub mod openai;
 use std::fmt;
 use std::time::Duration;
 
+use crate::cache::Cache;
+use crate::ratelimit::RateLimiter;
 use crate::result::{Role, ToolCall};
 
 /// One message of the conversation so far.
@@ -17,7 +19,7 @@ pub struct Message {
 }
 
 /// The bot's answer to one turn.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct BotTurn {
     pub content: String,
     pub tool_calls: Vec<ToolCall>,
@@ -100,4 +102,53 @@ impl Bot {
 /// Rough token count for providers that report none: about four bytes a token.
 pub fn estimate_tokens(text: &str) -> u64 {
     (text.len() as u64).div_ceil(4)
+}
+
+/// The bot with what wraps every request to it: the response cache and rate limits.
+pub struct BotClient {
+    pub bot: Bot,
+    cache: Option<Cache>,
+    /// Everything besides the messages that decides the answer, for the cache key.
+    identity: String,
+    limiter: Option<RateLimiter>,
+}
+
+impl BotClient {
+    pub fn new(bot: Bot, cache: Option<Cache>, identity: String, limiter: Option<RateLimiter>) -> BotClient {
+        BotClient { bot, cache, identity, limiter }
+    }
+
+    /// One turn; the flag says whether the answer came from the cache.
+    pub async fn respond(&self, system: Option<&str>, history: &[Message]) -> Result<(BotTurn, bool), ProviderError> {
+        let key = self.cache.as_ref().map(|_| {
+            let mut parts: Vec<&str> = vec![&self.identity, system.unwrap_or("")];
+            for m in history {
+                parts.push(match m.role {
+                    Role::User => "user",
+                    Role::Assistant => "assistant",
+                });
+                parts.push(&m.content);
+            }
+            Cache::key(&parts)
+        });
+        if let (Some(cache), Some(key)) = (&self.cache, &key) {
+            // A corrupt entry is a miss; the fresh answer overwrites it.
+            if let Some(turn) = cache.get(key).and_then(|text| serde_json::from_str::<BotTurn>(&text).ok()) {
+                return Ok((turn, true));
+            }
+        }
+        if let Some(limiter) = &self.limiter {
+            limiter.acquire().await;
+        }
+        let turn = self.bot.respond(system, history).await?;
+        if let Some(limiter) = &self.limiter {
+            limiter.consumed(turn.tokens_in + turn.tokens_out);
+        }
+        if let (Some(cache), Some(key)) = (&self.cache, &key) {
+            if let Ok(text) = serde_json::to_string(&turn) {
+                cache.put(key, &text);
+            }
+        }
+        Ok((turn, false))
+    }
 }

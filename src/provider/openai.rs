@@ -15,7 +15,7 @@ const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 /// Longest error-body excerpt kept in a result.
 const ERROR_BODY_EXCERPT: usize = 300;
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct OpenaiSettings {
     pub base_url: String,
     pub model: String,
@@ -26,6 +26,18 @@ pub struct OpenaiSettings {
     /// Offered to the bot as a function it can call to hand over to a human.
     pub handoff_tool: Option<String>,
     pub max_connections: usize,
+}
+
+/// Written by hand so that no debug print can show the key.
+impl std::fmt::Debug for OpenaiSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenaiSettings")
+            .field("base_url", &self.base_url)
+            .field("model", &self.model)
+            .field("api_key", &self.api_key.as_ref().map(|_| "[REDACTED]"))
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
 }
 
 pub struct OpenaiBot {
@@ -102,8 +114,27 @@ impl OpenaiBot {
     async fn send_with_timeout(&self, body: Value) -> Result<BotTurn, ProviderError> {
         let timeout = self.settings.timeout;
         match tokio::time::timeout(timeout, self.send(body)).await {
-            Ok(result) => result,
+            Ok(result) => result.map_err(|e| self.redact(e)),
             Err(_) => Err(ProviderError::Timeout(timeout)),
+        }
+    }
+
+    fn scrub(&self, text: String) -> String {
+        match self.settings.api_key.as_deref().filter(|k| !k.is_empty()) {
+            Some(key) => text.replace(key, "[REDACTED]"),
+            None => text,
+        }
+    }
+
+    /// A server may echo the request (headers included) in an error body; the key must
+    /// not travel from there into results, reports or logs.
+    fn redact(&self, e: ProviderError) -> ProviderError {
+        let clean = |s: String| self.scrub(s);
+        match e {
+            ProviderError::Status { status, retry_after, body } => ProviderError::Status { status, retry_after, body: clean(body) },
+            ProviderError::Transport(m) => ProviderError::Transport(clean(m)),
+            ProviderError::BadResponse(m) => ProviderError::BadResponse(clean(m)),
+            other => other,
         }
     }
 
@@ -161,7 +192,7 @@ impl OpenaiBot {
             return Err(ProviderError::Status {
                 status: status.as_u16(),
                 retry_after,
-                body: excerpt(&String::from_utf8_lossy(&bytes)),
+                body: excerpt(&self.scrub(String::from_utf8_lossy(&bytes).into_owned())),
             });
         }
         parse_completion(&bytes)

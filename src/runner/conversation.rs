@@ -4,12 +4,12 @@
 use std::time::Instant;
 
 use crate::evalset::Case;
-use crate::provider::{Bot, Message};
+use crate::provider::{BotClient, Message};
 use crate::result::{Role, TranscriptTurn};
 use crate::runner::retry::RetryPolicy;
 use crate::scoring::Conversation;
 
-pub async fn converse(bot: &Bot, system: Option<&str>, case: &Case, retry: RetryPolicy, handoff_tool: Option<&str>, markers: &[String]) -> Conversation {
+pub async fn converse(bot: &BotClient, system: Option<&str>, case: &Case, retry: RetryPolicy, handoff_tool: Option<&str>, markers: &[String]) -> Conversation {
     let started = Instant::now();
     let mut history: Vec<Message> = Vec::with_capacity(case.turns.len() * 2);
     let mut turns: Vec<TranscriptTurn> = Vec::with_capacity(case.turns.len() * 2);
@@ -18,14 +18,17 @@ pub async fn converse(bot: &Bot, system: Option<&str>, case: &Case, retry: Retry
     let mut error = None;
     for user_text in &case.turns {
         history.push(Message { role: Role::User, content: user_text.clone() });
-        turns.push(TranscriptTurn { role: Role::User, content: user_text.clone(), tool_calls: Vec::new(), latency_ms: None });
+        turns.push(TranscriptTurn { role: Role::User, content: user_text.clone(), tool_calls: Vec::new(), latency_ms: None, cached: false });
         let mut retry_no = 0;
         let answer = loop {
-            attempts += 1;
             let sent = Instant::now();
             match bot.respond(system, &history).await {
-                Ok(turn) => break Ok((turn, sent.elapsed())),
+                Ok((turn, cached)) => {
+                    attempts += u32::from(!cached);
+                    break Ok((turn, sent.elapsed(), cached));
+                }
                 Err(e) => {
+                    attempts += 1;
                     retry_no += 1;
                     match retry.delay(retry_no, &e) {
                         Some(wait) => tokio::time::sleep(wait).await,
@@ -38,7 +41,7 @@ pub async fn converse(bot: &Bot, system: Option<&str>, case: &Case, retry: Retry
             }
         };
         match answer {
-            Ok((turn, took)) => {
+            Ok((turn, took, cached)) => {
                 tokens_in += turn.tokens_in;
                 tokens_out += turn.tokens_out;
                 let handed_off = handoff_tool.is_some_and(|tool| turn.tool_calls.iter().any(|c| c.name == tool))
@@ -48,7 +51,8 @@ pub async fn converse(bot: &Bot, system: Option<&str>, case: &Case, retry: Retry
                     role: Role::Assistant,
                     content: turn.content,
                     tool_calls: turn.tool_calls,
-                    latency_ms: Some(took.as_millis() as u64),
+                    latency_ms: (!cached).then(|| took.as_millis() as u64),
+                    cached,
                 });
                 // A human has the conversation now; the rest of the script would talk to nobody.
                 if handed_off {

@@ -17,7 +17,7 @@ use tokio::task::JoinSet;
 use crate::evalset::Case;
 use crate::metrics::MetricsBuilder;
 use crate::prompt::PromptTemplate;
-use crate::provider::Bot;
+use crate::provider::BotClient;
 use crate::result::CaseResult;
 use crate::config::Pricing;
 use crate::judge::{Judge, Judged};
@@ -38,6 +38,8 @@ pub struct RunPlan {
     pub quiet: bool,
     pub judge: Option<Arc<Judge>>,
     pub pricing: Option<Pricing>,
+    /// Results already written (when resuming): not run again.
+    pub skip: std::collections::HashSet<(String, u32)>,
     pub meta: RunMeta,
 }
 
@@ -76,7 +78,7 @@ async fn stop_requested() {
     }
 }
 
-pub async fn execute(plan: RunPlan, bot: Arc<Bot>, scorer: Arc<Scorer>) -> Result<RunSummary, RunError> {
+pub async fn execute(plan: RunPlan, bot: Arc<BotClient>, scorer: Arc<Scorer>) -> Result<RunSummary, RunError> {
     let dir = &plan.out_dir;
     std::fs::create_dir_all(dir).map_err(write_error(dir))?;
     if let Some(prompt) = &plan.prompt {
@@ -84,9 +86,11 @@ pub async fn execute(plan: RunPlan, bot: Arc<Bot>, scorer: Arc<Scorer>) -> Resul
         std::fs::write(&path, &prompt.text).map_err(write_error(&path))?;
     }
     let planned = plan.cases.len() as u64 * u64::from(plan.repeats);
+    let to_run = planned - plan.skip.len() as u64;
+    let skip = &plan.skip;
     let jobs = plan.cases.iter().flat_map(|case| {
         let (bot, scorer, judge, prompt, retry) = (&bot, &scorer, &plan.judge, &plan.prompt, plan.retry);
-        (0..plan.repeats).map(move |repeat| Job {
+        (0..plan.repeats).filter(move |repeat| !skip.contains(&(case.key.clone(), *repeat))).map(move |repeat| Job {
             case: Arc::clone(case),
             repeat,
             work: Box::pin(run_job(
@@ -100,7 +104,7 @@ pub async fn execute(plan: RunPlan, bot: Arc<Bot>, scorer: Arc<Scorer>) -> Resul
             )),
         })
     });
-    let interrupted = drive(dir, planned, plan.concurrency, plan.quiet, &scorer, jobs).await?;
+    let interrupted = drive(dir, to_run, plan.concurrency, plan.quiet, &scorer, jobs).await?;
     summarize(dir, plan.meta, plan.pricing.as_ref(), planned, interrupted)
 }
 
@@ -201,7 +205,7 @@ pub fn summarize(dir: &Path, meta: RunMeta, pricing: Option<&Pricing>, planned: 
 }
 
 async fn run_job(
-    bot: Arc<Bot>,
+    bot: Arc<BotClient>,
     scorer: Arc<Scorer>,
     judge: Option<Arc<Judge>>,
     prompt: Option<Arc<PromptTemplate>>,

@@ -53,6 +53,7 @@ mod tests {
                 .map(|n| vec![ToolCall { name: n.into(), arguments: "{}".into() }])
                 .unwrap_or_default(),
             latency_ms: None,
+            cached: false,
         }
     }
 

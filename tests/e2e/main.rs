@@ -5,6 +5,7 @@ mod demo;
 mod faults;
 mod judge;
 mod real_llm;
+mod robustness;
 mod regression;
 mod stub;
 

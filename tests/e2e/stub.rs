@@ -71,6 +71,7 @@ async fn connection(mut stream: TcpStream, seen: Arc<Mutex<HashMap<String, u32>>
     let mut buf = Vec::new();
     loop {
         let Some((head_len, body_len)) = read_request(&mut stream, &mut buf).await else { return };
+        let head = String::from_utf8_lossy(&buf[..head_len]).into_owned();
         let body: Vec<u8> = buf[head_len..head_len + body_len].to_vec();
         buf.drain(..head_len + body_len);
         let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
@@ -79,7 +80,7 @@ async fn connection(mut stream: TcpStream, seen: Arc<Mutex<HashMap<String, u32>>
             judge.lock().expect("lock").push(request.get("response_format").is_some());
             judge_answer(&mut stream, &request).await
         } else {
-            respond(&mut stream, &request, &seen).await
+            respond(&mut stream, &head, &request, &seen).await
         };
         if !keep_open {
             return;
@@ -140,7 +141,7 @@ fn completion(content: &str, tool: Option<&str>, messages: usize) -> String {
 }
 
 /// Answers one request; returns whether the connection stays open.
-async fn respond(stream: &mut TcpStream, request: &Value, seen: &Mutex<HashMap<String, u32>>) -> bool {
+async fn respond(stream: &mut TcpStream, head: &str, request: &Value, seen: &Mutex<HashMap<String, u32>>) -> bool {
     let messages = request["messages"].as_array().cloned().unwrap_or_default();
     let last_user = messages
         .iter()
@@ -179,6 +180,21 @@ async fn respond(stream: &mut TcpStream, request: &Value, seen: &Mutex<HashMap<S
     }
     if last_user.contains("[[reset]]") {
         return false;
+    }
+    if last_user.contains("[[truncated]]") {
+        let _ = stream
+            .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 500\r\n\r\n{\"choices\": [")
+            .await;
+        return false;
+    }
+    if last_user.contains("[[echo-auth]]") {
+        // A careless server that echoes the request headers in its error body.
+        let body = json!({ "error": format!("rejected request: {head}") }).to_string();
+        write(stream, "500 Internal Server Error", "", &body).await;
+        return true;
+    }
+    if last_user.contains("[[slow]]") {
+        tokio::time::sleep(Duration::from_millis(150)).await;
     }
     let (content, tool) = if last_user.contains("[[tool]]") {
         ("Let me get a colleague for you.".to_string(), Some("escalate_to_human"))
