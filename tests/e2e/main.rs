@@ -3,6 +3,7 @@
 mod bad_input;
 mod demo;
 mod faults;
+mod fuzz;
 mod judge;
 mod real_llm;
 mod robustness;
