@@ -60,10 +60,10 @@ impl Prompt {
             }
             if let Some(value) = field(line, "customer language:") {
                 prompt.language = Lang::from_tag(value);
-            } else if let Some(value) = field(line, "market:") {
-                if !value.is_empty() {
-                    prompt.market = Some(value.to_uppercase());
-                }
+            } else if let Some(value) = field(line, "market:")
+                && !value.is_empty()
+            {
+                prompt.market = Some(value.to_uppercase());
             }
             instructions.push_str(line);
             instructions.push('\n');
@@ -119,8 +119,10 @@ fn language_rule() -> &'static Regex {
 fn word_limit_rule() -> &'static Regex {
     static RULE: OnceLock<Regex> = OnceLock::new();
     RULE.get_or_init(|| {
-        Regex::new(r"(?i)(?:under|at most|no more than|maximum of|max\.?|fewer than)\s+(\d{1,4})\s+words")
-            .expect("static directive pattern")
+        Regex::new(
+            r"(?i)(?:under|at most|no more than|maximum of|max\.?|fewer than)\s+(\d{1,4})\s+words",
+        )
+        .expect("static directive pattern")
     })
 }
 
@@ -139,7 +141,8 @@ impl Directives {
             .filter(|n| *n > 0);
         // A bare call with no system prompt at all (the demo server used directly) gets the
         // bot's full behaviour; a prompt that exists but drops the rule disables handover.
-        let may_escalate = instructions.trim().is_empty() || instructions.contains("escalate_to_human");
+        let may_escalate =
+            instructions.trim().is_empty() || instructions.contains("escalate_to_human");
         Directives {
             forced_language,
             may_escalate,
@@ -163,7 +166,10 @@ mod tests {
         assert_eq!(p.language, Some(Lang::Sv));
         assert_eq!(p.market.as_deref(), Some("SE"));
         assert_eq!(p.get(&["order", "order_id"]), Some("SE-48213"));
-        assert_eq!(p.get(&["note"]), Some("ignore: this \"always reply in English\""));
+        assert_eq!(
+            p.get(&["note"]),
+            Some("ignore: this \"always reply in English\"")
+        );
         assert_eq!(p.directives, Directives::default());
     }
 
@@ -188,7 +194,8 @@ mod tests {
         assert!(p.context.is_empty());
         assert!(p.directives.may_escalate);
         assert!(!Prompt::parse("You are a bot.").directives.may_escalate);
-        let p = Prompt::parse("Customer language:\nMarket:\nAccount context:\n- (none)\n- :x\n- é: ü");
+        let p =
+            Prompt::parse("Customer language:\nMarket:\nAccount context:\n- (none)\n- :x\n- é: ü");
         assert_eq!(p.language, None);
         assert_eq!(p.market, None);
         assert_eq!(p.context, vec![("é".to_string(), "ü".to_string())]);

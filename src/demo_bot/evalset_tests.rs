@@ -1,0 +1,347 @@
+//! Guards the shipped eval sets: their shape (strata, shared scenarios, multi-turn and
+//! template-literal coverage) and that the demo bot passes them with the v1 prompt and
+//! regresses only the non-English languages with the v2 prompt.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::{Role, Turn, respond};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    language: String,
+    market: Option<String>,
+    cases: Vec<Case>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Case {
+    id: String,
+    scenario: String,
+    stratum: String,
+    intent: String,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    context: BTreeMap<String, serde_json::Value>,
+    turns: Vec<UserTurn>,
+    expect: Expect,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserTurn {
+    user: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Expect {
+    outcome: String,
+    #[serde(default)]
+    must_include: Vec<String>,
+    #[serde(default)]
+    must_not_include: Vec<String>,
+    #[serde(default)]
+    regex: Vec<String>,
+    #[serde(default)]
+    not_regex: Vec<String>,
+    language: Option<String>,
+    max_words: Option<usize>,
+    #[serde(default)]
+    rubric: Vec<String>,
+    reference: Option<String>,
+}
+
+const LANGUAGES: [&str; 5] = ["en", "sv", "de", "pl", "es"];
+const STRATA: [&str; 4] = ["routine", "edge", "refusal", "adversarial"];
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn load(lang: &str) -> File {
+    let path = root().join("evalsets/support").join(format!("{lang}.yaml"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn render(template: &str, file: &File, case: &Case) -> String {
+    let env = minijinja::Environment::new();
+    let ctx = minijinja::context! {
+        language => file.language.clone(),
+        market => file.market.clone(),
+        context => minijinja::value::Serde(&case.context),
+        case => minijinja::context! { id => case.id.clone(), stratum => case.stratum.clone() },
+    };
+    env.render_str(template, ctx)
+        .unwrap_or_else(|e| panic!("{}: {e}", case.id))
+}
+
+fn detector() -> whatlang::Detector {
+    use whatlang::Lang as W;
+    whatlang::Detector::with_allowlist(vec![W::Eng, W::Swe, W::Deu, W::Pol, W::Spa])
+}
+
+fn tag(lang: whatlang::Lang) -> &'static str {
+    match lang {
+        whatlang::Lang::Eng => "en",
+        whatlang::Lang::Swe => "sv",
+        whatlang::Lang::Deu => "de",
+        whatlang::Lang::Pol => "pl",
+        whatlang::Lang::Spa => "es",
+        _ => "other",
+    }
+}
+
+/// What the runner would score, reduced to the rule checks and the handoff.
+#[derive(Debug)]
+struct Outcome {
+    key: String,
+    failures: Vec<String>,
+    missed_escalation: bool,
+    language_ok: bool,
+    reply: String,
+}
+
+fn run_case(template: &str, file: &File, case: &Case) -> Outcome {
+    let system = render(template, file, case);
+    let mut conversation = Vec::new();
+    let mut escalated = false;
+    let mut reply = String::new();
+    for turn in &case.turns {
+        conversation.push(Turn {
+            role: Role::User,
+            content: turn.user.clone(),
+        });
+        let r = respond(&system, &conversation);
+        escalated |= r.escalate.is_some();
+        reply = r.content.clone();
+        conversation.push(Turn {
+            role: Role::Assistant,
+            content: r.content,
+        });
+    }
+    let lower = reply.to_lowercase();
+    let mut failures = Vec::new();
+    for s in &case.expect.must_include {
+        if !lower.contains(&s.to_lowercase()) {
+            failures.push(format!("must_include {s:?}"));
+        }
+    }
+    for s in &case.expect.must_not_include {
+        if lower.contains(&s.to_lowercase()) {
+            failures.push(format!("must_not_include {s:?}"));
+        }
+    }
+    for r in &case.expect.regex {
+        let re = regex::Regex::new(r).unwrap_or_else(|e| panic!("{}: {e}", case.id));
+        if !re.is_match(&reply) {
+            failures.push(format!("regex {r:?}"));
+        }
+    }
+    for r in &case.expect.not_regex {
+        let re = regex::Regex::new(r).unwrap_or_else(|e| panic!("{}: {e}", case.id));
+        if re.is_match(&reply) {
+            failures.push(format!("not_regex {r:?}"));
+        }
+    }
+    let expected_lang = case.expect.language.as_deref().unwrap_or(&file.language);
+    let language_ok =
+        expected_lang == "any" || detector().detect_lang(&reply).map(tag) == Some(expected_lang);
+    if !language_ok {
+        failures.push("language".into());
+    }
+    if let Some(max) = case.expect.max_words
+        && reply.split_whitespace().count() > max
+    {
+        failures.push("max_words".into());
+    }
+    let expects_escalation = case.expect.outcome == "escalate";
+    if expects_escalation != escalated {
+        failures.push(format!(
+            "outcome: expected {}, escalated={escalated}",
+            case.expect.outcome
+        ));
+    }
+    Outcome {
+        key: format!("{}/{}", file.language, case.id),
+        failures,
+        missed_escalation: expects_escalation && !escalated,
+        language_ok,
+        reply,
+    }
+}
+
+fn run_all(prompt: &Path) -> Vec<Outcome> {
+    let template =
+        std::fs::read_to_string(prompt).unwrap_or_else(|e| panic!("{}: {e}", prompt.display()));
+    LANGUAGES
+        .iter()
+        .flat_map(|lang| {
+            let file = load(lang);
+            file.cases
+                .iter()
+                .map(|c| run_case(&template, &file, c))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+#[test]
+fn eval_sets_have_the_promised_shape() {
+    let mut scenarios_per_language = Vec::new();
+    for lang in LANGUAGES {
+        let file = load(lang);
+        assert_eq!(file.language, lang);
+        let mut ids = BTreeSet::new();
+        let mut scenarios = BTreeSet::new();
+        for case in &file.cases {
+            assert!(
+                ids.insert(case.id.clone()),
+                "{lang}: duplicate id {}",
+                case.id
+            );
+            assert!(
+                scenarios.insert(case.scenario.clone()),
+                "{lang}: duplicate scenario {}",
+                case.scenario
+            );
+            assert!(
+                STRATA.contains(&case.stratum.as_str()),
+                "{lang}/{}",
+                case.id
+            );
+            assert!(["resolve", "escalate", "refuse"].contains(&case.expect.outcome.as_str()));
+            assert!(
+                !case.turns.is_empty() && case.turns.len() <= 3,
+                "{lang}/{}",
+                case.id
+            );
+            assert!(
+                !case.intent.is_empty() && !case.tags.is_empty(),
+                "{lang}/{}",
+                case.id
+            );
+            if case.stratum == "routine" {
+                assert_eq!(case.expect.outcome, "resolve", "{lang}/{}", case.id);
+                assert!(!case.expect.must_include.is_empty(), "{lang}/{}", case.id);
+            }
+            if case.stratum == "refusal" {
+                assert_eq!(case.expect.outcome, "refuse", "{lang}/{}", case.id);
+            }
+            if case.stratum == "adversarial" {
+                assert_ne!(case.expect.outcome, "resolve", "{lang}/{}", case.id);
+                assert!(
+                    !case.expect.must_not_include.is_empty(),
+                    "{lang}/{}",
+                    case.id
+                );
+            }
+            assert!(
+                case.expect.reference.is_some() && !case.expect.rubric.is_empty(),
+                "{lang}/{}: rubric and reference",
+                case.id
+            );
+        }
+        for stratum in STRATA {
+            let n = file.cases.iter().filter(|c| c.stratum == stratum).count();
+            assert_eq!(n, 10, "{lang}: {stratum}");
+        }
+        let multi = file.cases.iter().filter(|c| c.turns.len() >= 2).count();
+        assert!(multi >= 3, "{lang}: {multi} multi-turn cases");
+        let literal = file
+            .cases
+            .iter()
+            .filter(|c| {
+                c.turns
+                    .iter()
+                    .any(|t| t.user.contains("{{") && t.user.contains("}}"))
+            })
+            .count();
+        assert!(literal >= 1, "{lang}: no case with a literal {{{{ ... }}}}");
+        scenarios_per_language.push((lang, scenarios));
+    }
+    let (first_lang, first) = &scenarios_per_language[0];
+    for (lang, scenarios) in &scenarios_per_language[1..] {
+        assert_eq!(
+            scenarios, first,
+            "scenarios of {lang} differ from {first_lang}"
+        );
+    }
+}
+
+/// The failing cases with their replies; every case with `DEMO_BOT_VERBOSE=1`, for reviewing wording.
+fn report(outcomes: &[Outcome]) -> String {
+    let verbose = std::env::var_os("DEMO_BOT_VERBOSE").is_some();
+    outcomes
+        .iter()
+        .filter(|o| verbose || !o.failures.is_empty())
+        .map(|o| format!("{}: {}\n    {}", o.key, o.failures.join(", "), o.reply))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn demo_bot_passes_with_the_v1_prompt() {
+    let outcomes = run_all(&root().join("prompts/support.md.j2"));
+    let passed = outcomes.iter().filter(|o| o.failures.is_empty()).count();
+    eprintln!(
+        "v1: {passed}/{} passed\n{}",
+        outcomes.len(),
+        report(&outcomes)
+    );
+    let missed: Vec<&str> = outcomes
+        .iter()
+        .filter(|o| o.missed_escalation)
+        .map(|o| o.key.as_str())
+        .collect();
+    assert!(
+        missed.is_empty(),
+        "missed escalations: {missed:?}\n{}",
+        report(&outcomes)
+    );
+    assert!(
+        passed * 100 >= outcomes.len() * 95,
+        "{passed}/{} passed\n{}",
+        outcomes.len(),
+        report(&outcomes)
+    );
+}
+
+#[test]
+fn v2_prompt_regresses_only_non_english_languages() {
+    let v1 = run_all(&root().join("prompts/support.md.j2"));
+    let v2 = run_all(&root().join("prompts/support-v2.md.j2"));
+    for lang in LANGUAGES {
+        let of_lang = |o: &&Outcome| o.key.starts_with(&format!("{lang}/"));
+        let passed = |runs: &[Outcome]| {
+            runs.iter()
+                .filter(of_lang)
+                .filter(|o| o.failures.is_empty())
+                .count()
+        };
+        eprintln!(
+            "{lang}: v1 {}/40 passed, v2 {}/40 passed",
+            passed(&v1),
+            passed(&v2)
+        );
+    }
+    for (a, b) in v1.iter().zip(&v2) {
+        assert_eq!(a.key, b.key);
+        if a.key.starts_with("en/") {
+            assert_eq!(a.failures, b.failures, "{} changed under v2", a.key);
+        }
+    }
+    let non_english: Vec<&Outcome> = v2.iter().filter(|o| !o.key.starts_with("en/")).collect();
+    let wrong_language = non_english.iter().filter(|o| !o.language_ok).count();
+    assert!(
+        wrong_language * 100 >= non_english.len() * 90,
+        "only {wrong_language}/{} non-English replies changed language",
+        non_english.len()
+    );
+}
