@@ -43,11 +43,15 @@ impl Cache {
 }
 
 fn write_atomic(path: &Path, value: &str) -> std::io::Result<()> {
-    let dir = path.parent().ok_or_else(|| std::io::Error::other("no parent"))?;
+    let dir = path
+        .parent()
+        .ok_or_else(|| std::io::Error::other("no parent"))?;
     std::fs::create_dir_all(dir)?;
     let tmp = dir.join(format!(
         ".{}.{}.{:x}.tmp",
-        path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
         std::process::id(),
         fastrand::u64(..)
     ));
@@ -63,7 +67,11 @@ mod tests {
 
     #[test]
     fn round_trips_and_separates_keys() {
-        let dir = std::env::temp_dir().join(format!("evalgate-cache-{}-{}", std::process::id(), fastrand::u32(..)));
+        let dir = std::env::temp_dir().join(format!(
+            "evalgate-cache-{}-{}",
+            std::process::id(),
+            fastrand::u32(..)
+        ));
         let c = Cache::new(dir.clone());
         let k1 = Cache::key(&["model", "prompt"]);
         let k2 = Cache::key(&["modelp", "rompt"]);

@@ -11,7 +11,11 @@ pub const WAVES: [(u64, &str); 3] = [(10, "w1"), (100, "w2"), (1000, "w3")];
 
 /// The highest wave a cell's count reaches, if any.
 pub fn wave_reached(count: u64) -> Option<&'static str> {
-    WAVES.iter().rev().find(|(target, _)| count >= *target).map(|(_, name)| *name)
+    WAVES
+        .iter()
+        .rev()
+        .find(|(target, _)| count >= *target)
+        .map(|(_, name)| *name)
 }
 
 pub fn coverage_table(coverage: &BTreeMap<String, BTreeMap<Stratum, usize>>) -> String {
@@ -35,7 +39,10 @@ pub fn coverage_table(coverage: &BTreeMap<String, BTreeMap<Stratum, usize>>) -> 
         let lowest = lowest.unwrap_or(0);
         let _ = writeln!(out, "{total:>8}  {}", wave_label(lowest));
     }
-    let _ = writeln!(out, "waves: w1 = 10, w2 = 100, w3 = 1000 cases per language × stratum; -- = below wave 1");
+    let _ = writeln!(
+        out,
+        "waves: w1 = 10, w2 = 100, w3 = 1000 cases per language × stratum; -- = below wave 1"
+    );
     out
 }
 

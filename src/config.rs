@@ -220,7 +220,10 @@ impl Pricing {
             return Some(p.clone());
         }
         match (self.input_per_mtok, self.output_per_mtok) {
-            (Some(i), Some(o)) => Some(ModelPrice { input_per_mtok: i, output_per_mtok: o }),
+            (Some(i), Some(o)) => Some(ModelPrice {
+                input_per_mtok: i,
+                output_per_mtok: o,
+            }),
             _ => None,
         }
     }
@@ -266,58 +269,71 @@ impl Project {
         let bot = &self.config.bot;
         if bot.provider == ProviderKind::Openai {
             if bot.base_url.as_deref().is_none_or(str::is_empty) {
-                problems.push(here("bot.base_url is required for provider `openai`".into()));
+                problems.push(here(
+                    "bot.base_url is required for provider `openai`".into(),
+                ));
             }
             if bot.model.as_deref().is_none_or(str::is_empty) {
                 problems.push(here("bot.model is required for provider `openai`".into()));
             }
         }
-        if let Some(var) = &bot.api_key_env {
-            if std::env::var_os(var).is_none_or(|v| v.is_empty()) {
-                problems.push(here(format!(
-                    "bot.api_key_env names `{var}`, but that environment variable is not set"
-                )));
-            }
+        if let Some(var) = &bot.api_key_env
+            && std::env::var_os(var).is_none_or(|v| v.is_empty())
+        {
+            problems.push(here(format!(
+                "bot.api_key_env names `{var}`, but that environment variable is not set"
+            )));
         }
         if !(bot.timeout_s > 0.0 && bot.timeout_s.is_finite()) {
-            problems.push(here("bot.timeout_s must be a positive number of seconds".into()));
+            problems.push(here(
+                "bot.timeout_s must be a positive number of seconds".into(),
+            ));
         }
-        if let Some(prompt) = self.prompt_path() {
-            if !prompt.is_file() {
-                problems.push(here(format!(
-                    "bot.prompt: prompt file {} does not exist",
-                    prompt.display()
-                )));
-            }
+        if let Some(prompt) = self.prompt_path()
+            && !prompt.is_file()
+        {
+            problems.push(here(format!(
+                "bot.prompt: prompt file {} does not exist",
+                prompt.display()
+            )));
         }
         if let Some(judge) = &self.config.judge {
             if judge.provider == ProviderKind::Openai {
                 if judge.base_url.as_deref().is_none_or(str::is_empty) {
-                    problems.push(here("judge.base_url is required for provider `openai`".into()));
+                    problems.push(here(
+                        "judge.base_url is required for provider `openai`".into(),
+                    ));
                 }
                 if judge.model.as_deref().is_none_or(str::is_empty) {
                     problems.push(here("judge.model is required for provider `openai`".into()));
                 }
             } else {
-                problems.push(here("judge.provider must be `openai` (any OpenAI-compatible endpoint)".into()));
+                problems.push(here(
+                    "judge.provider must be `openai` (any OpenAI-compatible endpoint)".into(),
+                ));
             }
-            if let Some(var) = &judge.api_key_env {
-                if std::env::var_os(var).is_none_or(|v| v.is_empty()) {
-                    problems.push(here(format!(
-                        "judge.api_key_env names `{var}`, but that environment variable is not set"
-                    )));
-                }
+            if let Some(var) = &judge.api_key_env
+                && std::env::var_os(var).is_none_or(|v| v.is_empty())
+            {
+                problems.push(here(format!(
+                    "judge.api_key_env names `{var}`, but that environment variable is not set"
+                )));
             }
             if judge.concurrency == 0 {
                 problems.push(here("judge.concurrency must be at least 1".into()));
             }
             if !(judge.timeout_s > 0.0 && judge.timeout_s.is_finite()) {
-                problems.push(here("judge.timeout_s must be a positive number of seconds".into()));
+                problems.push(here(
+                    "judge.timeout_s must be a positive number of seconds".into(),
+                ));
             }
-            if let Some(prompt) = &judge.prompt {
-                if !self.resolve(prompt).is_file() {
-                    problems.push(here(format!("judge.prompt: prompt file {} does not exist", self.resolve(prompt).display())));
-                }
+            if let Some(prompt) = &judge.prompt
+                && !self.resolve(prompt).is_file()
+            {
+                problems.push(here(format!(
+                    "judge.prompt: prompt file {} does not exist",
+                    self.resolve(prompt).display()
+                )));
             }
         }
         let run = &self.config.run;
@@ -342,12 +358,18 @@ impl Project {
     }
 
     pub fn judge_api_key(&self) -> Option<String> {
-        key_from(self.config.judge.as_ref().and_then(|j| j.api_key_env.as_deref()))
+        key_from(
+            self.config
+                .judge
+                .as_ref()
+                .and_then(|j| j.api_key_env.as_deref()),
+        )
     }
 }
 
 fn key_from(var: Option<&str>) -> Option<String> {
-    var.and_then(|v| std::env::var(v).ok()).filter(|k| !k.is_empty())
+    var.and_then(|v| std::env::var(v).ok())
+        .filter(|k| !k.is_empty())
 }
 
 /// Key-value account state handed to prompts; kept sorted so renders are stable.
@@ -363,8 +385,8 @@ mod tests {
 
     #[test]
     fn unknown_key_is_an_error_with_a_suggestion_and_a_line() {
-        let err = parse("bot:\n  provider: demo\nevalsets: [a]\nrun:\n  concurency: 4\n")
-            .unwrap_err();
+        let err =
+            parse("bot:\n  provider: demo\nevalsets: [a]\nrun:\n  concurency: 4\n").unwrap_err();
         assert!(err.message.contains("concurency"), "{err}");
         assert!(err.message.contains("did you mean `concurrency`"), "{err}");
         assert_eq!(err.line, Some(5), "{err}");

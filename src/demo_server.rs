@@ -4,8 +4,8 @@
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -23,7 +23,10 @@ use crate::result::Role;
 const MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
 
 /// Serves until `shutdown` resolves.
-pub async fn serve(listener: TcpListener, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
     let counter = Arc::new(AtomicU64::new(0));
     tokio::pin!(shutdown);
     loop {
@@ -46,7 +49,10 @@ pub async fn serve(listener: TcpListener, shutdown: impl Future<Output = ()>) ->
     }
 }
 
-async fn handle(req: Request<Incoming>, counter: Arc<AtomicU64>) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn handle(
+    req: Request<Incoming>,
+    counter: Arc<AtomicU64>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
     let path = req.uri().path().trim_end_matches('/').to_string();
     let response = match (req.method().clone(), path.as_str()) {
         (Method::GET, "/health") => json_response(StatusCode::OK, json!({ "status": "ok" })),
@@ -55,16 +61,25 @@ async fn handle(req: Request<Incoming>, counter: Arc<AtomicU64>) -> Result<Respo
             json!({ "object": "list", "data": [{ "id": demo::MODEL, "object": "model", "owned_by": "evalgate" }] }),
         ),
         (Method::POST, "/v1/chat/completions") => {
-            let body = match Limited::new(req.into_body(), MAX_REQUEST_BYTES).collect().await {
+            let body = match Limited::new(req.into_body(), MAX_REQUEST_BYTES)
+                .collect()
+                .await
+            {
                 Ok(collected) => collected.to_bytes(),
                 Err(_) => {
-                    return Ok(error_response(StatusCode::PAYLOAD_TOO_LARGE, "request body too large or unreadable"));
+                    return Ok(error_response(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "request body too large or unreadable",
+                    ));
                 }
             };
             let n = counter.fetch_add(1, Ordering::Relaxed);
             complete(&body, n)
         }
-        _ => error_response(StatusCode::NOT_FOUND, "not found: use POST /v1/chat/completions"),
+        _ => error_response(
+            StatusCode::NOT_FOUND,
+            "not found: use POST /v1/chat/completions",
+        ),
     };
     Ok(response)
 }
@@ -72,7 +87,9 @@ async fn handle(req: Request<Incoming>, counter: Arc<AtomicU64>) -> Result<Respo
 fn complete(body: &[u8], n: u64) -> Response<Full<Bytes>> {
     let request: Value = match serde_json::from_slice(body) {
         Ok(v) => v,
-        Err(e) => return error_response(StatusCode::BAD_REQUEST, &format!("body is not JSON: {e}")),
+        Err(e) => {
+            return error_response(StatusCode::BAD_REQUEST, &format!("body is not JSON: {e}"));
+        }
     };
     let Some(messages) = request.get("messages").and_then(Value::as_array) else {
         return error_response(StatusCode::BAD_REQUEST, "`messages` must be an array");
@@ -88,13 +105,28 @@ fn complete(body: &[u8], n: u64) -> Response<Full<Bytes>> {
                 }
                 system.push_str(&content);
             }
-            Some("user") => history.push(Message { role: Role::User, content }),
-            Some("assistant") => history.push(Message { role: Role::Assistant, content }),
+            Some("user") => history.push(Message {
+                role: Role::User,
+                content,
+            }),
+            Some("assistant") => history.push(Message {
+                role: Role::Assistant,
+                content,
+            }),
             _ => {}
         }
     }
-    if !matches!(history.last(), Some(Message { role: Role::User, .. })) {
-        return error_response(StatusCode::BAD_REQUEST, "the last message must come from the user");
+    if !matches!(
+        history.last(),
+        Some(Message {
+            role: Role::User,
+            ..
+        })
+    ) {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            "the last message must come from the user",
+        );
     }
     let turn = demo::answer(&system, &history);
     let tool_calls: Vec<Value> = turn
@@ -144,12 +176,16 @@ fn text_of(content: Option<&Value>) -> String {
 fn json_response(status: StatusCode, body: Value) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
     *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
     response
 }
 
 fn error_response(status: StatusCode, message: &str) -> Response<Full<Bytes>> {
-    json_response(status, json!({ "error": { "message": message, "type": "invalid_request_error" } }))
+    json_response(
+        status,
+        json!({ "error": { "message": message, "type": "invalid_request_error" } }),
+    )
 }

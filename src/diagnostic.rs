@@ -72,7 +72,11 @@ impl Diagnostics {
 
     /// `Ok(value)` when nothing was found, otherwise every problem.
     pub fn into_result<T>(self, value: T) -> Result<T, Diagnostics> {
-        if self.is_empty() { Ok(value) } else { Err(self) }
+        if self.is_empty() {
+            Ok(value)
+        } else {
+            Err(self)
+        }
     }
 }
 

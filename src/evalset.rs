@@ -208,7 +208,11 @@ impl Suite {
 }
 
 /// Expands the config's glob patterns (relative to `root`) to a sorted list of files.
-pub fn find_files(root: &Path, patterns: &[String], origin: &Path) -> Result<Vec<PathBuf>, Diagnostics> {
+pub fn find_files(
+    root: &Path,
+    patterns: &[String],
+    origin: &Path,
+) -> Result<Vec<PathBuf>, Diagnostics> {
     let mut problems = Diagnostics::default();
     let mut files = Vec::new();
     for pattern in patterns {
@@ -221,14 +225,23 @@ pub fn find_files(root: &Path, patterns: &[String], origin: &Path) -> Result<Vec
                     match entry {
                         Ok(p) if p.is_file() => files.push(p),
                         Ok(_) => {}
-                        Err(e) => problems.push(Diagnostic::new(e.path(), format!("cannot read: {}", e.error()))),
+                        Err(e) => problems.push(Diagnostic::new(
+                            e.path(),
+                            format!("cannot read: {}", e.error()),
+                        )),
                     }
                 }
                 if files.len() == before {
-                    problems.push(Diagnostic::new(origin, format!("evalsets pattern `{pattern}` matches no file")));
+                    problems.push(Diagnostic::new(
+                        origin,
+                        format!("evalsets pattern `{pattern}` matches no file"),
+                    ));
                 }
             }
-            Err(e) => problems.push(Diagnostic::new(origin, format!("evalsets pattern `{pattern}` is invalid: {e}"))),
+            Err(e) => problems.push(Diagnostic::new(
+                origin,
+                format!("evalsets pattern `{pattern}` is invalid: {e}"),
+            )),
         }
     }
     files.sort();
@@ -237,7 +250,7 @@ pub fn find_files(root: &Path, patterns: &[String], origin: &Path) -> Result<Vec
 }
 
 /// Loads every file; reports every problem in every file, not just the first.
-pub fn load_suite(root: &Path, files: &[PathBuf]) -> Result<Suite, Diagnostics> {
+pub fn load_suite(files: &[PathBuf]) -> Result<Suite, Diagnostics> {
     let mut problems = Diagnostics::default();
     let mut cases = Vec::new();
     let mut hasher = Sha256::new();
@@ -250,9 +263,15 @@ pub fn load_suite(root: &Path, files: &[PathBuf]) -> Result<Suite, Diagnostics> 
                 continue;
             }
         };
-        // Relative names, so the hash is the same from any working directory or checkout.
-        let name = path.strip_prefix(root).unwrap_or(path);
-        hasher.update(name.to_string_lossy().as_bytes());
+        // The suite folder and file name only, so the hash is the same from any working
+        // directory, checkout or config location.
+        let name: Vec<String> = path
+            .iter()
+            .rev()
+            .take(2)
+            .map(|c| c.to_string_lossy().into_owned())
+            .collect();
+        hasher.update(name.join("/").as_bytes());
         hasher.update([0]);
         hasher.update(&bytes);
         hasher.update([0]);
@@ -268,12 +287,15 @@ pub fn load_suite(root: &Path, files: &[PathBuf]) -> Result<Suite, Diagnostics> 
                 for case in file_cases {
                     if let Some((first_path, first_line)) = seen_keys.get(&case.key) {
                         problems.push(
-                            Diagnostic::new(path, format!(
-                                "case key `{}` is already used at {}:{}",
-                                case.key,
-                                first_path.display(),
-                                first_line
-                            ))
+                            Diagnostic::new(
+                                path,
+                                format!(
+                                    "case key `{}` is already used at {}:{}",
+                                    case.key,
+                                    first_path.display(),
+                                    first_line
+                                ),
+                            )
                             .at(case.line, 0),
                         );
                         continue;
@@ -301,10 +323,13 @@ pub fn load_file(path: &Path, text: &str) -> Result<Vec<Case>, Diagnostics> {
     let language = spec.language.value.trim().to_string();
     if !language::is_known_tag(&language) {
         problems.push(
-            Diagnostic::new(path, format!(
-                "language `{language}` is not a language tag evalgate can detect (known: {})",
-                language::known_tags().join(", ")
-            ))
+            Diagnostic::new(
+                path,
+                format!(
+                    "language `{language}` is not a language tag evalgate can detect (known: {})",
+                    language::known_tags().join(", ")
+                ),
+            )
             .at_location(spec.language.referenced),
         );
     }
@@ -329,14 +354,19 @@ pub fn load_file(path: &Path, text: &str) -> Result<Vec<Case>, Diagnostics> {
             )));
         }
         if let Some(first) = first_line_of_id.get(&id) {
-            problems.push(at_id(format!("duplicate case id `{id}` (first defined at line {first})")));
+            problems.push(at_id(format!(
+                "duplicate case id `{id}` (first defined at line {first})"
+            )));
         } else {
             first_line_of_id.insert(id.clone(), spec.id.referenced.line());
         }
         if spec.turns.is_empty() {
             problems.push(
-                Diagnostic::new(path, format!("case `{id}` has no turns: give at least one `- user: ...`"))
-                    .at_location(case_loc),
+                Diagnostic::new(
+                    path,
+                    format!("case `{id}` has no turns: give at least one `- user: ...`"),
+                )
+                .at_location(case_loc),
             );
         }
         let mut compile = |patterns: Vec<Spanned<String>>, field: &str| -> Vec<Regex> {
@@ -345,11 +375,18 @@ pub fn load_file(path: &Path, text: &str) -> Result<Vec<Case>, Diagnostics> {
                 match Regex::new(&p.value) {
                     Ok(r) => out.push(r),
                     Err(e) => problems.push(
-                        Diagnostic::new(path, format!(
-                            "case `{id}`: invalid {field} `{}`: {}",
-                            p.value,
-                            e.to_string().lines().last().unwrap_or("syntax error").trim()
-                        ))
+                        Diagnostic::new(
+                            path,
+                            format!(
+                                "case `{id}`: invalid {field} `{}`: {}",
+                                p.value,
+                                e.to_string()
+                                    .lines()
+                                    .last()
+                                    .unwrap_or("syntax error")
+                                    .trim()
+                            ),
+                        )
                         .at_location(p.referenced),
                     ),
                 }
@@ -437,9 +474,18 @@ mod tests {
         let err = load(text).unwrap_err();
         let all = err.to_string();
         assert_eq!(err.len(), 3, "{all}");
-        assert!(all.contains("en.yaml:3:") && all.contains("no turns"), "{all}");
-        assert!(all.contains("en.yaml:8:") && all.contains("invalid regex"), "{all}");
-        assert!(all.contains("en.yaml:9:") && all.contains("duplicate case id `a`"), "{all}");
+        assert!(
+            all.contains("en.yaml:3:") && all.contains("no turns"),
+            "{all}"
+        );
+        assert!(
+            all.contains("en.yaml:8:") && all.contains("invalid regex"),
+            "{all}"
+        );
+        assert!(
+            all.contains("en.yaml:9:") && all.contains("duplicate case id `a`"),
+            "{all}"
+        );
     }
 
     #[test]

@@ -80,7 +80,8 @@ pub struct Gate {
 
 impl Gate {
     pub fn load(path: &Path) -> Result<Gate, Diagnostic> {
-        let bytes = std::fs::read(path).map_err(|e| Diagnostic::new(path, format!("cannot read gate file: {e}")))?;
+        let bytes = std::fs::read(path)
+            .map_err(|e| Diagnostic::new(path, format!("cannot read gate file: {e}")))?;
         let text = crate::yaml::decode_utf8(path, &bytes)?;
         let spec: GateSpec = crate::yaml::parse(path, text)?;
         let gate = Gate {
@@ -109,10 +110,13 @@ impl Gate {
             ]);
         }
         for (name, value) in rates {
-            if let Some(v) = value {
-                if !(0.0..=1.0).contains(&v) {
-                    return Err(Diagnostic::new(&self.path, format!("{name} must be a share between 0 and 1, not {v}")));
-                }
+            if let Some(v) = value
+                && !(0.0..=1.0).contains(&v)
+            {
+                return Err(Diagnostic::new(
+                    &self.path,
+                    format!("{name} must be a share between 0 and 1, not {v}"),
+                ));
             }
         }
         Ok(())
@@ -153,20 +157,37 @@ struct Checker {
 
 impl Checker {
     fn push(&mut self, name: &str, scope: &str, threshold: String, measured: String, passed: bool) {
-        self.criteria.push(Criterion { name: name.into(), scope: scope.into(), threshold, measured, passed });
+        self.criteria.push(Criterion {
+            name: name.into(),
+            scope: scope.into(),
+            threshold,
+            measured,
+            passed,
+        });
     }
 
     fn at_least_rate(&mut self, name: &str, scope: &str, min: f64, value: Option<f64>) {
         // A rate with nothing to measure cannot show the threshold is met.
         let passed = value.is_some_and(|v| v >= min - 1e-12);
-        self.push(name, scope, format!(">= {}", pct(min)), value.map(pct).unwrap_or_else(|| "no cases".into()), passed);
+        self.push(
+            name,
+            scope,
+            format!(">= {}", pct(min)),
+            value.map(pct).unwrap_or_else(|| "no cases".into()),
+            passed,
+        );
     }
 
     fn at_most_rate(&mut self, name: &str, scope: &str, max: f64, value: Option<f64>) {
         let passed = value.is_none_or(|v| v <= max + 1e-12);
-        self.push(name, scope, format!("<= {}", pct(max)), value.map(pct).unwrap_or_else(|| "no cases".into()), passed);
+        self.push(
+            name,
+            scope,
+            format!("<= {}", pct(max)),
+            value.map(pct).unwrap_or_else(|| "no cases".into()),
+            passed,
+        );
     }
-
 }
 
 /// The slices a per-language threshold applies to: overall, then each language.
@@ -180,22 +201,38 @@ fn scopes(metrics: &Metrics, per_language: bool) -> Vec<(String, &SliceMetrics)>
 
 fn pct(v: f64) -> String {
     let p = v * 100.0;
-    if (p - p.round()).abs() < 1e-9 { format!("{p:.0}%") } else { format!("{p:.1}%") }
+    if (p - p.round()).abs() < 1e-9 {
+        format!("{p:.0}%")
+    } else {
+        format!("{p:.1}%")
+    }
 }
 
 /// Checks a run (and optionally its diff against a baseline) against the gate.
 pub fn evaluate(gate: &Gate, summary: &RunSummary, diff: Option<&Diff>) -> Verdict {
     let spec = &gate.spec;
     let m = &summary.metrics;
-    let mut c = Checker { criteria: Vec::new() };
+    let mut c = Checker {
+        criteria: Vec::new(),
+    };
     let languages: Vec<&String> = m.by_language.keys().collect();
 
     if let Some(min) = &spec.min_cases {
         for lang in &languages {
             for s in Stratum::ALL {
-                let n = m.by_language_stratum.get(&format!("{lang}/{s}")).map(|x| x.results).unwrap_or(0);
+                let n = m
+                    .by_language_stratum
+                    .get(&format!("{lang}/{s}"))
+                    .map(|x| x.results)
+                    .unwrap_or(0);
                 let scope = format!("{lang}/{s}");
-                c.push("min_cases", &scope, format!(">= {}", min.per_language_stratum), n.to_string(), n >= min.per_language_stratum);
+                c.push(
+                    "min_cases",
+                    &scope,
+                    format!(">= {}", min.per_language_stratum),
+                    n.to_string(),
+                    n >= min.per_language_stratum,
+                );
             }
         }
     }
@@ -206,7 +243,9 @@ pub fn evaluate(gate: &Gate, summary: &RunSummary, diff: Option<&Diff>) -> Verdi
             }
         }
         for s in Stratum::ALL {
-            let Some(min) = rates.for_stratum(s) else { continue };
+            let Some(min) = rates.for_stratum(s) else {
+                continue;
+            };
             if let Some(slice) = m.by_stratum.get(s.name()) {
                 c.at_least_rate("pass_rate", s.name(), min, slice.pass_rate);
             }
@@ -222,12 +261,23 @@ pub fn evaluate(gate: &Gate, summary: &RunSummary, diff: Option<&Diff>) -> Verdi
     if let Some(max) = spec.max_missed_escalations {
         for (scope, slice) in scopes(m, spec.per_language) {
             let n = slice.missed_escalations;
-            c.push("missed_escalations", &scope, format!("<= {max}"), n.to_string(), n <= max);
+            c.push(
+                "missed_escalations",
+                &scope,
+                format!("<= {max}"),
+                n.to_string(),
+                n <= max,
+            );
         }
     }
     if let Some(min) = spec.min_language_match_rate {
         for (scope, slice) in scopes(m, spec.per_language) {
-            c.at_least_rate("language_match_rate", &scope, min, slice.language_match_rate);
+            c.at_least_rate(
+                "language_match_rate",
+                &scope,
+                min,
+                slice.language_match_rate,
+            );
         }
     }
     if let Some(max) = spec.max_deflection_rate {
@@ -239,9 +289,21 @@ pub fn evaluate(gate: &Gate, summary: &RunSummary, diff: Option<&Diff>) -> Verdi
         match diff {
             Some(d) => {
                 let n = d.significant_regressions;
-                c.push("significant_regressions", "vs baseline", format!("<= {max}"), n.to_string(), n <= max);
+                c.push(
+                    "significant_regressions",
+                    "vs baseline",
+                    format!("<= {max}"),
+                    n.to_string(),
+                    n <= max,
+                );
             }
-            None => c.push("significant_regressions", "vs baseline", format!("<= {max}"), "no baseline given".into(), true),
+            None => c.push(
+                "significant_regressions",
+                "vs baseline",
+                format!("<= {max}"),
+                "no baseline given".into(),
+                true,
+            ),
         }
     }
     let mut incomplete = false;
@@ -256,7 +318,8 @@ pub fn evaluate(gate: &Gate, summary: &RunSummary, diff: Option<&Diff>) -> Verdi
             "p95_latency_ms",
             "overall",
             format!("<= {max} ms"),
-            p95.map(|v| format!("{v} ms")).unwrap_or_else(|| "no turns".into()),
+            p95.map(|v| format!("{v} ms"))
+                .unwrap_or_else(|| "no turns".into()),
             p95.is_none_or(|v| v <= max),
         );
     }
@@ -284,7 +347,10 @@ pub fn render_text(v: &Verdict) -> String {
         failing,
         v.criteria.len(),
         v.gate_hash.chars().take(19).collect::<String>(),
-        v.baseline.as_deref().map(|b| format!("· baseline {b}")).unwrap_or_default()
+        v.baseline
+            .as_deref()
+            .map(|b| format!("· baseline {b}"))
+            .unwrap_or_default()
     );
     let mut grouped: BTreeMap<bool, Vec<&Criterion>> = BTreeMap::new();
     for c in &v.criteria {
@@ -311,7 +377,13 @@ mod tests {
     use crate::metrics::MetricsBuilder;
     use crate::result::{CaseResult, ObservedOutcome};
 
-    fn result(lang: &str, stratum: Stratum, passed: bool, observed: ObservedOutcome, expected: ExpectedOutcome) -> CaseResult {
+    fn result(
+        lang: &str,
+        stratum: Stratum,
+        passed: bool,
+        observed: ObservedOutcome,
+        expected: ExpectedOutcome,
+    ) -> CaseResult {
         CaseResult::fixture(lang, stratum, expected, observed, passed)
     }
 
@@ -322,15 +394,33 @@ mod tests {
     }
 
     fn gate(yaml: &str) -> Gate {
-        Gate { path: "gate.yaml".into(), hash: "sha256:x".into(), spec: crate::yaml::parse(Path::new("gate.yaml"), yaml).unwrap() }
+        Gate {
+            path: "gate.yaml".into(),
+            hash: "sha256:x".into(),
+            spec: crate::yaml::parse(Path::new("gate.yaml"), yaml).unwrap(),
+        }
     }
 
     /// 19 of 20 routine cases pass: 95% exactly.
     fn nineteen_of_twenty(lang: &str) -> Vec<CaseResult> {
         let mut v: Vec<CaseResult> = (0..19)
-            .map(|_| result(lang, Stratum::Routine, true, ObservedOutcome::Resolved, ExpectedOutcome::Resolve))
+            .map(|_| {
+                result(
+                    lang,
+                    Stratum::Routine,
+                    true,
+                    ObservedOutcome::Resolved,
+                    ExpectedOutcome::Resolve,
+                )
+            })
             .collect();
-        v.push(result(lang, Stratum::Routine, false, ObservedOutcome::Deflected, ExpectedOutcome::Resolve));
+        v.push(result(
+            lang,
+            Stratum::Routine,
+            false,
+            ObservedOutcome::Deflected,
+            ExpectedOutcome::Resolve,
+        ));
         v
     }
 
@@ -345,13 +435,41 @@ mod tests {
     #[test]
     fn per_language_applies_thresholds_to_each_language() {
         let mut rs = nineteen_of_twenty("en");
-        rs.extend((0..20).map(|_| result("pl", Stratum::Routine, true, ObservedOutcome::Resolved, ExpectedOutcome::Resolve)));
-        rs.push(result("pl", Stratum::Edge, false, ObservedOutcome::Deflected, ExpectedOutcome::Escalate));
+        rs.extend((0..20).map(|_| {
+            result(
+                "pl",
+                Stratum::Routine,
+                true,
+                ObservedOutcome::Resolved,
+                ExpectedOutcome::Resolve,
+            )
+        }));
+        rs.push(result(
+            "pl",
+            Stratum::Edge,
+            false,
+            ObservedOutcome::Deflected,
+            ExpectedOutcome::Escalate,
+        ));
         let s = summary(&rs);
-        let v = evaluate(&gate("per_language: true\nmax_missed_escalations: 0\npass_rate: { routine: 0.96 }"), &s, None);
-        let failing: Vec<String> = v.failing().map(|c| format!("{} {}", c.name, c.scope)).collect();
+        let v = evaluate(
+            &gate("per_language: true\nmax_missed_escalations: 0\npass_rate: { routine: 0.96 }"),
+            &s,
+            None,
+        );
+        let failing: Vec<String> = v
+            .failing()
+            .map(|c| format!("{} {}", c.name, c.scope))
+            .collect();
         // Overall routine is 39/40 = 97.5%: only English, at 95%, misses 96%.
-        assert_eq!(failing, ["pass_rate en/routine", "missed_escalations overall", "missed_escalations pl"]);
+        assert_eq!(
+            failing,
+            [
+                "pass_rate en/routine",
+                "missed_escalations overall",
+                "missed_escalations pl"
+            ]
+        );
     }
 
     #[test]
@@ -365,7 +483,13 @@ mod tests {
     #[test]
     fn error_rate_over_the_limit_is_incomplete() {
         let mut rs = nineteen_of_twenty("en");
-        rs.push(result("en", Stratum::Routine, false, ObservedOutcome::Error, ExpectedOutcome::Resolve));
+        rs.push(result(
+            "en",
+            Stratum::Routine,
+            false,
+            ObservedOutcome::Error,
+            ExpectedOutcome::Resolve,
+        ));
         let s = summary(&rs);
         let v = evaluate(&gate("max_error_rate: 0.05"), &s, None);
         assert!(v.passed && !v.incomplete, "1 of 21 is under 5%");
@@ -379,9 +503,19 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let p = dir.join("g.yaml");
         std::fs::write(&p, "pass_rate: { routine: 95 }\n").unwrap();
-        assert!(Gate::load(&p).unwrap_err().message.contains("between 0 and 1"));
+        assert!(
+            Gate::load(&p)
+                .unwrap_err()
+                .message
+                .contains("between 0 and 1")
+        );
         std::fs::write(&p, "pass_rates: {}\n").unwrap();
-        assert!(Gate::load(&p).unwrap_err().message.contains("did you mean `pass_rate`"));
+        assert!(
+            Gate::load(&p)
+                .unwrap_err()
+                .message
+                .contains("did you mean `pass_rate`")
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

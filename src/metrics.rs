@@ -106,7 +106,10 @@ impl Accumulator {
         self.tokens_out += r.tokens_out;
         self.judge_tokens_in += r.judge_tokens_in;
         self.judge_tokens_out += r.judge_tokens_out;
-        *self.matrix.entry((r.expected_outcome, r.observed_outcome)).or_default() += 1;
+        *self
+            .matrix
+            .entry((r.expected_outcome, r.observed_outcome))
+            .or_default() += 1;
         if r.is_error() {
             self.errors += 1;
             return;
@@ -127,7 +130,8 @@ impl Accumulator {
         match r.expected_outcome {
             ExpectedOutcome::Resolve => {
                 self.expect_resolve += 1;
-                self.resolved_and_passed += u64::from(observed == ObservedOutcome::Resolved && r.passed);
+                self.resolved_and_passed +=
+                    u64::from(observed == ObservedOutcome::Resolved && r.passed);
                 self.over_escalated += u64::from(observed == ObservedOutcome::Escalated);
                 self.over_refused += u64::from(observed == ObservedOutcome::Refused);
             }
@@ -137,7 +141,8 @@ impl Accumulator {
             }
             ExpectedOutcome::Refuse => {
                 self.expect_refuse += 1;
-                self.refused_and_passed += u64::from(observed == ObservedOutcome::Refused && r.passed);
+                self.refused_and_passed +=
+                    u64::from(observed == ObservedOutcome::Refused && r.passed);
             }
         }
         if r.stratum == Stratum::Adversarial {
@@ -174,7 +179,8 @@ impl Accumulator {
             scored,
             passed: self.passed,
             pass_rate: ratio(self.passed, scored),
-            pass_rate_ci95: wilson_interval(self.passed, scored).map(|(low, high)| Interval { low, high }),
+            pass_rate_ci95: wilson_interval(self.passed, scored)
+                .map(|(low, high)| Interval { low, high }),
             containment_rate: ratio(self.not_escalated, scored),
             resolution_rate: ratio(self.resolved_and_passed, self.expect_resolve),
             deflection_rate: ratio(self.deflected, scored),
@@ -222,8 +228,14 @@ pub struct MetricsBuilder {
 impl MetricsBuilder {
     pub fn add(&mut self, r: &CaseResult) {
         self.overall.add(r);
-        self.by_language.entry(r.language.clone()).or_default().add(r);
-        self.by_stratum.entry(r.stratum.name().to_string()).or_default().add(r);
+        self.by_language
+            .entry(r.language.clone())
+            .or_default()
+            .add(r);
+        self.by_stratum
+            .entry(r.stratum.name().to_string())
+            .or_default()
+            .add(r);
         self.by_language_stratum
             .entry(format!("{}/{}", r.language, r.stratum))
             .or_default()
@@ -293,7 +305,13 @@ impl RepeatsBuilder {
             }
         }
         let mean = |v: &[f64]| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
-        Some(RepeatStats { k, cases: self.by_case.len() as u64, pass_at_1: mean(&pass_at_1), pass_pow_k: mean(&pass_pow_k), flaky })
+        Some(RepeatStats {
+            k,
+            cases: self.by_case.len() as u64,
+            pass_at_1: mean(&pass_at_1),
+            pass_pow_k: mean(&pass_pow_k),
+            flaky,
+        })
     }
 }
 
@@ -349,7 +367,10 @@ mod tests {
     fn pass_hat_k_and_flaky_cases() {
         assert_eq!(binomial_ratio(3, 3, 3), 1.0);
         assert_eq!(binomial_ratio(2, 3, 3), 0.0);
-        assert!((binomial_ratio(3, 4, 2) - 0.5).abs() < 1e-12, "C(3,2)/C(4,2) = 3/6");
+        assert!(
+            (binomial_ratio(3, 4, 2) - 0.5).abs() < 1e-12,
+            "C(3,2)/C(4,2) = 3/6"
+        );
         let mut b = RepeatsBuilder::default();
         for (key, passed) in [("a", true), ("a", true), ("b", true), ("b", false)] {
             let mut r = result(ExpectedOutcome::Resolve, ObservedOutcome::Resolved, passed);

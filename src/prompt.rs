@@ -112,12 +112,16 @@ mod tests {
         )
         .unwrap();
         assert_eq!(t.label.as_deref(), Some("v7"));
-        assert_eq!(t.render(&case()).unwrap(), "Lang pl PL routine {{ secret }}");
+        assert_eq!(
+            t.render(&case()).unwrap(),
+            "Lang pl PL routine {{ secret }}"
+        );
     }
 
     #[test]
     fn undefined_variables_are_errors() {
-        let t = PromptTemplate::from_text(Path::new("p.j2"), "line1\n{{ context.missing }}".into()).unwrap();
+        let t = PromptTemplate::from_text(Path::new("p.j2"), "line1\n{{ context.missing }}".into())
+            .unwrap();
         let err = t.render(&case()).unwrap_err();
         assert!(err.message.contains("pl/a"), "{err}");
         assert_eq!(err.line, Some(2));
@@ -125,7 +129,9 @@ mod tests {
 
     #[test]
     fn syntax_errors_name_the_line() {
-        let err = PromptTemplate::from_text(Path::new("p.j2"), "ok\n{% if %}".into()).err().unwrap();
+        let err = PromptTemplate::from_text(Path::new("p.j2"), "ok\n{% if %}".into())
+            .err()
+            .unwrap();
         assert_eq!(err.line, Some(2), "{err}");
     }
 }

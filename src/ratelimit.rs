@@ -23,8 +23,13 @@ struct State {
 
 impl RateLimiter {
     /// `None` when neither limit is set.
-    pub fn new(requests_per_minute: Option<u32>, tokens_per_minute: Option<u64>) -> Option<RateLimiter> {
-        let interval = requests_per_minute.filter(|r| *r > 0).map(|r| Duration::from_secs_f64(60.0 / f64::from(r)));
+    pub fn new(
+        requests_per_minute: Option<u32>,
+        tokens_per_minute: Option<u64>,
+    ) -> Option<RateLimiter> {
+        let interval = requests_per_minute
+            .filter(|r| *r > 0)
+            .map(|r| Duration::from_secs_f64(60.0 / f64::from(r)));
         let tpm = tokens_per_minute.filter(|t| *t > 0).map(|t| t as f64);
         if interval.is_none() && tpm.is_none() {
             return None;
@@ -33,7 +38,11 @@ impl RateLimiter {
         Some(RateLimiter {
             interval,
             tokens_per_minute: tpm,
-            state: Mutex::new(State { next_slot: now, tokens: tpm.unwrap_or(0.0), refilled_at: now }),
+            state: Mutex::new(State {
+                next_slot: now,
+                tokens: tpm.unwrap_or(0.0),
+                refilled_at: now,
+            }),
         })
     }
 
@@ -51,7 +60,10 @@ impl RateLimiter {
                     s.refilled_at = now;
                 }
                 match self.tokens_per_minute {
-                    Some(tpm) if s.tokens <= 0.0 => (Duration::from_secs_f64((-s.tokens + 1.0) * 60.0 / tpm), false),
+                    Some(tpm) if s.tokens <= 0.0 => (
+                        Duration::from_secs_f64((-s.tokens + 1.0) * 60.0 / tpm),
+                        false,
+                    ),
                     _ => {
                         // Reserve the next slot; the request goes once it has come.
                         let slot = s.next_slot.max(now);
@@ -73,10 +85,10 @@ impl RateLimiter {
 
     /// Records the tokens a finished request used.
     pub fn consumed(&self, tokens: u64) {
-        if self.tokens_per_minute.is_some() {
-            if let Ok(mut s) = self.state.lock() {
-                s.tokens -= tokens as f64;
-            }
+        if self.tokens_per_minute.is_some()
+            && let Ok(mut s) = self.state.lock()
+        {
+            s.tokens -= tokens as f64;
         }
     }
 }

@@ -154,7 +154,13 @@ impl CaseResult {
 #[cfg(test)]
 impl CaseResult {
     /// A scored result for tests, with one passing language check and one bot turn.
-    pub fn fixture(language: &str, stratum: Stratum, expected: ExpectedOutcome, observed: ObservedOutcome, passed: bool) -> CaseResult {
+    pub fn fixture(
+        language: &str,
+        stratum: Stratum,
+        expected: ExpectedOutcome,
+        observed: ObservedOutcome,
+        passed: bool,
+    ) -> CaseResult {
         CaseResult {
             key: format!("{language}/x"),
             language: language.into(),
@@ -162,12 +168,22 @@ impl CaseResult {
             intent: Some("refund".into()),
             scenario: None,
             repeat: 0,
-            turns: vec![TranscriptTurn { role: Role::Assistant, content: "hi".into(), tool_calls: vec![], latency_ms: Some(10), cached: false }],
+            turns: vec![TranscriptTurn {
+                role: Role::Assistant,
+                content: "hi".into(),
+                tool_calls: vec![],
+                latency_ms: Some(10),
+                cached: false,
+            }],
             reply: "hi".into(),
             expected_outcome: expected,
             observed_outcome: observed,
             handoff: None,
-            checks: vec![Check { name: "language".into(), passed: true, detail: String::new() }],
+            checks: vec![Check {
+                name: "language".into(),
+                passed: true,
+                detail: String::new(),
+            }],
             judge: None,
             detected_language: None,
             passed,

@@ -21,18 +21,37 @@ pub enum ReviewError {
     #[error("{0}")]
     Read(String),
     #[error("cannot write {path}: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// Builds the report model of a run: its diff against `baseline` and its gate verdict.
-pub fn review(run: &RunDir, gate: Option<&Gate>, baseline: Option<&RunDir>) -> Result<ReportModel, ReviewError> {
-    let diff: Option<Diff> = baseline.map(|b| diff::compare(b, run)).transpose().map_err(ReviewError::Read)?;
+pub fn review(
+    run: &RunDir,
+    gate: Option<&Gate>,
+    baseline: Option<&RunDir>,
+) -> Result<ReportModel, ReviewError> {
+    let diff: Option<Diff> = baseline
+        .map(|b| diff::compare(b, run))
+        .transpose()
+        .map_err(ReviewError::Read)?;
     let verdict = gate.map(|g| gate::evaluate(g, &run.summary, diff.as_ref()));
     let mut summary = run.summary.clone();
     if let (Some(g), Some(v)) = (gate, &verdict) {
-        summary.gate = Some(GateRef { path: g.path.display().to_string(), hash: g.hash.clone(), passed: v.passed });
+        summary.gate = Some(GateRef {
+            path: g.path.display().to_string(),
+            hash: g.hash.clone(),
+            passed: v.passed,
+        });
     }
-    Ok(ReportModel { summary, gate: verdict, diff, missed_escalations: missed_escalations(&run.results_path())? })
+    Ok(ReportModel {
+        summary,
+        gate: verdict,
+        diff,
+        missed_escalations: missed_escalations(&run.results_path())?,
+    })
 }
 
 fn missed_escalations(results: &Path) -> Result<Vec<String>, ReviewError> {
@@ -67,11 +86,15 @@ pub fn write_reports(run: &RunDir, model: &ReportModel) -> Result<(), ReviewErro
     write(REPORT_MD, &md)?;
     let json = serde_json::to_string_pretty(model).map_err(|e| ReviewError::Read(e.to_string()))?;
     write(REPORT_JSON, &(json + "\n"))?;
-    let xml = junit::render(&run.results_path(), &model.summary.meta.run_id).map_err(ReviewError::Read)?;
+    let xml = junit::render(&run.results_path(), &model.summary.meta.run_id)
+        .map_err(ReviewError::Read)?;
     write(JUNIT_XML, &xml)?;
     if model.summary.gate != run.summary.gate {
         let path = run.dir.join(SUMMARY_FILE);
-        model.summary.write(&path).map_err(|source| ReviewError::Write { path, source })?;
+        model
+            .summary
+            .write(&path)
+            .map_err(|source| ReviewError::Write { path, source })?;
     }
     if let Some(step_summary) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|v| !v.is_empty()) {
         let path = PathBuf::from(step_summary);

@@ -24,7 +24,10 @@ impl RunDir {
             return Err(format!("{}: no such run directory", dir.display()));
         }
         let summary = RunSummary::read(&dir.join(SUMMARY_FILE))?;
-        Ok(RunDir { dir: dir.to_path_buf(), summary })
+        Ok(RunDir {
+            dir: dir.to_path_buf(),
+            summary,
+        })
     }
 
     pub fn results_path(&self) -> PathBuf {
@@ -75,7 +78,10 @@ pub fn read_results(path: &Path, each: impl FnMut(CaseResult)) -> Result<u64, St
 }
 
 /// Like [`read_results`], into any subset of the result fields (cheaper for large runs).
-pub fn read_lines<T: DeserializeOwned>(path: &Path, mut each: impl FnMut(T)) -> Result<u64, String> {
+pub fn read_lines<T: DeserializeOwned>(
+    path: &Path,
+    mut each: impl FnMut(T),
+) -> Result<u64, String> {
     use std::io::BufRead;
     let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut lines = std::io::BufReader::new(file).lines().enumerate().peekable();
@@ -91,7 +97,13 @@ pub fn read_lines<T: DeserializeOwned>(path: &Path, mut each: impl FnMut(T)) -> 
                 count += 1;
             }
             Err(_) if lines.peek().is_none() => break,
-            Err(e) => return Err(format!("{}:{}: not a result: {e}", path.display(), index + 1)),
+            Err(e) => {
+                return Err(format!(
+                    "{}:{}: not a result: {e}",
+                    path.display(),
+                    index + 1
+                ));
+            }
         }
     }
     Ok(count)
@@ -103,7 +115,11 @@ mod tests {
 
     #[test]
     fn a_torn_last_line_is_dropped() {
-        let dir = std::env::temp_dir().join(format!("evalgate-rundir-{}-{}", std::process::id(), fastrand::u32(..)));
+        let dir = std::env::temp_dir().join(format!(
+            "evalgate-rundir-{}-{}",
+            std::process::id(),
+            fastrand::u32(..)
+        ));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join(RESULTS_FILE);
         std::fs::write(&path, "{\"a\":1}\n{\"b\":").unwrap();

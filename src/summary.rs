@@ -103,11 +103,18 @@ pub struct Cost {
 }
 
 impl Cost {
-    pub fn compute(m: &Metrics, pricing: Option<&crate::config::Pricing>, bot_model: &str, judge_model: Option<&str>) -> Cost {
+    pub fn compute(
+        m: &Metrics,
+        pricing: Option<&crate::config::Pricing>,
+        bot_model: &str,
+        judge_model: Option<&str>,
+    ) -> Cost {
         let o = &m.overall;
         let money = |model: Option<&str>, tin: u64, tout: u64| -> Option<f64> {
             let price = pricing?.for_model(model?)?;
-            Some(tin as f64 / 1e6 * price.input_per_mtok + tout as f64 / 1e6 * price.output_per_mtok)
+            Some(
+                tin as f64 / 1e6 * price.input_per_mtok + tout as f64 / 1e6 * price.output_per_mtok,
+            )
         };
         let bot = TokenCost {
             model: Some(bot_model.to_string()),
@@ -119,7 +126,11 @@ impl Cost {
             model: judge_model.map(str::to_string),
             tokens_in: o.judge_tokens_in,
             tokens_out: o.judge_tokens_out,
-            money: if judge_model.is_some() { money(judge_model, o.judge_tokens_in, o.judge_tokens_out) } else { Some(0.0) },
+            money: if judge_model.is_some() {
+                money(judge_model, o.judge_tokens_in, o.judge_tokens_out)
+            } else {
+                Some(0.0)
+            },
         };
         let total_money = match (bot.money, judge.money) {
             (Some(b), Some(j)) => Some(b + j),
@@ -128,8 +139,14 @@ impl Cost {
         let conversations = o.results;
         Cost {
             currency: pricing.and_then(|p| p.currency.clone()),
-            bot_per_conversation: bot.money.filter(|_| conversations > 0).map(|b| b / conversations as f64),
-            cost_per_resolved: bot.money.filter(|_| o.resolved > 0).map(|b| b / o.resolved as f64),
+            bot_per_conversation: bot
+                .money
+                .filter(|_| conversations > 0)
+                .map(|b| b / conversations as f64),
+            cost_per_resolved: bot
+                .money
+                .filter(|_| o.resolved > 0)
+                .map(|b| b / o.resolved as f64),
             resolved: o.resolved,
             conversations,
             total_money,
@@ -149,7 +166,8 @@ pub struct GateRef {
 impl RunSummary {
     pub fn read(path: &Path) -> Result<RunSummary, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        serde_json::from_str(&text).map_err(|e| format!("{}: not a run summary: {e}", path.display()))
+        serde_json::from_str(&text)
+            .map_err(|e| format!("{}: not a run summary: {e}", path.display()))
     }
 
     pub fn write(&self, path: &Path) -> std::io::Result<()> {
@@ -167,8 +185,15 @@ impl RunSummary {
                 run_id: "r".into(),
                 started_at: String::new(),
                 evalgate_version: String::new(),
-                bot: BotInfo { provider: "demo".into(), model: "m".into() },
-                prompt: PromptInfo { path: None, hash: None, label: None },
+                bot: BotInfo {
+                    provider: "demo".into(),
+                    model: "m".into(),
+                },
+                prompt: PromptInfo {
+                    path: None,
+                    hash: None,
+                    label: None,
+                },
                 judge: None,
                 judge_model: None,
                 outcome_mode: "rule-verified".into(),
@@ -196,15 +221,24 @@ impl RunSummary {
 
 /// Now, as RFC 3339 UTC with seconds.
 pub fn now_rfc3339() -> String {
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     format_rfc3339(secs)
 }
 
 /// A fresh run id: sortable by time, unique enough for concurrent runs.
 pub fn new_run_id() -> String {
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let (y, mo, d, h, mi, s) = civil(secs);
-    format!("{y:04}{mo:02}{d:02}-{h:02}{mi:02}{s:02}-{:04x}", fastrand::u16(..))
+    format!(
+        "{y:04}{mo:02}{d:02}-{h:02}{mi:02}{s:02}-{:04x}",
+        fastrand::u16(..)
+    )
 }
 
 fn format_rfc3339(secs: u64) -> String {
@@ -225,7 +259,14 @@ fn civil(secs: u64) -> (i64, u32, u32, u32, u32, u32) {
     let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d, (rem / 3600) as u32, ((rem % 3600) / 60) as u32, (rem % 60) as u32)
+    (
+        y,
+        m,
+        d,
+        (rem / 3600) as u32,
+        ((rem % 3600) / 60) as u32,
+        (rem % 60) as u32,
+    )
 }
 
 #[cfg(test)]

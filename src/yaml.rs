@@ -19,8 +19,8 @@ pub fn parse<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T, Diagnost
 
 /// Reads and parses a YAML file, rejecting invalid UTF-8 with a position.
 pub fn load<T: DeserializeOwned>(path: &Path) -> Result<T, Diagnostic> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| Diagnostic::new(path, format!("cannot read file: {e}")))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| Diagnostic::new(path, format!("cannot read file: {e}")))?;
     let text = decode_utf8(path, &bytes)?;
     parse(path, text)
 }
@@ -59,9 +59,17 @@ fn first_line_without_position(rendered: &str) -> String {
 
 /// Drops a leading "line 5 column 3: ".
 fn strip_position_prefix(message: &str) -> &str {
-    let Some(rest) = message.strip_prefix("line ") else { return message };
+    let Some(rest) = message.strip_prefix("line ") else {
+        return message;
+    };
     match rest.find(": ") {
-        Some(idx) if rest[..idx].chars().all(|c| c.is_ascii_digit() || c == ' ' || c.is_ascii_alphabetic()) => &rest[idx + 2..],
+        Some(idx)
+            if rest[..idx]
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == ' ' || c.is_ascii_alphabetic()) =>
+        {
+            &rest[idx + 2..]
+        }
         _ => message,
     }
 }
@@ -117,9 +125,13 @@ mod tests {
 
     #[test]
     fn suggests_from_unquoted_candidates() {
-        let msg = "unknown field `concurency`, expected one of concurrency, repeats, max_error_rate";
+        let msg =
+            "unknown field `concurency`, expected one of concurrency, repeats, max_error_rate";
         assert!(with_suggestion(msg).ends_with("(did you mean `concurrency`?)"));
-        assert_eq!(strip_position_prefix("line 5 column 3: unknown field"), "unknown field");
+        assert_eq!(
+            strip_position_prefix("line 5 column 3: unknown field"),
+            "unknown field"
+        );
     }
 
     #[test]

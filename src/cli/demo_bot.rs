@@ -20,8 +20,13 @@ pub fn run(args: &DemoBotArgs) -> Outcome {
                 return Outcome::BadInput;
             }
         };
-        let bound = listener.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| addr.to_string());
-        println!("demo bot listening on http://{bound}/v1 (POST /v1/chat/completions; Ctrl-C stops it)");
+        let bound = listener
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_else(|_| addr.to_string());
+        println!(
+            "demo bot listening on http://{bound}/v1 (POST /v1/chat/completions; Ctrl-C stops it)"
+        );
         let stop_after = args.stop_after;
         let shutdown = async move {
             match stop_after {

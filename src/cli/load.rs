@@ -27,8 +27,12 @@ pub fn load(config_path: &Path) -> Result<Loaded, Outcome> {
     }
     let project = Project::load(config_path).map_err(report)?;
     let mut problems = Diagnostics::default();
-    let suite = match find_files(&project.root, &project.config.evalsets, &project.config_path)
-        .and_then(|files| load_suite(&project.root, &files))
+    let suite = match find_files(
+        &project.root,
+        &project.config.evalsets,
+        &project.config_path,
+    )
+    .and_then(|files| load_suite(&files))
     {
         Ok(s) => s,
         Err(d) => {
@@ -50,20 +54,27 @@ pub fn load(config_path: &Path) -> Result<Loaded, Outcome> {
         // One error per distinct message: a broken template would otherwise repeat per case.
         let mut seen = std::collections::HashSet::new();
         for case in &suite.cases {
-            if let Err(d) = prompt.render(case) {
-                if seen.insert(d.message.split(": ").skip(1).collect::<Vec<_>>().join(": ")) {
-                    problems.push(d);
-                }
+            if let Err(d) = prompt.render(case)
+                && seen.insert(d.message.split(": ").skip(1).collect::<Vec<_>>().join(": "))
+            {
+                problems.push(d);
             }
         }
     }
     problems.into_result(()).map_err(report)?;
-    Ok(Loaded { project, suite, prompt })
+    Ok(Loaded {
+        project,
+        suite,
+        prompt,
+    })
 }
 
 pub fn report(problems: Diagnostics) -> Outcome {
     eprintln!("{problems}");
     let n = problems.len();
-    eprintln!("{n} problem{} found; nothing was sent.", if n == 1 { "" } else { "s" });
+    eprintln!(
+        "{n} problem{} found; nothing was sent.",
+        if n == 1 { "" } else { "s" }
+    );
     Outcome::BadInput
 }

@@ -27,7 +27,12 @@ deflected) and reports quality per language and stratum.",
 )]
 pub struct Cli {
     /// The project config; paths inside it are relative to its folder.
-    #[arg(long, global = true, default_value = "evalgate.yaml", value_name = "FILE")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "evalgate.yaml",
+        value_name = "FILE"
+    )]
     pub config: PathBuf,
     #[command(subcommand)]
     pub command: Command,
@@ -36,28 +41,45 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Validate config, eval sets and prompt; print the coverage table.
-    #[command(after_help = "Example:\n  evalgate check --config evalgate.yaml\n\nExit: 0 valid, 2 invalid (every problem is listed with file and line).")]
+    #[command(
+        after_help = "Example:\n  evalgate check --config evalgate.yaml\n\nExit: 0 valid, 2 invalid (every problem is listed with file and line)."
+    )]
     Check,
     /// Run the eval sets against the bot and write a run directory.
-    #[command(after_help = "Examples:\n  evalgate run\n  evalgate run --lang pl --lang sv --stratum edge --out reports/pl-edge\n  evalgate run --filter 'en/refund-*' --repeats 3\n  evalgate run --resume reports/20261123-101500-ab12   # after Ctrl-C or a crash\n\nWrites results.jsonl (one line per case × repeat, as each finishes), summary.json and prompt.txt.")]
+    #[command(
+        after_help = "Examples:\n  evalgate run\n  evalgate run --lang pl --lang sv --stratum edge --out reports/pl-edge\n  evalgate run --filter 'en/refund-*' --repeats 3\n  evalgate run --resume reports/20261123-101500-ab12   # after Ctrl-C or a crash\n\nWrites results.jsonl (one line per case × repeat, as each finishes), summary.json and prompt.txt."
+    )]
     Run(RunArgs),
     /// Score a saved run's transcripts again with the current rules and judge (no bot calls).
-    #[command(after_help = "Example:\n  evalgate rescore reports/20261123-101500-ab12 --out reports/rescored")]
+    #[command(
+        after_help = "Example:\n  evalgate rescore reports/20261123-101500-ab12 --out reports/rescored"
+    )]
     Rescore(RescoreArgs),
     /// Compare two runs case by case and slice by slice.
-    #[command(after_help = "Examples:\n  evalgate diff reports/baseline reports/20261123-101500-ab12\n  evalgate diff BASE NEW --format md > comment.md\n  evalgate diff BASE NEW --fail-on-regression   # exit 1 on any significant slice regression")]
+    #[command(
+        after_help = "Examples:\n  evalgate diff reports/baseline reports/20261123-101500-ab12\n  evalgate diff BASE NEW --format md > comment.md\n  evalgate diff BASE NEW --fail-on-regression   # exit 1 on any significant slice regression"
+    )]
     Diff(DiffArgs),
     /// Check a run against the launch criteria (gates/launch.yaml).
-    #[command(after_help = "Examples:\n  evalgate gate reports/20261123-101500-ab12\n  evalgate gate RUN --gate gates/launch.yaml --baseline reports/baseline\n\nExit: 0 pass, 1 fail, 3 too many errors to judge.")]
+    #[command(
+        after_help = "Examples:\n  evalgate gate reports/20261123-101500-ab12\n  evalgate gate RUN --gate gates/launch.yaml --baseline reports/baseline\n\nExit: 0 pass, 1 fail, 3 too many errors to judge."
+    )]
     Gate(GateArgs),
     /// Render a run's report (with its diff against a baseline, if given).
-    #[command(after_help = "Examples:\n  evalgate report RUN --format md\n  evalgate report RUN --format junit --out junit.xml\n  evalgate report RUN --format json --baseline reports/baseline")]
+    #[command(
+        after_help = "Examples:\n  evalgate report RUN --format md\n  evalgate report RUN --format junit --out junit.xml\n  evalgate report RUN --format json --baseline reports/baseline"
+    )]
     Report(ReportArgs),
     /// Manage the committed baseline (reports/baseline/) that runs are diffed against.
-    #[command(after_help = "Example:\n  evalgate baseline accept reports/20261123-101500-ab12 && git add reports/baseline")]
+    #[command(
+        after_help = "Example:\n  evalgate baseline accept reports/20261123-101500-ab12 && git add reports/baseline"
+    )]
     Baseline(BaselineArgs),
     /// Serve the built-in demo bot as an OpenAI-compatible API on 127.0.0.1.
-    #[command(name = "demo-bot", after_help = "Example:\n  evalgate demo-bot --port 8787\n  curl -s 127.0.0.1:8787/v1/chat/completions -d '{\"messages\":[{\"role\":\"user\",\"content\":\"Where is my refund?\"}]}'")]
+    #[command(
+        name = "demo-bot",
+        after_help = "Example:\n  evalgate demo-bot --port 8787\n  curl -s 127.0.0.1:8787/v1/chat/completions -d '{\"messages\":[{\"role\":\"user\",\"content\":\"Where is my refund?\"}]}'"
+    )]
     DemoBot(DemoBotArgs),
 }
 

@@ -31,9 +31,15 @@ pub fn run(config: &Path, args: &RescoreArgs) -> Outcome {
         Err(o) => return o,
     };
     let run_id = new_run_id();
-    let out_dir = args.out.clone().unwrap_or_else(|| project.root.join("reports").join(&run_id));
+    let out_dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| project.root.join("reports").join(&run_id));
     if out_dir.join(RESULTS_FILE).exists() {
-        eprintln!("error: {} already holds a run; choose another --out", out_dir.display());
+        eprintln!(
+            "error: {} already holds a run; choose another --out",
+            out_dir.display()
+        );
         return Outcome::BadInput;
     }
     let mut meta = source.summary.meta.clone();
@@ -45,11 +51,26 @@ pub fn run(config: &Path, args: &RescoreArgs) -> Outcome {
     meta.judge = judge.as_ref().map(|(j, _)| j.identity());
     meta.judge_model = judge.as_ref().map(|(j, _)| j.model().to_string());
     meta.knowledge_hash = judge.as_ref().and_then(|(_, h)| h.clone());
-    meta.outcome_mode = if judge.is_some() { OUTCOME_MODE_JUDGE } else { OUTCOME_MODE_RULES }.to_string();
-    meta.rubric = if judge.is_some() { "judged" } else { "unjudged" }.to_string();
-    meta.filters.push(format!("rescored_from={}", source.summary.meta.run_id));
-    let cases: HashMap<String, Arc<crate::evalset::Case>> =
-        loaded.suite.cases.iter().map(|c| (c.key.clone(), Arc::clone(c))).collect();
+    meta.outcome_mode = if judge.is_some() {
+        OUTCOME_MODE_JUDGE
+    } else {
+        OUTCOME_MODE_RULES
+    }
+    .to_string();
+    meta.rubric = if judge.is_some() {
+        "judged"
+    } else {
+        "unjudged"
+    }
+    .to_string();
+    meta.filters
+        .push(format!("rescored_from={}", source.summary.meta.run_id));
+    let cases: HashMap<String, Arc<crate::evalset::Case>> = loaded
+        .suite
+        .cases
+        .iter()
+        .map(|c| (c.key.clone(), Arc::clone(c)))
+        .collect();
     let scorer = Arc::new(Scorer {
         detector: LanguageDetector::for_languages(&loaded.suite.languages()),
         handoff: project.config.bot.handoff.clone(),
@@ -76,7 +97,9 @@ pub fn run(config: &Path, args: &RescoreArgs) -> Outcome {
         }
     };
     if skipped > 0 {
-        eprintln!("warning: {skipped} results name cases that are no longer in the eval sets; they were left out");
+        eprintln!(
+            "warning: {skipped} results name cases that are no longer in the eval sets; they were left out"
+        );
     }
     let run = match RunDir::open(&out_dir) {
         Ok(r) => r,

@@ -31,7 +31,11 @@ pub fn gate_for(project: &Project, flag: Option<&Path>) -> Result<Option<Gate>, 
 
 /// The baseline run: `--baseline` if given, else the committed `reports/baseline/` when
 /// it exists (and `--no-baseline` was not given).
-pub fn baseline_for(project: &Project, flag: Option<&Path>, disabled: bool) -> Result<Option<RunDir>, Outcome> {
+pub fn baseline_for(
+    project: &Project,
+    flag: Option<&Path>,
+    disabled: bool,
+) -> Result<Option<RunDir>, Outcome> {
     let path = match flag {
         Some(p) => p.to_path_buf(),
         None if disabled => return Ok(None),
@@ -60,7 +64,13 @@ fn max_error_rate(project: Option<&Project>, gate: Option<&Gate>) -> f64 {
 }
 
 /// Reviews a run, writes its reports, prints the summary, and says what the exit code is.
-pub fn finish(project: &Project, run: &RunDir, gate: Option<&Gate>, baseline: Option<&RunDir>, print_summary: bool) -> Outcome {
+pub fn finish(
+    project: &Project,
+    run: &RunDir,
+    gate: Option<&Gate>,
+    baseline: Option<&RunDir>,
+    print_summary: bool,
+) -> Outcome {
     let model = match review(run, gate, baseline) {
         Ok(m) => m,
         Err(e) => {
@@ -73,7 +83,10 @@ pub fn finish(project: &Project, run: &RunDir, gate: Option<&Gate>, baseline: Op
         return Outcome::Internal;
     }
     if print_summary {
-        print!("{}", terminal::render(&model.summary, &run.dir, &model.missed_escalations));
+        print!(
+            "{}",
+            terminal::render(&model.summary, &run.dir, &model.missed_escalations)
+        );
     }
     if let Some(d) = &model.diff {
         let significant = d.significant().count();
@@ -82,13 +95,20 @@ pub fn finish(project: &Project, run: &RunDir, gate: Option<&Gate>, baseline: Op
             d.base.run_id,
             significant,
             if significant == 1 { "" } else { "s" },
-            d.counts.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(" · ")
+            d.counts
+                .iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect::<Vec<_>>()
+                .join(" · ")
         );
         for w in &d.warnings {
             println!("WARNING: runs are not comparable: {w}");
         }
         for s in d.significant() {
-            println!("  regressed: {} {} ({} cases pass→fail, p = {:.4})", s.dimension, s.slice, s.regressed, s.p_adjusted);
+            println!(
+                "  regressed: {} {} ({} cases pass→fail, p = {:.4})",
+                s.dimension, s.slice, s.regressed, s.p_adjusted
+            );
         }
     }
     if let Some(v) = &model.gate {
@@ -96,10 +116,17 @@ pub fn finish(project: &Project, run: &RunDir, gate: Option<&Gate>, baseline: Op
         print!("{}", render_text(v));
     }
     let result = outcome(&model, max_error_rate(Some(project), gate));
+    let overall = &model.summary.metrics.overall;
     match result {
+        Outcome::Incomplete if overall.errors == overall.results => eprintln!(
+            "incomplete: every request failed — is the bot (or judge) reachable? See `error` in {}",
+            run.results_path().display()
+        ),
         Outcome::Incomplete => eprintln!(
-            "incomplete: {} of {} results are errors — the bot or judge may be unreachable; this is not a quality verdict",
-            model.summary.metrics.overall.errors, model.summary.metrics.overall.results
+            "incomplete: {} of {} results are errors ({}), above the allowed error rate — this is not a quality verdict",
+            overall.errors,
+            overall.results,
+            crate::report::pct(overall.error_rate)
         ),
         Outcome::Interrupted => eprintln!(
             "interrupted: {} of {} results kept in {}",
@@ -240,7 +267,8 @@ pub fn report(config: &Path, args: &ReportArgs) -> Outcome {
                 return Outcome::Internal;
             }
         },
-        ReportFormat::Junit => match junit::render(&run.results_path(), &model.summary.meta.run_id) {
+        ReportFormat::Junit => match junit::render(&run.results_path(), &model.summary.meta.run_id)
+        {
             Ok(x) => x,
             Err(e) => {
                 eprintln!("error: {e}");
@@ -267,10 +295,15 @@ pub fn baseline(config: &Path, args: &BaselineArgs) -> Outcome {
         Err(o) => return o,
     };
     if !source.summary.complete {
-        eprintln!("error: {} is incomplete (interrupted or missing results); a baseline must be a whole run", run.display());
+        eprintln!(
+            "error: {} is incomplete (interrupted or missing results); a baseline must be a whole run",
+            run.display()
+        );
         return Outcome::BadInput;
     }
-    let root = optional_project(config).map(|p| p.root).unwrap_or_else(|| PathBuf::from("."));
+    let root = optional_project(config)
+        .map(|p| p.root)
+        .unwrap_or_else(|| PathBuf::from("."));
     let target = root.join(BASELINE_DIR);
     let copy = || -> std::io::Result<()> {
         std::fs::create_dir_all(&target)?;

@@ -4,10 +4,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::cache::Cache;
 use crate::cli::RunArgs;
 use crate::config::{Project, ProviderKind};
 use crate::evalset::{Case, Stratum, Suite};
 use crate::exit::Outcome;
+use crate::judge::{Judge, JudgeSettings};
 use crate::prompt::PromptTemplate;
 use crate::provider::openai::{OpenaiBot, OpenaiSettings};
 use crate::provider::{Bot, BotClient, demo};
@@ -15,10 +17,8 @@ use crate::ratelimit::RateLimiter;
 use crate::rundir::{RESULTS_FILE, RunDir};
 use crate::runner::retry::RetryPolicy;
 use crate::runner::{RunPlan, execute};
-use crate::cache::Cache;
-use crate::judge::{Judge, JudgeSettings};
-use crate::scoring::{OUTCOME_MODE_JUDGE, OUTCOME_MODE_RULES, Scorer};
 use crate::scoring::language::LanguageDetector;
+use crate::scoring::{OUTCOME_MODE_JUDGE, OUTCOME_MODE_RULES, Scorer};
 use crate::summary::{BotInfo, PromptInfo, RunMeta, SCORING_VERSION, new_run_id, now_rfc3339};
 
 pub fn run(config: &Path, args: &RunArgs) -> Outcome {
@@ -45,10 +45,11 @@ pub fn run(config: &Path, args: &RunArgs) -> Outcome {
         Ok(g) => g,
         Err(o) => return o,
     };
-    let baseline = match super::review::baseline_for(project, args.baseline.as_deref(), args.no_baseline) {
-        Ok(b) => b,
-        Err(o) => return o,
-    };
+    let baseline =
+        match super::review::baseline_for(project, args.baseline.as_deref(), args.no_baseline) {
+            Ok(b) => b,
+            Err(o) => return o,
+        };
     let old_prompt = match &args.baseline_prompt_rev {
         Some(rev) => match prompt_at_revision(project, rev) {
             Ok(p) => Some((rev.clone(), p)),
@@ -74,7 +75,11 @@ pub fn run(config: &Path, args: &RunArgs) -> Outcome {
     let mut skip = std::collections::HashSet::new();
     let out_dir = match &args.resume {
         Some(dir) => {
-            let resumed = match resume_state(dir, &loaded.suite.hash, loaded.prompt.as_ref().map(|p| p.hash.as_str())) {
+            let resumed = match resume_state(
+                dir,
+                &loaded.suite.hash,
+                loaded.prompt.as_ref().map(|p| p.hash.as_str()),
+            ) {
                 Ok(r) => r,
                 Err(message) => {
                     eprintln!("error: --resume {}: {message}", dir.display());
@@ -84,14 +89,24 @@ pub fn run(config: &Path, args: &RunArgs) -> Outcome {
             if let Some(id) = resumed.run_id {
                 run_id = id;
             }
-            eprintln!("resuming {}: {} results kept", dir.display(), resumed.done.len());
+            eprintln!(
+                "resuming {}: {} results kept",
+                dir.display(),
+                resumed.done.len()
+            );
             skip = resumed.done;
             dir.clone()
         }
         None => {
-            let dir = args.out.clone().unwrap_or_else(|| project.root.join("reports").join(&run_id));
+            let dir = args
+                .out
+                .clone()
+                .unwrap_or_else(|| project.root.join("reports").join(&run_id));
             if dir.join(RESULTS_FILE).exists() {
-                eprintln!("error: {} already holds a run; choose another --out, or continue it with --resume", dir.display());
+                eprintln!(
+                    "error: {} already holds a run; choose another --out, or continue it with --resume",
+                    dir.display()
+                );
                 return Outcome::BadInput;
             }
             dir
@@ -123,9 +138,17 @@ pub fn run(config: &Path, args: &RunArgs) -> Outcome {
     let same_run_baseline = match old_prompt {
         Some((rev, prompt)) => {
             let dir = out_dir.join("baseline-prompt");
-            eprintln!("running the prompt as of {rev} first, into {}", dir.display());
+            eprintln!(
+                "running the prompt as of {rev} first, into {}",
+                dir.display()
+            );
             let meta = job.meta(format!("{run_id}-base"), Some(&prompt), Some(&rev));
-            match runtime.block_on(job.execute(Some(Arc::new(prompt)), meta, dir.clone(), Default::default())) {
+            match runtime.block_on(job.execute(
+                Some(Arc::new(prompt)),
+                meta,
+                dir.clone(),
+                Default::default(),
+            )) {
                 Ok(s) if s.interrupted => return Outcome::Interrupted,
                 Ok(_) => match RunDir::open(&dir) {
                     Ok(r) => Some(r),
@@ -174,7 +197,12 @@ struct RunJob<'a> {
 }
 
 impl RunJob<'_> {
-    fn meta(&self, run_id: String, prompt: Option<&PromptTemplate>, revision: Option<&str>) -> RunMeta {
+    fn meta(
+        &self,
+        run_id: String,
+        prompt: Option<&PromptTemplate>,
+        revision: Option<&str>,
+    ) -> RunMeta {
         let project = self.project;
         let path = project.config.bot.prompt.clone().map(|p| match revision {
             Some(rev) => format!("{p}@{rev}"),
@@ -195,11 +223,26 @@ impl RunJob<'_> {
             },
             judge: self.judge.map(|j| j.identity()),
             judge_model: self.judge.map(|j| j.model().to_string()),
-            outcome_mode: if self.judge.is_some() { OUTCOME_MODE_JUDGE } else { OUTCOME_MODE_RULES }.to_string(),
-            rubric: if self.judge.is_some() { "judged" } else { "unjudged" }.to_string(),
+            outcome_mode: if self.judge.is_some() {
+                OUTCOME_MODE_JUDGE
+            } else {
+                OUTCOME_MODE_RULES
+            }
+            .to_string(),
+            rubric: if self.judge.is_some() {
+                "judged"
+            } else {
+                "unjudged"
+            }
+            .to_string(),
             knowledge_hash: self.knowledge_hash.clone(),
             evalset_hash: self.suite.hash.clone(),
-            evalset_files: self.suite.files.iter().map(|f| relative_to(f, &project.root)).collect(),
+            evalset_files: self
+                .suite
+                .files
+                .iter()
+                .map(|f| relative_to(f, &project.root))
+                .collect(),
             scoring_version: SCORING_VERSION,
             repeats: self.repeats,
             shard: None,
@@ -238,14 +281,22 @@ struct Resumed {
 
 /// What an interrupted run already holds. Refuses to mix results of other eval sets or
 /// another prompt into one run.
-fn resume_state(dir: &Path, evalset_hash: &str, prompt_hash: Option<&str>) -> Result<Resumed, String> {
+fn resume_state(
+    dir: &Path,
+    evalset_hash: &str,
+    prompt_hash: Option<&str>,
+) -> Result<Resumed, String> {
     let results = dir.join(RESULTS_FILE);
     if !results.is_file() {
         return Err("no results.jsonl there to continue".into());
     }
-    let dropped = crate::rundir::repair_results(&results).map_err(|e| format!("{}: {e}", results.display()))?;
+    let dropped = crate::rundir::repair_results(&results)
+        .map_err(|e| format!("{}: {e}", results.display()))?;
     if dropped > 0 {
-        eprintln!("dropped a torn last line ({dropped} bytes) from {}", results.display());
+        eprintln!(
+            "dropped a torn last line ({dropped} bytes) from {}",
+            results.display()
+        );
     }
     let mut run_id = None;
     if let Ok(old) = crate::summary::RunSummary::read(&dir.join(crate::rundir::SUMMARY_FILE)) {
@@ -263,8 +314,12 @@ fn resume_state(dir: &Path, evalset_hash: &str, prompt_hash: Option<&str>) -> Re
 
 /// The prompt template as committed at a git revision.
 fn prompt_at_revision(project: &Project, rev: &str) -> Result<PromptTemplate, String> {
-    let path = project.prompt_path().ok_or("the config names no bot.prompt")?;
-    let absolute = path.canonicalize().map_err(|e| format!("{}: {e}", path.display()))?;
+    let path = project
+        .prompt_path()
+        .ok_or("the config names no bot.prompt")?;
+    let absolute = path
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     let folder = absolute.parent().ok_or("the prompt has no folder")?;
     let git = |args: &[&str]| -> Result<String, String> {
         let out = std::process::Command::new("git")
@@ -279,14 +334,19 @@ fn prompt_at_revision(project: &Project, rev: &str) -> Result<PromptTemplate, St
     };
     let top = PathBuf::from(git(&["rev-parse", "--show-toplevel"])?.trim());
     let top = top.canonicalize().unwrap_or(top);
-    let relative = absolute.strip_prefix(&top).map_err(|_| "the prompt is outside the git repository".to_string())?;
+    let relative = absolute
+        .strip_prefix(&top)
+        .map_err(|_| "the prompt is outside the git repository".to_string())?;
     let spec = format!("{rev}:{}", relative.to_string_lossy().replace('\\', "/"));
     let text = git(&["show", &spec])?;
     PromptTemplate::from_text(&path, text).map_err(|d| d.to_string())
 }
 
 /// Applies `--lang`, `--stratum` and `--filter`; returns the cases and a record of the filters.
-fn select_cases(all: &[Arc<Case>], args: &RunArgs) -> Result<(Vec<Arc<Case>>, Vec<String>), String> {
+fn select_cases(
+    all: &[Arc<Case>],
+    args: &RunArgs,
+) -> Result<(Vec<Arc<Case>>, Vec<String>), String> {
     let mut strata = Vec::new();
     for name in &args.strata {
         strata.push(Stratum::parse(name).ok_or_else(|| {
@@ -315,8 +375,13 @@ fn select_cases(all: &[Arc<Case>], args: &RunArgs) -> Result<(Vec<Arc<Case>>, Ve
 }
 
 /// The judge, if the config has one, and the hash of its knowledge-base files.
-pub fn build_judge(project: &Project, use_cache: bool) -> Result<Option<(Judge, Option<String>)>, Outcome> {
-    let Some(cfg) = &project.config.judge else { return Ok(None) };
+pub fn build_judge(
+    project: &Project,
+    use_cache: bool,
+) -> Result<Option<(Judge, Option<String>)>, Outcome> {
+    let Some(cfg) = &project.config.judge else {
+        return Ok(None);
+    };
     let fail = |d: crate::diagnostic::Diagnostic| {
         eprintln!("error: {d}");
         Outcome::BadInput
@@ -331,12 +396,21 @@ pub fn build_judge(project: &Project, use_cache: bool) -> Result<Option<(Judge, 
         handoff_tool: None,
         max_connections: cfg.concurrency,
     })
-    .map_err(|m| fail(crate::diagnostic::Diagnostic::new(&project.config_path, format!("judge: {m}"))))?;
+    .map_err(|m| {
+        fail(crate::diagnostic::Diagnostic::new(
+            &project.config_path,
+            format!("judge: {m}"),
+        ))
+    })?;
     let prompt_text = match &cfg.prompt {
         Some(p) => {
             let path = project.resolve(p);
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| fail(crate::diagnostic::Diagnostic::new(&path, format!("cannot read judge prompt: {e}"))))?;
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                fail(crate::diagnostic::Diagnostic::new(
+                    &path,
+                    format!("cannot read judge prompt: {e}"),
+                ))
+            })?;
             Some((text, path))
         }
         None => None,
@@ -344,12 +418,18 @@ pub fn build_judge(project: &Project, use_cache: bool) -> Result<Option<(Judge, 
     let knowledge_files = if project.config.knowledge.is_empty() {
         Vec::new()
     } else {
-        crate::evalset::find_files(&project.root, &project.config.knowledge, &project.config_path).map_err(|d| {
+        crate::evalset::find_files(
+            &project.root,
+            &project.config.knowledge,
+            &project.config_path,
+        )
+        .map_err(|d| {
             eprintln!("{d}");
             Outcome::BadInput
         })?
     };
-    let (knowledge, hash) = crate::judge::load_knowledge(&knowledge_files, &project.root).map_err(fail)?;
+    let (knowledge, hash) =
+        crate::judge::load_knowledge(&knowledge_files, &project.root).map_err(fail)?;
     let judge = Judge::new(JudgeSettings {
         client,
         model: cfg.model.clone().unwrap_or_default(),
@@ -384,7 +464,10 @@ fn build_bot(project: &Project, concurrency: usize, use_cache: bool) -> Result<B
         cfg.handoff.tool
     );
     let cache = cacheable.then(|| Cache::new(project.root.join(CACHE_DIR).join("bot")));
-    let limiter = RateLimiter::new(project.config.run.requests_per_minute, project.config.run.tokens_per_minute);
+    let limiter = RateLimiter::new(
+        project.config.run.requests_per_minute,
+        project.config.run.tokens_per_minute,
+    );
     Ok(BotClient::new(bot, cache, identity, limiter))
 }
 
@@ -403,11 +486,15 @@ fn raw_bot(project: &Project, concurrency: usize) -> Result<Bot, String> {
                 handoff_tool: bot.handoff.tool.clone(),
                 max_connections: concurrency,
             };
-            OpenaiBot::new(settings).map(Bot::Openai)
+            OpenaiBot::new(settings).map(|b| Bot::Openai(Box::new(b)))
         }
     }
 }
 
 fn relative_to(path: &Path, root: &Path) -> String {
-    path.strip_prefix(root).map(PathBuf::from).unwrap_or_else(|_| path.to_path_buf()).display().to_string()
+    path.strip_prefix(root)
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .display()
+        .to_string()
 }

@@ -291,6 +291,8 @@ const PATTERNS: &[(Cue, &str)] = &[
         r"\b(?:ignora|ignore|olvida|olvidate de|salta(?:te)?|omite) (?:\w+ ){0,3}(?:instrucciones|reglas|normas|prompt|verificacion|directrices)|\bahora eres\b|\ba partir de ahora eres\b|\bnuevas instrucciones\b|\bmodo (?:desarrollador|debug|depuracion|administrador|admin)\b|\bfinge\b|\bhaz como si\b",
     ),
     // ---- out of scope ----
+    // Off-topic comes first: "a poem for my girlfriend's birthday card" asks for a poem,
+    // not for someone else's data, and the first matching refusal picks the reply.
     (
         R(Refusal::OffTopic),
         r"\b(?:poem|poems|poetry|haiku|lyrics|limerick|story about|homework|essay|math|maths|equation|recipe|weather|forecast|joke|python|javascript|sql|script|translate|capital of|football|movie)\b",

@@ -179,7 +179,10 @@ fn flaky_keys(verdicts: &BTreeMap<Id, Verdict>) -> BTreeSet<String> {
             e.1 = true;
         }
     }
-    seen.into_iter().filter(|(_, (p, f))| *p && *f).map(|(k, _)| k.to_string()).collect()
+    seen.into_iter()
+        .filter(|(_, (p, f))| *p && *f)
+        .map(|(k, _)| k.to_string())
+        .collect()
 }
 
 pub fn compare(base: &RunDir, new: &RunDir) -> Result<Diff, String> {
@@ -209,14 +212,14 @@ pub fn compare(base: &RunDir, new: &RunDir) -> Result<Diff, String> {
         *counts.entry(status.name().to_string()).or_default() += 1;
         let Some(v) = n.or(b) else { continue };
         let error = b.is_some_and(|b| b.error.is_some()) || n.is_some_and(|n| n.error.is_some());
-        if let (Some(b), Some(n)) = (b, n) {
-            if !error {
-                for slice in slices_of(v) {
-                    let t = tallies.entry(slice).or_default();
-                    t.0 += 1;
-                    t.1 += u64::from(b.passed && !n.passed);
-                    t.2 += u64::from(!b.passed && n.passed);
-                }
+        if let (Some(b), Some(n)) = (b, n)
+            && !error
+        {
+            for slice in slices_of(v) {
+                let t = tallies.entry(slice).or_default();
+                t.0 += 1;
+                t.1 += u64::from(b.passed && !n.passed);
+                t.2 += u64::from(!b.passed && n.passed);
             }
         }
         if !matches!(status, CaseStatus::StillPassing | CaseStatus::StillFailing) {
@@ -276,7 +279,10 @@ fn slices_of(v: &Verdict) -> Vec<(String, String)> {
         ("overall".to_string(), "all".to_string()),
         ("language".to_string(), v.language.clone()),
         ("stratum".to_string(), v.stratum.name().to_string()),
-        ("language_stratum".to_string(), format!("{}/{}", v.language, v.stratum)),
+        (
+            "language_stratum".to_string(),
+            format!("{}/{}", v.language, v.stratum),
+        ),
     ];
     if let Some(intent) = &v.intent {
         s.push(("intent".to_string(), intent.clone()));
@@ -284,18 +290,35 @@ fn slices_of(v: &Verdict) -> Vec<(String, String)> {
     s
 }
 
-fn slice_diffs(base: &Metrics, new: &Metrics, tallies: &BTreeMap<(String, String), (u64, u64, u64)>) -> Vec<SliceDiff> {
-    let dims: [(&str, fn(&Metrics) -> &BTreeMap<String, SliceMetrics>); 4] = [
+fn slice_diffs(
+    base: &Metrics,
+    new: &Metrics,
+    tallies: &BTreeMap<(String, String), (u64, u64, u64)>,
+) -> Vec<SliceDiff> {
+    type Pick = fn(&Metrics) -> &BTreeMap<String, SliceMetrics>;
+    let dims: [(&str, Pick); 4] = [
         ("language", |m| &m.by_language),
         ("stratum", |m| &m.by_stratum),
         ("language_stratum", |m| &m.by_language_stratum),
         ("intent", |m| &m.by_intent),
     ];
-    let mut out = vec![slice_diff("overall", "all", Some(&base.overall), Some(&new.overall), tallies)];
+    let mut out = vec![slice_diff(
+        "overall",
+        "all",
+        Some(&base.overall),
+        Some(&new.overall),
+        tallies,
+    )];
     for (dim, pick) in dims {
         let names: BTreeSet<&String> = pick(base).keys().chain(pick(new).keys()).collect();
         for name in names {
-            out.push(slice_diff(dim, name, pick(base).get(name), pick(new).get(name), tallies));
+            out.push(slice_diff(
+                dim,
+                name,
+                pick(base).get(name),
+                pick(new).get(name),
+                tallies,
+            ));
         }
     }
     out
@@ -326,7 +349,10 @@ fn slice_diff(
 }
 
 /// Every scalar metric of the slice, side by side.
-fn metric_deltas(base: Option<&SliceMetrics>, new: Option<&SliceMetrics>) -> BTreeMap<String, Delta> {
+fn metric_deltas(
+    base: Option<&SliceMetrics>,
+    new: Option<&SliceMetrics>,
+) -> BTreeMap<String, Delta> {
     let scalars = |m: Option<&SliceMetrics>| -> BTreeMap<String, Option<f64>> {
         let Some(m) = m else { return BTreeMap::new() };
         let p95 = m.latency_ms.map(|l| l.p95 as f64);
@@ -359,12 +385,24 @@ fn metric_deltas(base: Option<&SliceMetrics>, new: Option<&SliceMetrics>) -> BTr
                 (Some(x), Some(y)) => Some(y - x),
                 _ => None,
             };
-            (name.clone(), Delta { base: bv, new: nv, delta })
+            (
+                name.clone(),
+                Delta {
+                    base: bv,
+                    new: nv,
+                    delta,
+                },
+            )
         })
         .collect()
 }
 
-fn regressed_details(base: &RunDir, new: &RunDir, ids: &BTreeSet<Id>, flaky: &BTreeSet<String>) -> Result<Vec<RegressedCase>, String> {
+fn regressed_details(
+    base: &RunDir,
+    new: &RunDir,
+    ids: &BTreeSet<Id>,
+    flaky: &BTreeSet<String>,
+) -> Result<Vec<RegressedCase>, String> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -385,7 +423,13 @@ fn regressed_details(base: &RunDir, new: &RunDir, ids: &BTreeSet<Id>, flaky: &BT
         let judge_reasons = r
             .judge
             .as_ref()
-            .map(|j| j.criteria.iter().filter(|c| !c.passed).map(|c| format!("{}: {}", c.criterion, c.reason)).collect())
+            .map(|j| {
+                j.criteria
+                    .iter()
+                    .filter(|c| !c.passed)
+                    .map(|c| format!("{}: {}", c.criterion, c.reason))
+                    .collect()
+            })
             .unwrap_or_default();
         out.insert(
             id,
@@ -425,13 +469,22 @@ fn comparability_warnings(base: &RunSummary, new: &RunSummary) -> Vec<String> {
         ));
     }
     if b.scoring_version != n.scoring_version {
-        w.push(format!("the scoring version differs ({} vs {})", b.scoring_version, n.scoring_version));
+        w.push(format!(
+            "the scoring version differs ({} vs {})",
+            b.scoring_version, n.scoring_version
+        ));
     }
     if b.filters != n.filters {
-        w.push(format!("the case selections differ ({:?} vs {:?})", b.filters, n.filters));
+        w.push(format!(
+            "the case selections differ ({:?} vs {:?})",
+            b.filters, n.filters
+        ));
     }
     if b.repeats != n.repeats {
-        w.push(format!("the repeat counts differ ({} vs {})", b.repeats, n.repeats));
+        w.push(format!(
+            "the repeat counts differ ({} vs {})",
+            b.repeats, n.repeats
+        ));
     }
     w
 }

@@ -42,8 +42,14 @@ pub fn from_results(results: &Path) -> Result<Parity, String> {
     // scenario -> language -> (passed, scored)
     let mut table: BTreeMap<String, BTreeMap<String, (u64, u64)>> = BTreeMap::new();
     read_lines(results, |r: Row| {
-        let (Some(scenario), None) = (r.scenario, r.error) else { return };
-        let cell = table.entry(scenario).or_default().entry(r.language).or_default();
+        let (Some(scenario), None) = (r.scenario, r.error) else {
+            return;
+        };
+        let cell = table
+            .entry(scenario)
+            .or_default()
+            .entry(r.language)
+            .or_default();
         cell.0 += u64::from(r.passed);
         cell.1 += 1;
     })?;
@@ -57,8 +63,10 @@ fn compute(table: BTreeMap<String, BTreeMap<String, (u64, u64)>>) -> Parity {
             continue;
         }
         parity.scenarios += 1;
-        let pass_rate: BTreeMap<String, f64> =
-            langs.into_iter().map(|(l, (p, n))| (l, p as f64 / n as f64)).collect();
+        let pass_rate: BTreeMap<String, f64> = langs
+            .into_iter()
+            .map(|(l, (p, n))| (l, p as f64 / n as f64))
+            .collect();
         let best = pass_rate.values().copied().fold(0.0, f64::max);
         let behind: Vec<String> = pass_rate
             .iter()
@@ -69,7 +77,12 @@ fn compute(table: BTreeMap<String, BTreeMap<String, (u64, u64)>>) -> Parity {
             *parity.behind_count.entry(l.clone()).or_default() += u64::from(behind.contains(l));
         }
         if !behind.is_empty() {
-            parity.gaps.push(ScenarioParity { scenario, pass_rate, best, behind });
+            parity.gaps.push(ScenarioParity {
+                scenario,
+                pass_rate,
+                best,
+                behind,
+            });
         }
     }
     parity
@@ -82,9 +95,22 @@ mod tests {
     #[test]
     fn names_languages_behind_the_best() {
         let mut t = BTreeMap::new();
-        t.insert("refund".to_string(), BTreeMap::from([("en".to_string(), (1, 1)), ("pl".to_string(), (0, 1)), ("sv".to_string(), (1, 1))]));
-        t.insert("solo".to_string(), BTreeMap::from([("en".to_string(), (0, 1))]));
-        t.insert("even".to_string(), BTreeMap::from([("en".to_string(), (1, 1)), ("pl".to_string(), (1, 1))]));
+        t.insert(
+            "refund".to_string(),
+            BTreeMap::from([
+                ("en".to_string(), (1, 1)),
+                ("pl".to_string(), (0, 1)),
+                ("sv".to_string(), (1, 1)),
+            ]),
+        );
+        t.insert(
+            "solo".to_string(),
+            BTreeMap::from([("en".to_string(), (0, 1))]),
+        );
+        t.insert(
+            "even".to_string(),
+            BTreeMap::from([("en".to_string(), (1, 1)), ("pl".to_string(), (1, 1))]),
+        );
         let p = compute(t);
         assert_eq!(p.scenarios, 2);
         assert_eq!(p.gaps.len(), 1);

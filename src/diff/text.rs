@@ -29,7 +29,10 @@ pub fn word_diff(old: &str, new: &str) -> Vec<WordChange> {
         };
         match out.last_mut() {
             Some(last) if last.op == op => last.text.push_str(change.value()),
-            _ => out.push(WordChange { op, text: change.value().to_string() }),
+            _ => out.push(WordChange {
+                op,
+                text: change.value().to_string(),
+            }),
         }
     }
     out
@@ -64,7 +67,12 @@ pub fn prompt_diff(old: &str, new: &str) -> Option<String> {
     let diff = TextDiff::configure()
         .deadline(Instant::now() + DEADLINE)
         .diff_lines(old, new);
-    Some(diff.unified_diff().context_radius(2).header("baseline prompt", "new prompt").to_string())
+    Some(
+        diff.unified_diff()
+            .context_radius(2)
+            .header("baseline prompt", "new prompt")
+            .to_string(),
+    )
 }
 
 #[cfg(test)]
@@ -73,8 +81,14 @@ mod tests {
 
     #[test]
     fn word_diff_marks_changed_words() {
-        let d = word_diff("Your refund arrives on 28 November.", "Your refund arrives soon.");
-        assert_eq!(inline(&d), "Your refund arrives [-on 28 November.-]{+soon.+}");
+        let d = word_diff(
+            "Your refund arrives on 28 November.",
+            "Your refund arrives soon.",
+        );
+        assert_eq!(
+            inline(&d),
+            "Your refund arrives [-on 28 November.-]{+soon.+}"
+        );
     }
 
     #[test]

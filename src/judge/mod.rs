@@ -43,7 +43,11 @@ pub struct Judge {
 
 /// A judged result, or why there is no verdict.
 pub enum Judged {
-    Verdict { verdict: JudgeVerdict, tokens_in: u64, tokens_out: u64 },
+    Verdict {
+        verdict: JudgeVerdict,
+        tokens_in: u64,
+        tokens_out: u64,
+    },
     /// The judge could not be reached: the result is an error, not a failure.
     Unreachable(String),
 }
@@ -67,9 +71,12 @@ pub struct JudgeSettings {
 
 impl Judge {
     pub fn new(settings: JudgeSettings) -> Result<Judge, Diagnostic> {
-        let (text, path) = settings
-            .prompt_text
-            .unwrap_or_else(|| (DEFAULT_PROMPT.to_string(), "prompts/judge/rubric.j2 (built in)".into()));
+        let (text, path) = settings.prompt_text.unwrap_or_else(|| {
+            (
+                DEFAULT_PROMPT.to_string(),
+                "prompts/judge/rubric.j2 (built in)".into(),
+            )
+        });
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
@@ -91,7 +98,11 @@ impl Judge {
 
     /// What identifies this judge for comparability: model and prompt hash.
     pub fn identity(&self) -> String {
-        format!("{} (prompt {})", self.model, &self.prompt_hash[..self.prompt_hash.len().min(19)])
+        format!(
+            "{} (prompt {})",
+            self.model,
+            &self.prompt_hash[..self.prompt_hash.len().min(19)]
+        )
     }
 
     pub fn model(&self) -> &str {
@@ -134,14 +145,16 @@ impl Judge {
             Err(e) => return self.error_verdict(e),
         };
         let key = Cache::key(&[&self.model, &self.prompt_hash, &prompt]);
-        if let Some(cached) = self.cache.as_ref().and_then(|c| c.get(&key)) {
-            if let Ok(answer) = serde_json::from_str::<CachedAnswer>(&cached) {
-                if let Ok(parsed) = parse::parse(&answer.text, &case.expect.rubric) {
-                    return self.verdict(parsed, 0, 0);
-                }
-            }
+        if let Some(cached) = self.cache.as_ref().and_then(|c| c.get(&key))
+            && let Ok(answer) = serde_json::from_str::<CachedAnswer>(&cached)
+            && let Ok(parsed) = parse::parse(&answer.text, &case.expect.rubric)
+        {
+            return self.verdict(parsed, 0, 0);
         }
-        let mut messages = vec![json!({ "role": "system", "content": SYSTEM }), json!({ "role": "user", "content": prompt })];
+        let mut messages = vec![
+            json!({ "role": "system", "content": SYSTEM }),
+            json!({ "role": "user", "content": prompt }),
+        ];
         let (mut tokens_in, mut tokens_out) = (0, 0);
         let mut last_error = String::new();
         // One retry for an answer that breaks the protocol, with the reason attached.
@@ -154,10 +167,12 @@ impl Judge {
             tokens_out += answer.tokens_out;
             match parse::parse(&answer.content, &case.expect.rubric) {
                 Ok(parsed) => {
-                    if let Some(cache) = &self.cache {
-                        if let Ok(v) = serde_json::to_string(&CachedAnswer { text: answer.content.clone() }) {
-                            cache.put(&key, &v);
-                        }
+                    if let Some(cache) = &self.cache
+                        && let Ok(v) = serde_json::to_string(&CachedAnswer {
+                            text: answer.content.clone(),
+                        })
+                    {
+                        cache.put(&key, &v);
                     }
                     return self.verdict(parsed, tokens_in, tokens_out);
                 }
@@ -174,7 +189,12 @@ impl Judge {
             }
         }
         let mut judged = self.error_verdict(format!("judge answer invalid twice: {last_error}"));
-        if let Judged::Verdict { tokens_in: i, tokens_out: o, .. } = &mut judged {
+        if let Judged::Verdict {
+            tokens_in: i,
+            tokens_out: o,
+            ..
+        } = &mut judged
+        {
             *i = tokens_in;
             *o = tokens_out;
         }
@@ -182,7 +202,10 @@ impl Judge {
     }
 
     /// One request, with the judge's own concurrency limit and transport retries.
-    async fn call(&self, messages: Vec<serde_json::Value>) -> Result<crate::provider::BotTurn, ProviderError> {
+    async fn call(
+        &self,
+        messages: Vec<serde_json::Value>,
+    ) -> Result<crate::provider::BotTurn, ProviderError> {
         let format = match self.response_format {
             ResponseFormat::JsonObject => Some(json!({ "type": "json_object" })),
             ResponseFormat::None => None,
@@ -229,7 +252,13 @@ impl Judge {
 
     fn error_verdict(&self, error: String) -> Judged {
         Judged::Verdict {
-            verdict: JudgeVerdict { model: self.model.clone(), criteria: Vec::new(), outcome: None, unsupported_claims: Vec::new(), error: Some(error) },
+            verdict: JudgeVerdict {
+                model: self.model.clone(),
+                criteria: Vec::new(),
+                outcome: None,
+                unsupported_claims: Vec::new(),
+                error: Some(error),
+            },
             tokens_in: 0,
             tokens_out: 0,
         }
@@ -237,14 +266,18 @@ impl Judge {
 }
 
 /// The text of the knowledge-base files, and its hash for the run summary.
-pub fn load_knowledge(files: &[std::path::PathBuf], root: &Path) -> Result<(String, Option<String>), Diagnostic> {
+pub fn load_knowledge(
+    files: &[std::path::PathBuf],
+    root: &Path,
+) -> Result<(String, Option<String>), Diagnostic> {
     if files.is_empty() {
         return Ok((String::new(), None));
     }
     let mut text = String::new();
     let mut hasher = Sha256::new();
     for f in files {
-        let bytes = std::fs::read(f).map_err(|e| Diagnostic::new(f, format!("cannot read knowledge file: {e}")))?;
+        let bytes = std::fs::read(f)
+            .map_err(|e| Diagnostic::new(f, format!("cannot read knowledge file: {e}")))?;
         let body = crate::yaml::decode_utf8(f, &bytes)?;
         let name = f.strip_prefix(root).unwrap_or(f).display().to_string();
         hasher.update(name.as_bytes());

@@ -33,7 +33,8 @@ struct WireCriterion {
 /// Parses the judge's text against the numbered `criteria` it was shown.
 pub fn parse(text: &str, criteria: &[String]) -> Result<Parsed, String> {
     let json = extract_json(text).ok_or("no JSON object in the judge's answer")?;
-    let wire: Wire = serde_json::from_str(json).map_err(|e| format!("the judge's JSON does not match the protocol: {e}"))?;
+    let wire: Wire = serde_json::from_str(json)
+        .map_err(|e| format!("the judge's JSON does not match the protocol: {e}"))?;
     let outcome = match wire.outcome.trim().to_ascii_lowercase().as_str() {
         "resolved" => ObservedOutcome::Resolved,
         "escalated" => ObservedOutcome::Escalated,
@@ -44,20 +45,35 @@ pub fn parse(text: &str, criteria: &[String]) -> Result<Parsed, String> {
     let mut seen = vec![false; criteria.len()];
     let mut verdicts = Vec::with_capacity(criteria.len());
     for c in wire.criteria {
-        let index = (c.n as usize).checked_sub(1).filter(|i| *i < criteria.len());
+        let index = (c.n as usize)
+            .checked_sub(1)
+            .filter(|i| *i < criteria.len());
         let Some(i) = index else {
-            return Err(format!("criterion {} does not exist (there are {})", c.n, criteria.len()));
+            return Err(format!(
+                "criterion {} does not exist (there are {})",
+                c.n,
+                criteria.len()
+            ));
         };
         if std::mem::replace(&mut seen[i], true) {
             return Err(format!("criterion {} is judged twice", c.n));
         }
-        verdicts.push(CriterionVerdict { n: c.n, criterion: criteria[i].clone(), passed: c.passed, reason: c.reason });
+        verdicts.push(CriterionVerdict {
+            n: c.n,
+            criterion: criteria[i].clone(),
+            passed: c.passed,
+            reason: c.reason,
+        });
     }
     if let Some(missing) = seen.iter().position(|s| !s) {
         return Err(format!("criterion {} is missing", missing + 1));
     }
     verdicts.sort_by_key(|v| v.n);
-    Ok(Parsed { criteria: verdicts, outcome, unsupported_claims: wire.unsupported_claims })
+    Ok(Parsed {
+        criteria: verdicts,
+        outcome,
+        unsupported_claims: wire.unsupported_claims,
+    })
 }
 
 /// The JSON object in the text: the whole text, a fenced ```json block, or the span from
@@ -112,12 +128,30 @@ mod tests {
         let cases = [
             ("I think it passed.", "no JSON"),
             ("{\"criteria\": [", "no JSON"),
-            (r#"{"criteria":[{"n":1,"passed":true,"reason":""}],"outcome":"resolved"}"#, "criterion 2 is missing"),
-            (r#"{"criteria":[{"n":1,"passed":true},{"n":2,"passed":true},{"n":3,"passed":true}],"outcome":"resolved"}"#, "criterion 3 does not exist"),
-            (r#"{"criteria":[{"n":1,"passed":true},{"n":1,"passed":true}],"outcome":"resolved"}"#, "judged twice"),
-            (r#"{"criteria":[{"n":1,"passed":true},{"n":2,"passed":true}],"outcome":"great"}"#, "unknown outcome"),
-            (r#"{"criteria":[{"n":1,"passed":"yes"},{"n":2,"passed":true}],"outcome":"resolved"}"#, "protocol"),
-            (r#"{"criteria":[],"outcome":"resolved","score":10}"#, "protocol"),
+            (
+                r#"{"criteria":[{"n":1,"passed":true,"reason":""}],"outcome":"resolved"}"#,
+                "criterion 2 is missing",
+            ),
+            (
+                r#"{"criteria":[{"n":1,"passed":true},{"n":2,"passed":true},{"n":3,"passed":true}],"outcome":"resolved"}"#,
+                "criterion 3 does not exist",
+            ),
+            (
+                r#"{"criteria":[{"n":1,"passed":true},{"n":1,"passed":true}],"outcome":"resolved"}"#,
+                "judged twice",
+            ),
+            (
+                r#"{"criteria":[{"n":1,"passed":true},{"n":2,"passed":true}],"outcome":"great"}"#,
+                "unknown outcome",
+            ),
+            (
+                r#"{"criteria":[{"n":1,"passed":"yes"},{"n":2,"passed":true}],"outcome":"resolved"}"#,
+                "protocol",
+            ),
+            (
+                r#"{"criteria":[],"outcome":"resolved","score":10}"#,
+                "protocol",
+            ),
         ];
         for (text, needle) in cases {
             let err = parse(text, &crit()).unwrap_err();
@@ -127,7 +161,11 @@ mod tests {
 
     #[test]
     fn no_criteria_is_fine_when_none_were_asked() {
-        let p = parse(r#"{"criteria":[],"outcome":"refused","unsupported_claims":[]}"#, &[]).unwrap();
+        let p = parse(
+            r#"{"criteria":[],"outcome":"refused","unsupported_claims":[]}"#,
+            &[],
+        )
+        .unwrap();
         assert_eq!(p.outcome, ObservedOutcome::Refused);
     }
 }

@@ -39,7 +39,11 @@ pub fn answer(system: &str, history: &[Message]) -> BotTurn {
             }]
         })
         .unwrap_or_default();
-    let tokens_in = estimate_tokens(system) + history.iter().map(|m| estimate_tokens(&m.content)).sum::<u64>();
+    let tokens_in = estimate_tokens(system)
+        + history
+            .iter()
+            .map(|m| estimate_tokens(&m.content))
+            .sum::<u64>();
     BotTurn {
         tokens_out: estimate_tokens(&reply.content),
         content: reply.content,

@@ -79,12 +79,16 @@ impl fmt::Display for ProviderError {
 
 /// The bot under test.
 pub enum Bot {
-    Openai(openai::OpenaiBot),
+    Openai(Box<openai::OpenaiBot>),
     Demo(demo::DemoBot),
 }
 
 impl Bot {
-    pub async fn respond(&self, system: Option<&str>, history: &[Message]) -> Result<BotTurn, ProviderError> {
+    pub async fn respond(
+        &self,
+        system: Option<&str>,
+        history: &[Message],
+    ) -> Result<BotTurn, ProviderError> {
         match self {
             Bot::Openai(bot) => bot.respond(system, history).await,
             Bot::Demo(bot) => Ok(bot.respond(system, history)),
@@ -114,12 +118,26 @@ pub struct BotClient {
 }
 
 impl BotClient {
-    pub fn new(bot: Bot, cache: Option<Cache>, identity: String, limiter: Option<RateLimiter>) -> BotClient {
-        BotClient { bot, cache, identity, limiter }
+    pub fn new(
+        bot: Bot,
+        cache: Option<Cache>,
+        identity: String,
+        limiter: Option<RateLimiter>,
+    ) -> BotClient {
+        BotClient {
+            bot,
+            cache,
+            identity,
+            limiter,
+        }
     }
 
     /// One turn; the flag says whether the answer came from the cache.
-    pub async fn respond(&self, system: Option<&str>, history: &[Message]) -> Result<(BotTurn, bool), ProviderError> {
+    pub async fn respond(
+        &self,
+        system: Option<&str>,
+        history: &[Message],
+    ) -> Result<(BotTurn, bool), ProviderError> {
         let key = self.cache.as_ref().map(|_| {
             let mut parts: Vec<&str> = vec![&self.identity, system.unwrap_or("")];
             for m in history {
@@ -133,7 +151,10 @@ impl BotClient {
         });
         if let (Some(cache), Some(key)) = (&self.cache, &key) {
             // A corrupt entry is a miss; the fresh answer overwrites it.
-            if let Some(turn) = cache.get(key).and_then(|text| serde_json::from_str::<BotTurn>(&text).ok()) {
+            if let Some(turn) = cache
+                .get(key)
+                .and_then(|text| serde_json::from_str::<BotTurn>(&text).ok())
+            {
                 return Ok((turn, true));
             }
         }
@@ -144,10 +165,10 @@ impl BotClient {
         if let Some(limiter) = &self.limiter {
             limiter.consumed(turn.tokens_in + turn.tokens_out);
         }
-        if let (Some(cache), Some(key)) = (&self.cache, &key) {
-            if let Ok(text) = serde_json::to_string(&turn) {
-                cache.put(key, &text);
-            }
+        if let (Some(cache), Some(key)) = (&self.cache, &key)
+            && let Ok(text) = serde_json::to_string(&turn)
+        {
+            cache.put(key, &text);
         }
         Ok((turn, false))
     }

@@ -58,8 +58,9 @@ impl OpenaiBot {
         install_crypto_provider();
         let mut headers = HeaderMap::new();
         if let Some(key) = &settings.api_key {
-            let mut value = HeaderValue::from_str(&format!("Bearer {key}"))
-                .map_err(|_| "the API key contains characters not allowed in an HTTP header".to_string())?;
+            let mut value = HeaderValue::from_str(&format!("Bearer {key}")).map_err(|_| {
+                "the API key contains characters not allowed in an HTTP header".to_string()
+            })?;
             value.set_sensitive(true);
             headers.insert(AUTHORIZATION, value);
         }
@@ -69,7 +70,10 @@ impl OpenaiBot {
             .tcp_nodelay(true)
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
-        let url = format!("{}/chat/completions", settings.base_url.trim_end_matches('/'));
+        let url = format!(
+            "{}/chat/completions",
+            settings.base_url.trim_end_matches('/')
+        );
         let tools = settings.handoff_tool.as_ref().map(|name| {
             json!([{
                 "type": "function",
@@ -84,20 +88,34 @@ impl OpenaiBot {
                 }
             }])
         });
-        Ok(OpenaiBot { client, url, settings, tools })
+        Ok(OpenaiBot {
+            client,
+            url,
+            settings,
+            tools,
+        })
     }
 
     pub fn model(&self) -> &str {
         &self.settings.model
     }
 
-    pub async fn respond(&self, system: Option<&str>, history: &[Message]) -> Result<BotTurn, ProviderError> {
-        self.send_with_timeout(self.request_body(system, history)).await
+    pub async fn respond(
+        &self,
+        system: Option<&str>,
+        history: &[Message],
+    ) -> Result<BotTurn, ProviderError> {
+        self.send_with_timeout(self.request_body(system, history))
+            .await
     }
 
     /// One chat completion from raw messages, optionally asking for a response format
     /// (the judge asks for JSON).
-    pub async fn chat(&self, messages: Vec<Value>, response_format: Option<Value>) -> Result<BotTurn, ProviderError> {
+    pub async fn chat(
+        &self,
+        messages: Vec<Value>,
+        response_format: Option<Value>,
+    ) -> Result<BotTurn, ProviderError> {
         let mut body = json!({ "model": self.settings.model, "messages": messages });
         if let Some(t) = self.settings.temperature {
             body["temperature"] = json!(t);
@@ -131,7 +149,15 @@ impl OpenaiBot {
     fn redact(&self, e: ProviderError) -> ProviderError {
         let clean = |s: String| self.scrub(s);
         match e {
-            ProviderError::Status { status, retry_after, body } => ProviderError::Status { status, retry_after, body: clean(body) },
+            ProviderError::Status {
+                status,
+                retry_after,
+                body,
+            } => ProviderError::Status {
+                status,
+                retry_after,
+                body: clean(body),
+            },
             ProviderError::Transport(m) => ProviderError::Transport(clean(m)),
             ProviderError::BadResponse(m) => ProviderError::BadResponse(clean(m)),
             other => other,
@@ -288,7 +314,10 @@ pub fn parse_completion(bytes: &[u8]) -> Result<BotTurn, ProviderError> {
             },
         })
         .collect();
-    let usage = completion.usage.unwrap_or(Usage { prompt_tokens: 0, completion_tokens: 0 });
+    let usage = completion.usage.unwrap_or(Usage {
+        prompt_tokens: 0,
+        completion_tokens: 0,
+    });
     Ok(BotTurn {
         content: choice.message.content.unwrap_or_default(),
         tool_calls,

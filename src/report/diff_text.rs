@@ -11,8 +11,20 @@ const MAX_CASES: usize = 30;
 
 pub fn render(d: &Diff) -> String {
     let mut out = String::new();
-    let label = |p: &crate::summary::PromptInfo| p.label.clone().or_else(|| p.hash.clone()).unwrap_or_else(|| "no prompt".into());
-    let _ = writeln!(out, "evalgate diff: {} (prompt {}) → {} (prompt {})", d.base.run_id, label(&d.base.prompt), d.new.run_id, label(&d.new.prompt));
+    let label = |p: &crate::summary::PromptInfo| {
+        p.label
+            .clone()
+            .or_else(|| p.hash.clone())
+            .unwrap_or_else(|| "no prompt".into())
+    };
+    let _ = writeln!(
+        out,
+        "evalgate diff: {} (prompt {}) → {} (prompt {})",
+        d.base.run_id,
+        label(&d.base.prompt),
+        d.new.run_id,
+        label(&d.new.prompt)
+    );
     for w in &d.warnings {
         let _ = writeln!(out, "WARNING: runs are not comparable: {w}");
     }
@@ -20,7 +32,11 @@ pub fn render(d: &Diff) -> String {
     let _ = writeln!(out, "cases: {}", counts.join(" · "));
 
     let significant: Vec<_> = d.significant().collect();
-    let _ = writeln!(out, "\nSignificant regressions (paired exact McNemar, Holm-adjusted p < 0.05): {}", significant.len());
+    let _ = writeln!(
+        out,
+        "\nSignificant regressions (paired exact McNemar, Holm-adjusted p < 0.05): {}",
+        significant.len()
+    );
     for s in &significant {
         let pr = s.metrics.get("pass_rate");
         let _ = writeln!(
@@ -41,7 +57,11 @@ pub fn render(d: &Diff) -> String {
         .filter(|s| s.dimension == "language" && !s.significant_regression && s.regressed > 0)
         .collect();
     for s in moved {
-        let _ = writeln!(out, "  (not significant) language {:<8} {} regressed, {} fixed, p = {:.4}", s.slice, s.regressed, s.fixed, s.p_adjusted);
+        let _ = writeln!(
+            out,
+            "  (not significant) language {:<8} {} regressed, {} fixed, p = {:.4}",
+            s.slice, s.regressed, s.fixed, s.p_adjusted
+        );
     }
 
     if !d.regressions.is_empty() {
@@ -60,16 +80,34 @@ pub fn render(d: &Diff) -> String {
             let _ = writeln!(out, "    reply: {}", one_line(&inline(&r.reply_diff)));
         }
         if d.regressions.len() > MAX_CASES {
-            let _ = writeln!(out, "  … and {} more (--format json lists all)", d.regressions.len() - MAX_CASES);
+            let _ = writeln!(
+                out,
+                "  … and {} more (--format json lists all)",
+                d.regressions.len() - MAX_CASES
+            );
         }
     }
-    let fixed: Vec<_> = d.changed.iter().filter(|c| c.status == crate::diff::CaseStatus::Fixed).collect();
+    let fixed: Vec<_> = d
+        .changed
+        .iter()
+        .filter(|c| c.status == crate::diff::CaseStatus::Fixed)
+        .collect();
     if !fixed.is_empty() {
-        let keys: Vec<&str> = fixed.iter().take(MAX_CASES).map(|c| c.key.as_str()).collect();
+        let keys: Vec<&str> = fixed
+            .iter()
+            .take(MAX_CASES)
+            .map(|c| c.key.as_str())
+            .collect();
         let _ = writeln!(out, "\nFixed cases: {}: {}", fixed.len(), keys.join(", "));
     }
     if !d.parity.gaps.is_empty() {
-        let behind: Vec<String> = d.parity.behind_count.iter().filter(|(_, n)| **n > 0).map(|(l, n)| format!("{l} {n}")).collect();
+        let behind: Vec<String> = d
+            .parity
+            .behind_count
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(l, n)| format!("{l} {n}"))
+            .collect();
         let _ = writeln!(
             out,
             "\nParity (new run): {} of {} scenarios uneven; scenarios behind the best language: {}",

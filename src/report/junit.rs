@@ -43,7 +43,11 @@ enum Kind {
 
 fn testcase(r: &CaseResult) -> (String, String, Kind) {
     let classname = format!("{}.{}", r.language, r.stratum);
-    let name = if r.repeat == 0 { r.key.clone() } else { format!("{} #{}", r.key, r.repeat) };
+    let name = if r.repeat == 0 {
+        r.key.clone()
+    } else {
+        format!("{} #{}", r.key, r.repeat)
+    };
     let mut s = format!(
         r#"    <testcase classname="{}" name="{}" time="{:.3}">"#,
         xml(&classname),
@@ -51,16 +55,38 @@ fn testcase(r: &CaseResult) -> (String, String, Kind) {
         r.latency_ms as f64 / 1000.0
     );
     let kind = if let Some(error) = &r.error {
-        let _ = write!(s, "\n      <error message=\"{}\">{}</error>\n    ", xml(error), xml(error));
+        let _ = write!(
+            s,
+            "\n      <error message=\"{}\">{}</error>\n    ",
+            xml(error),
+            xml(error)
+        );
         Kind::Error
     } else if !r.passed {
-        let mut lines: Vec<String> = r.failing_checks().map(|c| format!("{}: {}", c.name, c.detail)).collect();
+        let mut lines: Vec<String> = r
+            .failing_checks()
+            .map(|c| format!("{}: {}", c.name, c.detail))
+            .collect();
         if let Some(j) = &r.judge {
-            lines.extend(j.criteria.iter().filter(|c| !c.passed).map(|c| format!("judge: {}: {}", c.criterion, c.reason)));
+            lines.extend(
+                j.criteria
+                    .iter()
+                    .filter(|c| !c.passed)
+                    .map(|c| format!("judge: {}: {}", c.criterion, c.reason)),
+            );
         }
         lines.push(format!("reply: {}", r.reply));
-        let message = format!("expected {}, observed {}", r.expected_outcome.name(), r.observed_outcome.name());
-        let _ = write!(s, "\n      <failure message=\"{}\">{}</failure>\n    ", xml(&message), xml(&lines.join("\n")));
+        let message = format!(
+            "expected {}, observed {}",
+            r.expected_outcome.name(),
+            r.observed_outcome.name()
+        );
+        let _ = write!(
+            s,
+            "\n      <failure message=\"{}\">{}</failure>\n    ",
+            xml(&message),
+            xml(&lines.join("\n"))
+        );
         Kind::Failure
     } else {
         Kind::Pass
@@ -94,6 +120,9 @@ mod tests {
 
     #[test]
     fn escapes_hostile_text() {
-        assert_eq!(xml("<a href=\"x\">&'\u{0}"), "&lt;a href=&quot;x&quot;&gt;&amp;&apos;\u{FFFD}");
+        assert_eq!(
+            xml("<a href=\"x\">&'\u{0}"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&apos;\u{FFFD}"
+        );
     }
 }

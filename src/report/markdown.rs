@@ -16,7 +16,13 @@ pub fn render(model: &ReportModel) -> String {
     let s = &model.summary;
     let m = &s.metrics;
     let _ = writeln!(out, "## evalgate: {}", model.headline());
-    let prompt = s.meta.prompt.label.clone().or_else(|| s.meta.prompt.hash.as_deref().map(|h| short(h).to_string())).unwrap_or_else(|| "no prompt".into());
+    let prompt = s
+        .meta
+        .prompt
+        .label
+        .clone()
+        .or_else(|| s.meta.prompt.hash.as_deref().map(|h| short(h).to_string()))
+        .unwrap_or_else(|| "no prompt".into());
     let _ = writeln!(
         out,
         "\nRun `{}` · bot `{}/{}` · prompt `{}` · judge `{}` · eval sets `{}` · {} results{}",
@@ -27,11 +33,25 @@ pub fn render(model: &ReportModel) -> String {
         s.meta.judge.as_deref().unwrap_or("none"),
         short(&s.meta.evalset_hash),
         s.written,
-        if s.complete { String::new() } else { format!(" of {} planned (incomplete)", s.planned) }
+        if s.complete {
+            String::new()
+        } else {
+            format!(" of {} planned (incomplete)", s.planned)
+        }
     );
     if let Some(d) = &model.diff {
-        let base_prompt = d.base.prompt.label.clone().or_else(|| d.base.prompt.hash.as_deref().map(|h| short(h).to_string())).unwrap_or_else(|| "no prompt".into());
-        let _ = writeln!(out, "\nBaseline `{}` (prompt `{}`)", d.base.run_id, base_prompt);
+        let base_prompt = d
+            .base
+            .prompt
+            .label
+            .clone()
+            .or_else(|| d.base.prompt.hash.as_deref().map(|h| short(h).to_string()))
+            .unwrap_or_else(|| "no prompt".into());
+        let _ = writeln!(
+            out,
+            "\nBaseline `{}` (prompt `{}`)",
+            d.base.run_id, base_prompt
+        );
         for w in &d.warnings {
             let _ = writeln!(out, "\n> **Warning: the runs are not comparable:** {w}");
         }
@@ -39,23 +59,48 @@ pub fn render(model: &ReportModel) -> String {
 
     if let Some(g) = &model.gate {
         let failing: Vec<_> = g.failing().collect();
-        let _ = writeln!(out, "\n### Gate: {} of {} criteria failed", failing.len(), g.criteria.len());
-        let _ = writeln!(out, "\nGate file `{}` (`{}`)", g.gate_path, short(&g.gate_hash));
+        let _ = writeln!(
+            out,
+            "\n### Gate: {} of {} criteria failed",
+            failing.len(),
+            g.criteria.len()
+        );
+        let _ = writeln!(
+            out,
+            "\nGate file `{}` (`{}`)",
+            g.gate_path,
+            short(&g.gate_hash)
+        );
         if !failing.is_empty() {
-            let _ = writeln!(out, "\n| criterion | scope | threshold | measured |\n|---|---|---|---|");
+            let _ = writeln!(
+                out,
+                "\n| criterion | scope | threshold | measured |\n|---|---|---|---|"
+            );
             for c in failing {
-                let _ = writeln!(out, "| {} | {} | {} | {} |", c.name, c.scope, c.threshold, c.measured);
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} |",
+                    c.name, c.scope, c.threshold, c.measured
+                );
             }
         }
     }
 
     if let Some(d) = &model.diff {
         let significant: Vec<_> = d.significant().collect();
-        let _ = writeln!(out, "\n### Regressions vs the baseline: {} significant slice{}", significant.len(), plural(significant.len()));
+        let _ = writeln!(
+            out,
+            "\n### Regressions vs the baseline: {} significant slice{}",
+            significant.len(),
+            plural(significant.len())
+        );
         let counts: Vec<String> = d.counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
         let _ = writeln!(out, "\nCases: {}", counts.join(" · "));
         if !significant.is_empty() {
-            let _ = writeln!(out, "\n| slice | pass rate (baseline → new) | regressed | fixed | p (Holm) |\n|---|---|---|---|---|");
+            let _ = writeln!(
+                out,
+                "\n| slice | pass rate (baseline → new) | regressed | fixed | p (Holm) |\n|---|---|---|---|---|"
+            );
             for sl in significant {
                 let pr = sl.metrics.get("pass_rate");
                 let _ = writeln!(
@@ -72,30 +117,57 @@ pub fn render(model: &ReportModel) -> String {
             }
         }
         if !d.regressions.is_empty() {
-            let _ = writeln!(out, "\n<details><summary>{} regressed case{}</summary>\n", d.regressions.len(), plural(d.regressions.len()));
+            let _ = writeln!(
+                out,
+                "\n<details><summary>{} regressed case{}</summary>\n",
+                d.regressions.len(),
+                plural(d.regressions.len())
+            );
             for r in d.regressions.iter().take(MAX_LISTED) {
-                let checks: Vec<String> = r.failing_checks.iter().map(|c| format!("{}: {}", c.name, c.detail)).collect();
-                let _ = writeln!(out, "- **{}**{} — {}", r.key, if r.flaky { " (flaky)" } else { "" }, escape(&checks.join("; ")));
+                let checks: Vec<String> = r
+                    .failing_checks
+                    .iter()
+                    .map(|c| format!("{}: {}", c.name, c.detail))
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "- **{}**{} — {}",
+                    r.key,
+                    if r.flaky { " (flaky)" } else { "" },
+                    escape(&checks.join("; "))
+                );
                 for reason in &r.judge_reasons {
                     let _ = writeln!(out, "  - judge: {}", escape(reason));
                 }
                 let _ = writeln!(out, "  - reply: {}", escape(&inline(&r.reply_diff)));
             }
             if d.regressions.len() > MAX_LISTED {
-                let _ = writeln!(out, "- … and {} more (see `evalgate diff`)", d.regressions.len() - MAX_LISTED);
+                let _ = writeln!(
+                    out,
+                    "- … and {} more (see `evalgate diff`)",
+                    d.regressions.len() - MAX_LISTED
+                );
             }
             let _ = writeln!(out, "\n</details>");
         }
     }
 
-    let _ = writeln!(out, "\n### Missed escalations: {}", m.overall.missed_escalations);
+    let _ = writeln!(
+        out,
+        "\n### Missed escalations: {}",
+        m.overall.missed_escalations
+    );
     if !model.missed_escalations.is_empty() {
         let _ = writeln!(out);
         for key in model.missed_escalations.iter().take(MAX_LISTED) {
             let _ = writeln!(out, "- {key}");
         }
         if model.missed_escalations.len() > MAX_LISTED {
-            let _ = writeln!(out, "- … and {} more", model.missed_escalations.len() - MAX_LISTED);
+            let _ = writeln!(
+                out,
+                "- … and {} more",
+                model.missed_escalations.len() - MAX_LISTED
+            );
         }
     }
 
@@ -109,14 +181,35 @@ pub fn render(model: &ReportModel) -> String {
         let _ = write!(out, "| {lang} |");
         for st in Stratum::ALL {
             let cell = m.by_language_stratum.get(&format!("{lang}/{st}"));
-            let _ = write!(out, " {} |", cell.map(|c| format!("{} ({}/{})", pct(c.pass_rate), c.passed, c.scored)).unwrap_or_else(|| "-".into()));
+            let _ = write!(
+                out,
+                " {} |",
+                cell.map(|c| format!("{} ({}/{})", pct(c.pass_rate), c.passed, c.scored))
+                    .unwrap_or_else(|| "-".into())
+            );
         }
-        let _ = writeln!(out, " {} ({}/{}) |", pct(slice.pass_rate), slice.passed, slice.scored);
+        let _ = writeln!(
+            out,
+            " {} ({}/{}) |",
+            pct(slice.pass_rate),
+            slice.passed,
+            slice.scored
+        );
     }
 
-    let _ = writeln!(out, "\n### Containment next to resolution (deflection is not resolution)\n");
-    let _ = writeln!(out, "| language | containment | resolution | deflection | missed escalations | errors |\n|---|---|---|---|---|---|");
-    for (lang, slice) in m.by_language.iter().chain(std::iter::once((&"all".to_string(), &m.overall))) {
+    let _ = writeln!(
+        out,
+        "\n### Containment next to resolution (deflection is not resolution)\n"
+    );
+    let _ = writeln!(
+        out,
+        "| language | containment | resolution | deflection | missed escalations | errors |\n|---|---|---|---|---|---|"
+    );
+    for (lang, slice) in m
+        .by_language
+        .iter()
+        .chain(std::iter::once((&"all".to_string(), &m.overall)))
+    {
         let _ = writeln!(
             out,
             "| {lang} | {} | {} | {} | {} | {} |",
@@ -137,23 +230,44 @@ pub fn render(model: &ReportModel) -> String {
                 .filter(|(_, n)| **n > 0)
                 .map(|(l, n)| format!("{l} behind on {n}"))
                 .collect();
-            let _ = writeln!(out, "\n### Parity: {} of {} scenarios uneven across languages\n\n{}", d.parity.gaps.len(), d.parity.scenarios, behind.join(" · "));
+            let _ = writeln!(
+                out,
+                "\n### Parity: {} of {} scenarios uneven across languages\n\n{}",
+                d.parity.gaps.len(),
+                d.parity.scenarios,
+                behind.join(" · ")
+            );
         }
         if let Some(pd) = &d.prompt_diff {
-            let _ = writeln!(out, "\n<details><summary>Prompt diff</summary>\n\n```diff\n{}```\n\n</details>", pd.replace("```", "``\u{200b}`"));
+            let _ = writeln!(
+                out,
+                "\n<details><summary>Prompt diff</summary>\n\n```diff\n{}```\n\n</details>",
+                pd.replace("```", "``\u{200b}`")
+            );
         }
     }
 
-    let _ = writeln!(out, "\n### Latency and tokens (reported apart from quality)\n");
+    let _ = writeln!(
+        out,
+        "\n### Latency and tokens (reported apart from quality)\n"
+    );
     match &m.overall.latency_ms {
         Some(l) => {
-            let _ = writeln!(out, "Latency per bot turn: p50 {} ms · p95 {} ms · p99 {} ms  ", l.p50, l.p95, l.p99);
+            let _ = writeln!(
+                out,
+                "Latency per bot turn: p50 {} ms · p95 {} ms · p99 {} ms  ",
+                l.p50, l.p95, l.p99
+            );
         }
         None => {
             let _ = writeln!(out, "Latency per bot turn: -  ");
         }
     }
-    let _ = writeln!(out, "Tokens: {} in · {} out", m.overall.tokens_in, m.overall.tokens_out);
+    let _ = writeln!(
+        out,
+        "Tokens: {} in · {} out",
+        m.overall.tokens_in, m.overall.tokens_out
+    );
     out
 }
 
@@ -191,6 +305,9 @@ mod tests {
 
     #[test]
     fn bot_text_cannot_inject_markdown_or_html() {
-        assert_eq!(escape("<script>x</script> | *a* `b`\nc"), "&lt;script&gt;x&lt;/script&gt; \\| \\*a\\* \\`b\\` c");
+        assert_eq!(
+            escape("<script>x</script> | *a* `b`\nc"),
+            "&lt;script&gt;x&lt;/script&gt; \\| \\*a\\* \\`b\\` c"
+        );
     }
 }

@@ -26,9 +26,17 @@ pub fn render(summary: &RunSummary, run_dir: &Path, missed: &[String]) -> String
         meta.bot.model,
         prompt,
         summary.written,
-        if summary.complete { String::new() } else { format!(" of {} planned (INCOMPLETE)", summary.planned) }
+        if summary.complete {
+            String::new()
+        } else {
+            format!(" of {} planned (INCOMPLETE)", summary.planned)
+        }
     );
-    let _ = writeln!(out, "outcomes: {} · rubric criteria: {}", summary.meta.outcome_mode, summary.meta.rubric);
+    let _ = writeln!(
+        out,
+        "outcomes: {} · rubric criteria: {}",
+        summary.meta.outcome_mode, summary.meta.rubric
+    );
     if let Some(judge) = &summary.meta.judge {
         let _ = writeln!(out, "judge: {judge}");
     }
@@ -44,23 +52,41 @@ pub fn render(summary: &RunSummary, run_dir: &Path, missed: &[String]) -> String
         let _ = write!(out, "{language:<10}");
         for s in Stratum::ALL {
             let cell = m.by_language_stratum.get(&format!("{language}/{s}"));
-            let _ = write!(out, "{:>14}", cell.map(pass_cell).unwrap_or_else(|| "-".into()));
+            let _ = write!(
+                out,
+                "{:>14}",
+                cell.map(pass_cell).unwrap_or_else(|| "-".into())
+            );
         }
         let _ = writeln!(out, "{:>14}", pass_cell(slice));
     }
     let _ = write!(out, "{:<10}", "all");
     for s in Stratum::ALL {
-        let _ = write!(out, "{:>14}", m.by_stratum.get(s.name()).map(pass_cell).unwrap_or_else(|| "-".into()));
+        let _ = write!(
+            out,
+            "{:>14}",
+            m.by_stratum
+                .get(s.name())
+                .map(pass_cell)
+                .unwrap_or_else(|| "-".into())
+        );
     }
     let _ = writeln!(out, "{:>14}", pass_cell(&m.overall));
 
-    let _ = writeln!(out, "\nContainment next to resolution (deflection is not resolution)");
+    let _ = writeln!(
+        out,
+        "\nContainment next to resolution (deflection is not resolution)"
+    );
     let _ = writeln!(
         out,
         "{:<10}{:>13}{:>12}{:>12}{:>10}{:>9}",
         "language", "containment", "resolution", "deflection", "missed", "errors"
     );
-    for (language, slice) in m.by_language.iter().chain(std::iter::once((&"all".to_string(), &m.overall))) {
+    for (language, slice) in m
+        .by_language
+        .iter()
+        .chain(std::iter::once((&"all".to_string(), &m.overall)))
+    {
         let _ = writeln!(
             out,
             "{:<10}{:>13}{:>12}{:>12}{:>10}{:>9}",
@@ -77,7 +103,10 @@ pub fn render(summary: &RunSummary, run_dir: &Path, missed: &[String]) -> String
     if total_missed == 0 {
         let _ = writeln!(out, "\nMissed escalations: 0");
     } else {
-        let _ = writeln!(out, "\nMissed escalations: {total_missed} (each one is a customer who needed a human)");
+        let _ = writeln!(
+            out,
+            "\nMissed escalations: {total_missed} (each one is a customer who needed a human)"
+        );
         for key in missed.iter().take(20) {
             let _ = writeln!(out, "  {key}");
         }
@@ -98,7 +127,11 @@ pub fn render(summary: &RunSummary, run_dir: &Path, missed: &[String]) -> String
     let _ = writeln!(out, "\nLatency and cost (reported apart from quality)");
     match &m.overall.latency_ms {
         Some(l) => {
-            let _ = writeln!(out, "latency per bot turn: p50 {} ms · p95 {} ms · p99 {} ms", l.p50, l.p95, l.p99);
+            let _ = writeln!(
+                out,
+                "latency per bot turn: p50 {} ms · p95 {} ms · p99 {} ms",
+                l.p50, l.p95, l.p99
+            );
         }
         None => {
             let _ = writeln!(out, "latency per bot turn: -");
@@ -106,12 +139,30 @@ pub fn render(summary: &RunSummary, run_dir: &Path, missed: &[String]) -> String
     }
     let c = &summary.cost;
     let money = |v: Option<f64>| match v {
-        Some(x) => format!("{x:.4}{}", c.currency.as_deref().map(|c| format!(" {c}")).unwrap_or_default()),
+        Some(x) => format!(
+            "{x:.4}{}",
+            c.currency
+                .as_deref()
+                .map(|c| format!(" {c}"))
+                .unwrap_or_default()
+        ),
         None => "- (no price in config)".into(),
     };
-    let _ = writeln!(out, "bot tokens: {} in · {} out · cost {}", c.bot.tokens_in, c.bot.tokens_out, money(c.bot.money));
+    let _ = writeln!(
+        out,
+        "bot tokens: {} in · {} out · cost {}",
+        c.bot.tokens_in,
+        c.bot.tokens_out,
+        money(c.bot.money)
+    );
     if summary.meta.judge.is_some() {
-        let _ = writeln!(out, "judge tokens: {} in · {} out · cost {}", c.judge.tokens_in, c.judge.tokens_out, money(c.judge.money));
+        let _ = writeln!(
+            out,
+            "judge tokens: {} in · {} out · cost {}",
+            c.judge.tokens_in,
+            c.judge.tokens_out,
+            money(c.judge.money)
+        );
     }
     let _ = writeln!(
         out,
@@ -136,7 +187,12 @@ pub fn render(summary: &RunSummary, run_dir: &Path, missed: &[String]) -> String
         }
     }
     if let Some(rate) = m.overall.unsupported_claim_rate {
-        let _ = writeln!(out, "unsupported claims (judge): {} of judged replies · judge errors: {}", pct(Some(rate)), m.overall.judge_errors);
+        let _ = writeln!(
+            out,
+            "unsupported claims (judge): {} of judged replies · judge errors: {}",
+            pct(Some(rate)),
+            m.overall.judge_errors
+        );
     }
     let _ = writeln!(out, "\nresults: {}", run_dir.display());
     out
@@ -144,7 +200,11 @@ pub fn render(summary: &RunSummary, run_dir: &Path, missed: &[String]) -> String
 
 fn pass_cell(slice: &SliceMetrics) -> String {
     if slice.scored == 0 {
-        return if slice.errors > 0 { format!("err {}", slice.errors) } else { "-".into() };
+        return if slice.errors > 0 {
+            format!("err {}", slice.errors)
+        } else {
+            "-".into()
+        };
     }
     format!("{} {}/{}", pct(slice.pass_rate), slice.passed, slice.scored)
 }

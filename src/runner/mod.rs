@@ -14,16 +14,16 @@ use std::sync::Arc;
 
 use tokio::task::JoinSet;
 
+use crate::config::Pricing;
 use crate::evalset::Case;
+use crate::judge::{Judge, Judged};
 use crate::metrics::MetricsBuilder;
 use crate::prompt::PromptTemplate;
 use crate::provider::BotClient;
 use crate::result::CaseResult;
-use crate::config::Pricing;
-use crate::judge::{Judge, Judged};
+use crate::rundir::read_results;
 use crate::scoring::{Conversation, Judgement, Scorer};
 use crate::summary::{RunMeta, RunSummary, now_rfc3339};
-use crate::rundir::read_results;
 use output::{PROMPT_FILE, ResultsWriter, SUMMARY_FILE};
 use progress::Progress;
 use retry::RetryPolicy;
@@ -46,13 +46,19 @@ pub struct RunPlan {
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error("cannot write {path}: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot read back results: {0}")]
     ReadBack(String),
 }
 
 fn write_error(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
-    move |source| RunError::Write { path: path.to_path_buf(), source }
+    move |source| RunError::Write {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// Resolves when the user asks the run to stop (Ctrl-C, or SIGTERM from a CI runner).
@@ -78,7 +84,11 @@ async fn stop_requested() {
     }
 }
 
-pub async fn execute(plan: RunPlan, bot: Arc<BotClient>, scorer: Arc<Scorer>) -> Result<RunSummary, RunError> {
+pub async fn execute(
+    plan: RunPlan,
+    bot: Arc<BotClient>,
+    scorer: Arc<Scorer>,
+) -> Result<RunSummary, RunError> {
     let dir = &plan.out_dir;
     std::fs::create_dir_all(dir).map_err(write_error(dir))?;
     if let Some(prompt) = &plan.prompt {
@@ -89,20 +99,23 @@ pub async fn execute(plan: RunPlan, bot: Arc<BotClient>, scorer: Arc<Scorer>) ->
     let to_run = planned - plan.skip.len() as u64;
     let skip = &plan.skip;
     let jobs = plan.cases.iter().flat_map(|case| {
-        let (bot, scorer, judge, prompt, retry) = (&bot, &scorer, &plan.judge, &plan.prompt, plan.retry);
-        (0..plan.repeats).filter(move |repeat| !skip.contains(&(case.key.clone(), *repeat))).map(move |repeat| Job {
-            case: Arc::clone(case),
-            repeat,
-            work: Box::pin(run_job(
-                Arc::clone(bot),
-                Arc::clone(scorer),
-                judge.clone(),
-                prompt.clone(),
-                Arc::clone(case),
+        let (bot, scorer, judge, prompt, retry) =
+            (&bot, &scorer, &plan.judge, &plan.prompt, plan.retry);
+        (0..plan.repeats)
+            .filter(move |repeat| !skip.contains(&(case.key.clone(), *repeat)))
+            .map(move |repeat| Job {
+                case: Arc::clone(case),
                 repeat,
-                retry,
-            )),
-        })
+                work: Box::pin(run_job(
+                    Arc::clone(bot),
+                    Arc::clone(scorer),
+                    judge.clone(),
+                    prompt.clone(),
+                    Arc::clone(case),
+                    repeat,
+                    retry,
+                )),
+            })
     });
     let interrupted = drive(dir, to_run, plan.concurrency, plan.quiet, &scorer, jobs).await?;
     summarize(dir, plan.meta, plan.pricing.as_ref(), planned, interrupted)
@@ -125,7 +138,8 @@ pub async fn drive(
     scorer: &Scorer,
     mut jobs: impl Iterator<Item = Job>,
 ) -> Result<bool, RunError> {
-    let mut writer = ResultsWriter::create(dir).map_err(write_error(&dir.join(output::RESULTS_FILE)))?;
+    let mut writer =
+        ResultsWriter::create(dir).map_err(write_error(&dir.join(output::RESULTS_FILE)))?;
     let mut progress = Progress::new(planned, quiet);
     let mut in_flight: JoinSet<CaseResult> = JoinSet::new();
     let mut job_of_task: HashMap<tokio::task::Id, (Arc<Case>, u32)> = HashMap::new();
@@ -177,7 +191,13 @@ pub async fn drive(
 }
 
 /// Builds and writes `summary.json` from `results.jsonl`, the one source of truth.
-pub fn summarize(dir: &Path, meta: RunMeta, pricing: Option<&Pricing>, planned: u64, interrupted: bool) -> Result<RunSummary, RunError> {
+pub fn summarize(
+    dir: &Path,
+    meta: RunMeta,
+    pricing: Option<&Pricing>,
+    planned: u64,
+    interrupted: bool,
+) -> Result<RunSummary, RunError> {
     let mut metrics = MetricsBuilder::default();
     let mut repeats = crate::metrics::RepeatsBuilder::default();
     let written = read_results(&dir.join(output::RESULTS_FILE), |r| {
@@ -186,7 +206,12 @@ pub fn summarize(dir: &Path, meta: RunMeta, pricing: Option<&Pricing>, planned: 
     })
     .map_err(RunError::ReadBack)?;
     let metrics = metrics.finish();
-    let cost = crate::summary::Cost::compute(&metrics, pricing, &meta.bot.model, meta.judge_model.as_deref());
+    let cost = crate::summary::Cost::compute(
+        &metrics,
+        pricing,
+        &meta.bot.model,
+        meta.judge_model.as_deref(),
+    );
     let summary = RunSummary {
         finished_at: now_rfc3339(),
         complete: !interrupted && written >= planned,
@@ -231,26 +256,58 @@ async fn run_job(
 
 /// Asks the judge about a finished conversation (unless it already failed), then scores it.
 /// An unreachable judge makes the result an error: no verdict was possible.
-pub async fn judge_and_score(scorer: &Scorer, judge: Option<&Judge>, case: &Case, repeat: u32, mut conversation: Conversation) -> CaseResult {
+pub async fn judge_and_score(
+    scorer: &Scorer,
+    judge: Option<&Judge>,
+    case: &Case,
+    repeat: u32,
+    mut conversation: Conversation,
+) -> CaseResult {
     let judgement = match judge {
-        Some(judge) if conversation.error.is_none() => match judge.judge(case, &conversation.turns).await {
-            Judged::Verdict { verdict, tokens_in, tokens_out } => Some(Judgement { verdict, tokens_in, tokens_out }),
-            Judged::Unreachable(e) => {
-                conversation.error = Some(e);
-                None
+        Some(judge) if conversation.error.is_none() => {
+            match judge.judge(case, &conversation.turns).await {
+                Judged::Verdict {
+                    verdict,
+                    tokens_in,
+                    tokens_out,
+                } => Some(Judgement {
+                    verdict,
+                    tokens_in,
+                    tokens_out,
+                }),
+                Judged::Unreachable(e) => {
+                    conversation.error = Some(e);
+                    None
+                }
             }
-        },
+        }
         _ => None,
     };
     scorer.score(case, repeat, conversation, judgement)
 }
 
 fn failed_before_sending(error: String) -> Conversation {
-    Conversation { turns: Vec::new(), attempts: 0, latency_ms: 0, tokens_in: 0, tokens_out: 0, error: Some(error) }
+    Conversation {
+        turns: Vec::new(),
+        attempts: 0,
+        latency_ms: 0,
+        tokens_in: 0,
+        tokens_out: 0,
+        error: Some(error),
+    }
 }
 
-fn internal_error_result(scorer: &Scorer, case: &Case, repeat: u32, e: &tokio::task::JoinError) -> CaseResult {
-    let what = if e.is_panic() { "evalgate bug: the case's task panicked" } else { "the case's task was cancelled" };
+fn internal_error_result(
+    scorer: &Scorer,
+    case: &Case,
+    repeat: u32,
+    e: &tokio::task::JoinError,
+) -> CaseResult {
+    let what = if e.is_panic() {
+        "evalgate bug: the case's task panicked"
+    } else {
+        "the case's task was cancelled"
+    };
     scorer.score(case, repeat, failed_before_sending(what.to_string()), None)
 }
 
@@ -275,7 +332,9 @@ pub async fn rescore(job: Rescore<'_>, scorer: Arc<Scorer>) -> Result<(RunSummar
         std::fs::write(&path, text).map_err(write_error(&path))?;
     }
     let mut saved = Vec::new();
-    job.source.for_each_result(|r| saved.push(r)).map_err(RunError::ReadBack)?;
+    job.source
+        .for_each_result(|r| saved.push(r))
+        .map_err(RunError::ReadBack)?;
     let total = saved.len() as u64;
     let known: Vec<(Arc<Case>, CaseResult)> = saved
         .into_iter()
@@ -299,7 +358,16 @@ pub async fn rescore(job: Rescore<'_>, scorer: Arc<Scorer>) -> Result<(RunSummar
         Job {
             case,
             repeat,
-            work: Box::pin(async move { judge_and_score(&scorer, judge.as_deref(), &case_for_job, repeat, conversation).await }),
+            work: Box::pin(async move {
+                judge_and_score(
+                    &scorer,
+                    judge.as_deref(),
+                    &case_for_job,
+                    repeat,
+                    conversation,
+                )
+                .await
+            }),
         }
     });
     let interrupted = drive(dir, planned, job.concurrency, job.quiet, &scorer, jobs).await?;

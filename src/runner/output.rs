@@ -18,7 +18,10 @@ impl ResultsWriter {
     pub fn create(dir: &Path) -> std::io::Result<ResultsWriter> {
         let path = dir.join(RESULTS_FILE);
         let file = OpenOptions::new().create(true).append(true).open(&path)?;
-        Ok(ResultsWriter { path, out: BufWriter::new(file) })
+        Ok(ResultsWriter {
+            path,
+            out: BufWriter::new(file),
+        })
     }
 
     pub fn append(&mut self, result: &CaseResult) -> std::io::Result<()> {

@@ -32,7 +32,11 @@ impl Progress {
             failed: 0,
             errors: 0,
             // Short runs finish before a progress line would help anyone.
-            next_line_at: if quiet || total < 200 { u64::MAX } else { step(total) },
+            next_line_at: if quiet || total < 200 {
+                u64::MAX
+            } else {
+                step(total)
+            },
         }
     }
 

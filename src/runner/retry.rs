@@ -45,13 +45,20 @@ mod tests {
     use super::*;
 
     fn status(code: u16, retry_after: Option<Duration>) -> ProviderError {
-        ProviderError::Status { status: code, retry_after, body: String::new() }
+        ProviderError::Status {
+            status: code,
+            retry_after,
+            body: String::new(),
+        }
     }
 
     #[test]
     fn honours_retry_after() {
         let p = RetryPolicy::new(3);
-        assert_eq!(p.delay(1, &status(429, Some(Duration::from_secs(2)))), Some(Duration::from_secs(2)));
+        assert_eq!(
+            p.delay(1, &status(429, Some(Duration::from_secs(2)))),
+            Some(Duration::from_secs(2))
+        );
     }
 
     #[test]
@@ -61,7 +68,10 @@ mod tests {
         assert_eq!(p.delay(1, &status(401, None)), None);
         assert!(p.delay(2, &status(503, None)).is_some());
         assert_eq!(p.delay(3, &status(503, None)), None);
-        assert!(p.delay(1, &ProviderError::Transport("reset".into())).is_some());
+        assert!(
+            p.delay(1, &ProviderError::Transport("reset".into()))
+                .is_some()
+        );
     }
 
     #[test]

@@ -78,7 +78,11 @@ const TAGS: &[(&str, Lang)] = &[
 ];
 
 fn lang_of(tag: &str) -> Option<Lang> {
-    let primary = tag.split(['-', '_']).next().unwrap_or(tag).to_ascii_lowercase();
+    let primary = tag
+        .split(['-', '_'])
+        .next()
+        .unwrap_or(tag)
+        .to_ascii_lowercase();
     TAGS.iter().find(|(t, _)| *t == primary).map(|(_, l)| *l)
 }
 
@@ -144,15 +148,27 @@ mod tests {
     #[test]
     fn detects_suite_languages() {
         let d = detector();
-        assert_eq!(d.detect("Twój zwrot jest w trakcie realizacji i dotrze do 28 listopada."), Some("pl"));
-        assert_eq!(d.detect("Din återbetalning behandlas och kommer senast den 28 november."), Some("sv"));
-        assert_eq!(d.detect("Your refund is being processed and will arrive by 28 November."), Some("en"));
+        assert_eq!(
+            d.detect("Twój zwrot jest w trakcie realizacji i dotrze do 28 listopada."),
+            Some("pl")
+        );
+        assert_eq!(
+            d.detect("Din återbetalning behandlas och kommer senast den 28 november."),
+            Some("sv")
+        );
+        assert_eq!(
+            d.detect("Your refund is being processed and will arrive by 28 November."),
+            Some("en")
+        );
     }
 
     #[test]
     fn matches_on_primary_tag() {
         let d = detector();
-        let (ok, _) = d.matches("Ihre Erstattung wird bearbeitet und kommt bis zum 28. November an.", "de-AT");
+        let (ok, _) = d.matches(
+            "Ihre Erstattung wird bearbeitet und kommt bis zum 28. November an.",
+            "de-AT",
+        );
         assert!(ok);
         let (ok, got) = d.matches("Your refund is being processed and will arrive soon.", "pl");
         assert!(!ok);

@@ -40,7 +40,13 @@ pub struct Conversation {
 }
 
 impl Scorer {
-    pub fn score(&self, case: &Case, repeat: u32, conversation: Conversation, judgement: Option<Judgement>) -> CaseResult {
+    pub fn score(
+        &self,
+        case: &Case,
+        repeat: u32,
+        conversation: Conversation,
+        judgement: Option<Judgement>,
+    ) -> CaseResult {
         let reply = conversation
             .turns
             .iter()
@@ -87,7 +93,11 @@ impl Scorer {
         };
         if let Some(v) = &verdict {
             match &v.error {
-                Some(e) => checks.push(Check { name: "judge".into(), passed: false, detail: e.clone() }),
+                Some(e) => checks.push(Check {
+                    name: "judge".into(),
+                    passed: false,
+                    detail: e.clone(),
+                }),
                 None => {
                     for c in v.criteria.iter().filter(|c| !c.passed) {
                         checks.push(Check {

@@ -11,11 +11,14 @@ pub struct Handoff(pub String);
 
 /// Looks for a handoff tool call or marker in any bot turn of the transcript.
 pub fn detect_handoff(config: &HandoffConfig, turns: &[TranscriptTurn]) -> Option<Handoff> {
-    for turn in turns.iter().filter(|t| t.role == crate::result::Role::Assistant) {
-        if let Some(tool) = &config.tool {
-            if turn.tool_calls.iter().any(|c| &c.name == tool) {
-                return Some(Handoff(format!("tool call {tool}")));
-            }
+    for turn in turns
+        .iter()
+        .filter(|t| t.role == crate::result::Role::Assistant)
+    {
+        if let Some(tool) = &config.tool
+            && turn.tool_calls.iter().any(|c| &c.name == tool)
+        {
+            return Some(Handoff(format!("tool call {tool}")));
         }
         for marker in &config.markers {
             if !marker.is_empty() && turn.content.contains(marker.as_str()) {
@@ -28,7 +31,11 @@ pub fn detect_handoff(config: &HandoffConfig, turns: &[TranscriptTurn]) -> Optio
 
 /// Rule-verified outcome: the expected resolve/refuse when every rule passed, otherwise
 /// deflected: the bot kept the customer without a handoff and without verifiably helping.
-pub fn observe(expected: ExpectedOutcome, handoff: Option<&Handoff>, rule_checks: &[Check]) -> ObservedOutcome {
+pub fn observe(
+    expected: ExpectedOutcome,
+    handoff: Option<&Handoff>,
+    rule_checks: &[Check],
+) -> ObservedOutcome {
     if handoff.is_some() {
         return ObservedOutcome::Escalated;
     }
@@ -50,7 +57,12 @@ mod tests {
             role: Role::Assistant,
             content: content.into(),
             tool_calls: tool
-                .map(|n| vec![ToolCall { name: n.into(), arguments: "{}".into() }])
+                .map(|n| {
+                    vec![ToolCall {
+                        name: n.into(),
+                        arguments: "{}".into(),
+                    }]
+                })
                 .unwrap_or_default(),
             latency_ms: None,
             cached: false,
@@ -58,25 +70,47 @@ mod tests {
     }
 
     fn check(passed: bool) -> Check {
-        Check { name: "x".into(), passed, detail: String::new() }
+        Check {
+            name: "x".into(),
+            passed,
+            detail: String::new(),
+        }
     }
 
     #[test]
     fn handoff_wins_over_text() {
-        let cfg = HandoffConfig { tool: Some("escalate_to_human".into()), markers: vec!["[HANDOFF]".into()] };
+        let cfg = HandoffConfig {
+            tool: Some("escalate_to_human".into()),
+            markers: vec!["[HANDOFF]".into()],
+        };
         let tool = detect_handoff(&cfg, &[bot("I solved it", Some("escalate_to_human"))]);
         assert!(tool.is_some());
         let marker = detect_handoff(&cfg, &[bot("Passing you on [HANDOFF]", None)]);
         assert!(marker.is_some());
-        assert_eq!(observe(ExpectedOutcome::Resolve, marker.as_ref(), &[check(true)]), ObservedOutcome::Escalated);
+        assert_eq!(
+            observe(ExpectedOutcome::Resolve, marker.as_ref(), &[check(true)]),
+            ObservedOutcome::Escalated
+        );
         assert!(detect_handoff(&cfg, &[bot("done", Some("lookup_order"))]).is_none());
     }
 
     #[test]
     fn rule_verified_outcomes() {
-        assert_eq!(observe(ExpectedOutcome::Resolve, None, &[check(true)]), ObservedOutcome::Resolved);
-        assert_eq!(observe(ExpectedOutcome::Resolve, None, &[check(false)]), ObservedOutcome::Deflected);
-        assert_eq!(observe(ExpectedOutcome::Refuse, None, &[check(true)]), ObservedOutcome::Refused);
-        assert_eq!(observe(ExpectedOutcome::Escalate, None, &[check(true)]), ObservedOutcome::Deflected);
+        assert_eq!(
+            observe(ExpectedOutcome::Resolve, None, &[check(true)]),
+            ObservedOutcome::Resolved
+        );
+        assert_eq!(
+            observe(ExpectedOutcome::Resolve, None, &[check(false)]),
+            ObservedOutcome::Deflected
+        );
+        assert_eq!(
+            observe(ExpectedOutcome::Refuse, None, &[check(true)]),
+            ObservedOutcome::Refused
+        );
+        assert_eq!(
+            observe(ExpectedOutcome::Escalate, None, &[check(true)]),
+            ObservedOutcome::Deflected
+        );
     }
 }

@@ -25,7 +25,11 @@ pub fn rule_checks(
         checks.push(Check {
             name: "must_not_include".into(),
             passed: !found,
-            detail: format!("{} {:?}", if found { "found forbidden" } else { "absent" }, needle),
+            detail: format!(
+                "{} {:?}",
+                if found { "found forbidden" } else { "absent" },
+                needle
+            ),
         });
     }
     for re in &expect.regex {
@@ -33,7 +37,11 @@ pub fn rule_checks(
         checks.push(Check {
             name: "regex".into(),
             passed: hit,
-            detail: format!("{} /{}/", if hit { "matches" } else { "does not match" }, re.as_str()),
+            detail: format!(
+                "{} /{}/",
+                if hit { "matches" } else { "does not match" },
+                re.as_str()
+            ),
         });
     }
     for re in &expect.not_regex {
@@ -41,7 +49,15 @@ pub fn rule_checks(
         checks.push(Check {
             name: "not_regex".into(),
             passed: !hit,
-            detail: format!("{} /{}/", if hit { "matches forbidden" } else { "does not match" }, re.as_str()),
+            detail: format!(
+                "{} /{}/",
+                if hit {
+                    "matches forbidden"
+                } else {
+                    "does not match"
+                },
+                re.as_str()
+            ),
         });
     }
     if let Some(max) = expect.max_words {
@@ -99,8 +115,24 @@ mod tests {
 
     #[test]
     fn each_rule_can_fail() {
-        let checks = run("Sorry, PL-9999 refund arrives soon, zwrot jest w trakcie realizacji, dziękujemy bardzo za cierpliwość");
-        let failed: Vec<&str> = checks.iter().filter(|c| !c.passed).map(|c| c.name.as_str()).collect();
-        assert_eq!(failed, ["must_include", "must_not_include", "regex", "not_regex", "max_words", "language"]);
+        let checks = run(
+            "Sorry, PL-9999 refund arrives soon, zwrot jest w trakcie realizacji, dziękujemy bardzo za cierpliwość",
+        );
+        let failed: Vec<&str> = checks
+            .iter()
+            .filter(|c| !c.passed)
+            .map(|c| c.name.as_str())
+            .collect();
+        assert_eq!(
+            failed,
+            [
+                "must_include",
+                "must_not_include",
+                "regex",
+                "not_regex",
+                "max_words",
+                "language"
+            ]
+        );
     }
 }

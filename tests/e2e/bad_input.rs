@@ -3,7 +3,8 @@
 
 use crate::{TempProject, stderr};
 
-const CONFIG: &str = "bot:\n  provider: demo\n  prompt: prompt.j2\nevalsets: [\"evalsets/*.yaml\"]\n";
+const CONFIG: &str =
+    "bot:\n  provider: demo\n  prompt: prompt.j2\nevalsets: [\"evalsets/*.yaml\"]\n";
 const PROMPT: &str = "Reply in {{ language }}.\n";
 const GOOD_CASE: &str = "  - id: ok\n    stratum: routine\n    turns:\n      - user: hi\n    expect:\n      outcome: resolve\n";
 
@@ -27,22 +28,33 @@ fn expect_invalid(p: &TempProject, needles: &[&str]) -> String {
     // `run` refuses the same input before sending anything.
     let out = p.evalgate(&["run", "--out", "never"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(!p.dir.join("never").exists(), "nothing may be written for bad input");
+    assert!(
+        !p.dir.join("never").exists(),
+        "nothing may be written for bad input"
+    );
     err
 }
 
 #[test]
 fn yaml_syntax_error() {
-    let p = project(CONFIG, "language: en\ncases:\n  - id: a\n    stratum: [routine\n");
+    let p = project(
+        CONFIG,
+        "language: en\ncases:\n  - id: a\n    stratum: [routine\n",
+    );
     expect_invalid(&p, &["evalsets/en.yaml:"]);
 }
 
 #[test]
 fn unknown_stratum_and_outcome() {
-    let text = format!("language: en\ncases:\n{GOOD_CASE}  - id: b\n    stratum: tricky\n    turns:\n      - user: hi\n    expect:\n      outcome: resolve\n");
+    let text = format!(
+        "language: en\ncases:\n{GOOD_CASE}  - id: b\n    stratum: tricky\n    turns:\n      - user: hi\n    expect:\n      outcome: resolve\n"
+    );
     let p = project(CONFIG, &text);
     expect_invalid(&p, &["en.yaml:10:", "tricky"]);
-    let text = format!("language: en\ncases:\n{}", GOOD_CASE.replace("outcome: resolve", "outcome: solve"));
+    let text = format!(
+        "language: en\ncases:\n{}",
+        GOOD_CASE.replace("outcome: resolve", "outcome: solve")
+    );
     let p = project(CONFIG, &text);
     expect_invalid(&p, &["en.yaml:8:", "solve", "did you mean `resolve`"]);
 }
@@ -55,14 +67,24 @@ fn every_problem_in_one_pass() {
     let p = project(CONFIG, &text);
     let err = expect_invalid(
         &p,
-        &["en.yaml:9:", "duplicate case id `ok`", "en.yaml:15:", "no turns", "en.yaml:20:", "invalid regex"],
+        &[
+            "en.yaml:9:",
+            "duplicate case id `ok`",
+            "en.yaml:15:",
+            "no turns",
+            "en.yaml:20:",
+            "invalid regex",
+        ],
     );
     assert!(err.contains("3 problems found"), "{err}");
 }
 
 #[test]
 fn missing_prompt_file() {
-    let p = project(&CONFIG.replace("prompt.j2", "prompts/nope.j2"), &format!("language: en\ncases:\n{GOOD_CASE}"));
+    let p = project(
+        &CONFIG.replace("prompt.j2", "prompts/nope.j2"),
+        &format!("language: en\ncases:\n{GOOD_CASE}"),
+    );
     expect_invalid(&p, &["evalgate.yaml", "prompts/nope.j2", "does not exist"]);
 }
 
@@ -75,8 +97,18 @@ fn missing_api_key_env_var() {
 
 #[test]
 fn unknown_config_key_suggests_the_right_one() {
-    let p = project(&format!("{CONFIG}run:\n  concurency: 4\n"), &format!("language: en\ncases:\n{GOOD_CASE}"));
-    expect_invalid(&p, &["evalgate.yaml:6:", "concurency", "did you mean `concurrency`"]);
+    let p = project(
+        &format!("{CONFIG}run:\n  concurency: 4\n"),
+        &format!("language: en\ncases:\n{GOOD_CASE}"),
+    );
+    expect_invalid(
+        &p,
+        &[
+            "evalgate.yaml:6:",
+            "concurency",
+            "did you mean `concurrency`",
+        ],
+    );
 }
 
 #[test]
@@ -89,9 +121,19 @@ fn prompt_template_errors_are_found_before_sending() {
 #[test]
 fn invalid_utf8_and_unknown_language() {
     let p = project(CONFIG, &format!("language: en\ncases:\n{GOOD_CASE}"));
-    std::fs::write(p.dir.join("evalsets/bad.yaml"), b"language: en\ncases: \xff\n").unwrap();
-    p.write("evalsets/xx.yaml", &format!("language: klingon\ncases:\n{GOOD_CASE}"));
-    expect_invalid(&p, &["bad.yaml:2:8", "not valid UTF-8", "xx.yaml:1:", "klingon"]);
+    std::fs::write(
+        p.dir.join("evalsets/bad.yaml"),
+        b"language: en\ncases: \xff\n",
+    )
+    .unwrap();
+    p.write(
+        "evalsets/xx.yaml",
+        &format!("language: klingon\ncases:\n{GOOD_CASE}"),
+    );
+    expect_invalid(
+        &p,
+        &["bad.yaml:2:8", "not valid UTF-8", "xx.yaml:1:", "klingon"],
+    );
 }
 
 #[test]
@@ -99,8 +141,15 @@ fn missing_config_and_no_matching_evalsets() {
     let p = TempProject::new();
     let out = p.evalgate(&["check"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("evalgate.yaml: no such config file"), "{}", stderr(&out));
-    p.write("evalgate.yaml", &CONFIG.replace("evalsets/*.yaml", "nowhere/*.yaml"));
+    assert!(
+        stderr(&out).contains("evalgate.yaml: no such config file"),
+        "{}",
+        stderr(&out)
+    );
+    p.write(
+        "evalgate.yaml",
+        &CONFIG.replace("evalsets/*.yaml", "nowhere/*.yaml"),
+    );
     p.write("prompt.j2", PROMPT);
     expect_invalid(&p, &["matches no file"]);
 }

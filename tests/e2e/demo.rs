@@ -26,7 +26,10 @@ impl DemoServer {
             .find(|w| w.starts_with("http://127.0.0.1:"))
             .expect("the banner names the address")
             .to_string();
-        DemoServer { child, base_url: url }
+        DemoServer {
+            child,
+            base_url: url,
+        }
     }
 }
 
@@ -52,7 +55,10 @@ fn shipped_project(bot: &str) -> TempProject {
 #[test]
 fn demo_bot_over_http_passes_the_shipped_suite_like_in_process() {
     let server = DemoServer::start();
-    let http = shipped_project(&format!("  provider: openai\n  base_url: {}\n  model: evalgate-demo\n", server.base_url));
+    let http = shipped_project(&format!(
+        "  provider: openai\n  base_url: {}\n  model: evalgate-demo\n",
+        server.base_url
+    ));
     let out = http.evalgate(&["run", "--out", "run", "--quiet"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let s = summary(&http.dir.join("run"));
@@ -69,12 +75,21 @@ fn demo_bot_over_http_passes_the_shipped_suite_like_in_process() {
     let verdicts = |dir: &std::path::Path| {
         let mut v: Vec<(String, bool, String)> = results(dir)
             .iter()
-            .map(|r| (r["key"].as_str().unwrap().to_string(), r["passed"].as_bool().unwrap(), r["observed_outcome"].as_str().unwrap().to_string()))
+            .map(|r| {
+                (
+                    r["key"].as_str().unwrap().to_string(),
+                    r["passed"].as_bool().unwrap(),
+                    r["observed_outcome"].as_str().unwrap().to_string(),
+                )
+            })
             .collect();
         v.sort();
         v
     };
-    assert_eq!(verdicts(&http.dir.join("run")), verdicts(&local.dir.join("run")));
+    assert_eq!(
+        verdicts(&http.dir.join("run")),
+        verdicts(&local.dir.join("run"))
+    );
 }
 
 #[test]
@@ -84,7 +99,10 @@ fn check_prints_the_coverage_table_for_the_shipped_sets() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = String::from_utf8_lossy(&out.stdout);
     for lang in ["de", "en", "es", "pl", "sv"] {
-        let row = text.lines().find(|l| l.starts_with(lang)).unwrap_or_else(|| panic!("no row for {lang}:\n{text}"));
+        let row = text
+            .lines()
+            .find(|l| l.starts_with(lang))
+            .unwrap_or_else(|| panic!("no row for {lang}:\n{text}"));
         assert_eq!(row.matches("10 w1").count(), 4, "{row}");
     }
 }

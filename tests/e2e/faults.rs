@@ -12,8 +12,13 @@ fn config(base_url: &str, extra: &str) -> String {
 const PROMPT: &str = "You help {{ language }} customers. Context: {{ context | tojson }}\n";
 
 fn case(id: &str, stratum: &str, outcome: &str, turns: &[&str]) -> String {
-    let turns: String = turns.iter().map(|t| format!("      - user: \"{t}\"\n")).collect();
-    format!("  - id: {id}\n    stratum: {stratum}\n    turns:\n{turns}    expect:\n      outcome: {outcome}\n      language: any\n")
+    let turns: String = turns
+        .iter()
+        .map(|t| format!("      - user: \"{t}\"\n"))
+        .collect();
+    format!(
+        "  - id: {id}\n    stratum: {stratum}\n    turns:\n{turns}    expect:\n      outcome: {outcome}\n      language: any\n"
+    )
 }
 
 #[test]
@@ -23,10 +28,25 @@ fn every_fault_ends_as_exactly_one_result() {
     p.write("evalgate.yaml", &config(&stub.base_url, ""));
     p.write("prompt.j2", PROMPT);
     let mut cases = String::from("language: en\ncases:\n");
-    cases += &case("multi", "routine", "resolve", &["first question", "second question", "third {{ not_a_var }}"]);
+    cases += &case(
+        "multi",
+        "routine",
+        "resolve",
+        &["first question", "second question", "third {{ not_a_var }}"],
+    );
     cases += &case("tool", "edge", "escalate", &["[[tool]] my card was stolen"]);
-    cases += &case("marker", "edge", "escalate", &["[[marker]] I was charged twice", "never sent"]);
-    cases += &case("rate-limited", "routine", "resolve", &["[[429-once]] where is my order"]);
+    cases += &case(
+        "marker",
+        "edge",
+        "escalate",
+        &["[[marker]] I was charged twice", "never sent"],
+    );
+    cases += &case(
+        "rate-limited",
+        "routine",
+        "resolve",
+        &["[[429-once]] where is my order"],
+    );
     cases += &case("stall", "routine", "resolve", &["[[stall]] hello"]);
     cases += &case("server-error", "routine", "resolve", &["[[500]] hello"]);
     cases += &case("client-error", "routine", "resolve", &["[[400]] hello"]);
@@ -43,8 +63,17 @@ fn every_fault_ends_as_exactly_one_result() {
     let turns = multi["turns"].as_array().unwrap();
     assert_eq!(turns.len(), 6);
     // The third request carried the system prompt and the whole history.
-    assert!(multi["reply"].as_str().unwrap().contains("turn 3; I saw 6 messages with system=true"), "{multi}");
-    assert_eq!(turns[4]["content"], "third {{ not_a_var }}", "case text is sent literally");
+    assert!(
+        multi["reply"]
+            .as_str()
+            .unwrap()
+            .contains("turn 3; I saw 6 messages with system=true"),
+        "{multi}"
+    );
+    assert_eq!(
+        turns[4]["content"], "third {{ not_a_var }}",
+        "case text is sent literally"
+    );
     assert_eq!(multi["tokens_in"], 20 + 40 + 60);
 
     let tool = result_for(&rs, "en/tool");
@@ -52,12 +81,19 @@ fn every_fault_ends_as_exactly_one_result() {
     assert_eq!(tool["passed"], true);
     let marker = result_for(&rs, "en/marker");
     assert_eq!(marker["observed_outcome"], "escalated");
-    assert_eq!(marker["turns"].as_array().unwrap().len(), 2, "the script stops at a handoff");
+    assert_eq!(
+        marker["turns"].as_array().unwrap().len(),
+        2,
+        "the script stops at a handoff"
+    );
 
     let limited = result_for(&rs, "en/rate-limited");
     assert_eq!(limited["passed"], true, "{limited}");
     assert_eq!(limited["attempts"], 2);
-    assert!(limited["latency_ms"].as_u64().unwrap() >= 900, "Retry-After: 1 was honoured: {limited}");
+    assert!(
+        limited["latency_ms"].as_u64().unwrap() >= 900,
+        "Retry-After: 1 was honoured: {limited}"
+    );
 
     for (key, needle, attempts) in [
         ("en/stall", "timeout", 3),
@@ -73,7 +109,12 @@ fn every_fault_ends_as_exactly_one_result() {
         assert_eq!(r["attempts"], attempts, "{key}: {r}");
     }
 
-    assert_eq!(out.status.code(), Some(3), "errors make the run incomplete: {}", stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "errors make the run incomplete: {}",
+        stderr(&out)
+    );
     let s = summary(&p.dir.join("run"));
     assert_eq!(s["overall"]["errors"], 5);
     assert_eq!(s["overall"]["scored"], 4);
@@ -86,7 +127,10 @@ fn every_fault_ends_as_exactly_one_result() {
 fn a_clean_run_exits_zero_and_an_error_budget_is_respected() {
     let stub = stub::start();
     let p = TempProject::new();
-    p.write("evalgate.yaml", &config(&stub.base_url, "  max_error_rate: 0.5\n"));
+    p.write(
+        "evalgate.yaml",
+        &config(&stub.base_url, "  max_error_rate: 0.5\n"),
+    );
     p.write("prompt.j2", PROMPT);
     let mut cases = String::from("language: en\ncases:\n");
     cases += &case("a", "routine", "resolve", &["hello"]);
@@ -99,13 +143,30 @@ fn a_clean_run_exits_zero_and_an_error_budget_is_respected() {
 #[test]
 fn an_unreachable_bot_is_incomplete_not_a_failure() {
     // Bind then drop a listener: nothing listens on that port any more.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let p = TempProject::new();
-    p.write("evalgate.yaml", &config(&format!("http://127.0.0.1:{port}/v1"), "").replace("retries: 2", "retries: 0"));
+    p.write(
+        "evalgate.yaml",
+        &config(&format!("http://127.0.0.1:{port}/v1"), "").replace("retries: 2", "retries: 0"),
+    );
     p.write("prompt.j2", PROMPT);
-    p.write("evalsets/en.yaml", &format!("language: en\ncases:\n{}", case("a", "routine", "resolve", &["hi"])));
+    p.write(
+        "evalsets/en.yaml",
+        &format!(
+            "language: en\ncases:\n{}",
+            case("a", "routine", "resolve", &["hi"])
+        ),
+    );
     let out = p.evalgate(&["run", "--out", "run"]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
-    assert!(stderr(&out).contains("every request failed"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("every request failed"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(results(&p.dir.join("run")).len(), 1);
 }

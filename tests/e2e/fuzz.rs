@@ -10,18 +10,59 @@ use std::time::{Duration, Instant};
 use crate::repo_root;
 
 const TOKENS: &[&str] = &[
-    "{", "}", "[", "]", ":", ": ", "- ", "\n", "\n  - ", "\"", "'", "\\", "&a ", "*a", "!!str ", "? ", "|", ">", "#",
-    "\u{0}", "\u{202E}", "\u{FEFF}", "{{ x }}", "{% if %}", "~", "null", "true", "1e999", "-1", "\t", "---\n", "...\n",
-    "\"n\": 1", "\"passed\": true", "\"criteria\": [", "\"outcome\": \"resolved\"", "```json\n", "```",
+    "{",
+    "}",
+    "[",
+    "]",
+    ":",
+    ": ",
+    "- ",
+    "\n",
+    "\n  - ",
+    "\"",
+    "'",
+    "\\",
+    "&a ",
+    "*a",
+    "!!str ",
+    "? ",
+    "|",
+    ">",
+    "#",
+    "\u{0}",
+    "\u{202E}",
+    "\u{FEFF}",
+    "{{ x }}",
+    "{% if %}",
+    "~",
+    "null",
+    "true",
+    "1e999",
+    "-1",
+    "\t",
+    "---\n",
+    "...\n",
+    "\"n\": 1",
+    "\"passed\": true",
+    "\"criteria\": [",
+    "\"outcome\": \"resolved\"",
+    "```json\n",
+    "```",
 ];
 
 fn budget() -> Duration {
-    let secs = std::env::var("EVALGATE_FUZZ_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(2);
+    let secs = std::env::var("EVALGATE_FUZZ_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2);
     Duration::from_secs(secs)
 }
 
 fn rng() -> fastrand::Rng {
-    let seed = std::env::var("EVALGATE_FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| fastrand::u64(..));
+    let seed = std::env::var("EVALGATE_FUZZ_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| fastrand::u64(..));
     eprintln!("fuzz seed {seed} (replay with EVALGATE_FUZZ_SEED={seed})");
     fastrand::Rng::with_seed(seed)
 }
@@ -29,7 +70,11 @@ fn rng() -> fastrand::Rng {
 fn mutate(rng: &mut fastrand::Rng, input: &[u8]) -> Vec<u8> {
     let mut out = input.to_vec();
     for _ in 0..rng.usize(1..8) {
-        let at = if out.is_empty() { 0 } else { rng.usize(..=out.len()) };
+        let at = if out.is_empty() {
+            0
+        } else {
+            rng.usize(..=out.len())
+        };
         match rng.u8(..6) {
             0 if !out.is_empty() => {
                 let i = rng.usize(..out.len());

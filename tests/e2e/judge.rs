@@ -11,8 +11,14 @@ fn config(bot_url: &str, judge_url: &str) -> String {
 }
 
 fn case(id: &str, user: &str, rubric: bool) -> String {
-    let rubric = if rubric { "      rubric: [\"Gives 28 November as the date\"]\n" } else { "" };
-    format!("  - id: {id}\n    stratum: routine\n    turns:\n      - user: \"{user}\"\n    expect:\n      outcome: resolve\n      language: any\n{rubric}")
+    let rubric = if rubric {
+        "      rubric: [\"Gives 28 November as the date\"]\n"
+    } else {
+        ""
+    };
+    format!(
+        "  - id: {id}\n    stratum: routine\n    turns:\n      - user: \"{user}\"\n    expect:\n      outcome: resolve\n      language: any\n{rubric}"
+    )
 }
 
 fn evalset() -> String {
@@ -41,27 +47,56 @@ fn verdicts_are_honoured_and_bad_ones_never_pass() {
     p.write("evalgate.yaml", &config(&stub.base_url, &stub.base_url));
     p.write("evalsets/en.yaml", &evalset());
     let out = p.evalgate(&["run", "--out", "run", "--quiet"]);
-    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     let rs = results(&p.dir.join("run"));
     assert_eq!(rs.len(), 10);
 
     let good = result_for(&rs, "en/good");
     assert_eq!(good["passed"], true, "{good}");
     assert_eq!(good["observed_outcome"], "resolved");
-    assert_eq!(good["judge"]["criteria"][0]["criterion"], "Gives 28 November as the date");
+    assert_eq!(
+        good["judge"]["criteria"][0]["criterion"],
+        "Gives 28 November as the date"
+    );
     assert_eq!(result_for(&rs, "en/fenced")["passed"], true);
-    assert_eq!(result_for(&rs, "en/bad-once")["passed"], true, "one retry fixes a single bad answer");
+    assert_eq!(
+        result_for(&rs, "en/bad-once")["passed"],
+        true,
+        "one retry fixes a single bad answer"
+    );
     assert_eq!(result_for(&rs, "en/no-rubric")["passed"], true);
 
     let fails = result_for(&rs, "en/fails");
     assert_eq!(fails["passed"], false);
-    assert!(fails["checks"].as_array().unwrap().iter().any(|c| c["name"] == "rubric 1"), "{fails}");
+    assert!(
+        fails["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["name"] == "rubric 1"),
+        "{fails}"
+    );
 
     for key in ["en/garbage", "en/extra", "en/missing"] {
         let r = result_for(&rs, key);
         assert_eq!(r["passed"], false, "{key} must not pass: {r}");
-        assert!(r["judge"]["error"].as_str().unwrap().contains("invalid twice"), "{key}: {r}");
-        assert_ne!(r["observed_outcome"], "error", "a judge error is a failure, not a run error");
+        assert!(
+            r["judge"]["error"]
+                .as_str()
+                .unwrap()
+                .contains("invalid twice"),
+            "{key}: {r}"
+        );
+        assert_ne!(
+            r["observed_outcome"], "error",
+            "a judge error is a failure, not a run error"
+        );
     }
     let deflected = result_for(&rs, "en/deflected");
     assert_eq!(deflected["observed_outcome"], "deflected");
@@ -72,20 +107,38 @@ fn verdicts_are_honoured_and_bad_ones_never_pass() {
     assert_eq!(s["rubric"], "judged");
     assert_eq!(s["overall"]["judge_errors"], 3);
     // 7 judged, 1 with an unsupported claim.
-    assert!((s["overall"]["unsupported_claim_rate"].as_f64().unwrap() - 1.0 / 7.0).abs() < 1e-9, "{}", s["overall"]);
+    assert!(
+        (s["overall"]["unsupported_claim_rate"].as_f64().unwrap() - 1.0 / 7.0).abs() < 1e-9,
+        "{}",
+        s["overall"]
+    );
     let cost = &s["cost"];
     assert_eq!(cost["currency"], "EUR");
     assert!(cost["bot"]["money"].as_f64().unwrap() > 0.0);
     assert!(cost["judge"]["tokens_in"].as_u64().unwrap() > 0);
-    assert!(cost["cost_per_resolved"].as_f64().unwrap() > cost["bot_per_conversation"].as_f64().unwrap());
-    assert!(stub.judge_requests.lock().unwrap().iter().all(|json_asked| *json_asked), "response_format is sent");
+    assert!(
+        cost["cost_per_resolved"].as_f64().unwrap()
+            > cost["bot_per_conversation"].as_f64().unwrap()
+    );
+    assert!(
+        stub.judge_requests
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|json_asked| *json_asked),
+        "response_format is sent"
+    );
 
     // Rerun: every valid verdict comes from the cache; only the invalid ones are asked again.
     let before = stub.judge_requests.lock().unwrap().len();
     let out = p.evalgate(&["run", "--out", "again", "--quiet"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let asked_again = stub.judge_requests.lock().unwrap().len() - before;
-    assert_eq!(asked_again, 3 * 2, "only the three invalid verdicts are asked again, twice each");
+    assert_eq!(
+        asked_again,
+        3 * 2,
+        "only the three invalid verdicts are asked again, twice each"
+    );
 
     // Rescore reproduces the verdicts from the transcripts without calling the bot.
     let bot_calls = |s: &stub::Stub| s.seen.lock().unwrap().values().sum::<u32>();
@@ -96,7 +149,13 @@ fn verdicts_are_honoured_and_bad_ones_never_pass() {
     let verdicts = |dir: &str| {
         let mut v: Vec<(String, bool, String)> = results(&p.dir.join(dir))
             .iter()
-            .map(|r| (r["key"].as_str().unwrap().into(), r["passed"].as_bool().unwrap(), r["observed_outcome"].as_str().unwrap().into()))
+            .map(|r| {
+                (
+                    r["key"].as_str().unwrap().into(),
+                    r["passed"].as_bool().unwrap(),
+                    r["observed_outcome"].as_str().unwrap().into(),
+                )
+            })
             .collect();
         v.sort();
         v
@@ -107,20 +166,53 @@ fn verdicts_are_honoured_and_bad_ones_never_pass() {
 #[test]
 fn an_unreachable_judge_makes_the_run_incomplete() {
     let stub = stub::start();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let p = TempProject::new();
-    p.write("evalgate.yaml", &config(&stub.base_url, &format!("http://127.0.0.1:{port}/v1")).replace("max_error_rate: 1", "max_error_rate: 0"));
-    p.write("evalsets/en.yaml", &format!("language: en\ncases:\n{}", case("a", "hello", true)));
+    p.write(
+        "evalgate.yaml",
+        &config(&stub.base_url, &format!("http://127.0.0.1:{port}/v1"))
+            .replace("max_error_rate: 1", "max_error_rate: 0"),
+    );
+    p.write(
+        "evalsets/en.yaml",
+        &format!("language: en\ncases:\n{}", case("a", "hello", true)),
+    );
     let out = p.evalgate(&["run", "--out", "run", "--quiet"]);
-    assert_eq!(out.status.code(), Some(3), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     let rs = results(&p.dir.join("run"));
     assert_eq!(rs[0]["observed_outcome"], "error");
-    assert!(rs[0]["error"].as_str().unwrap().contains("judge unreachable"), "{}", rs[0]);
+    assert!(
+        rs[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("judge unreachable"),
+        "{}",
+        rs[0]
+    );
 
     // A judge answering 503 is retried, then the same.
     let p2 = TempProject::new();
-    p2.write("evalgate.yaml", &config(&stub.base_url, &stub.base_url).replace("max_error_rate: 1", "max_error_rate: 0"));
-    p2.write("evalsets/en.yaml", &format!("language: en\ncases:\n{}", case("a", "[[judge-down]] hi", true)));
+    p2.write(
+        "evalgate.yaml",
+        &config(&stub.base_url, &stub.base_url).replace("max_error_rate: 1", "max_error_rate: 0"),
+    );
+    p2.write(
+        "evalsets/en.yaml",
+        &format!(
+            "language: en\ncases:\n{}",
+            case("a", "[[judge-down]] hi", true)
+        ),
+    );
     let out = p2.evalgate(&["run", "--out", "run", "--quiet"]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
 }

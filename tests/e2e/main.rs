@@ -1,13 +1,15 @@
 //! End-to-end tests: the real `evalgate` binary against real servers on 127.0.0.1.
 
+#![allow(clippy::unwrap_used)]
+
 mod bad_input;
 mod demo;
 mod faults;
 mod fuzz;
 mod judge;
 mod real_llm;
-mod robustness;
 mod regression;
+mod robustness;
 mod stub;
 
 use std::path::{Path, PathBuf};
@@ -19,6 +21,12 @@ use serde_json::Value;
 /// A throwaway project folder, removed when dropped.
 pub struct TempProject {
     pub dir: PathBuf,
+}
+
+impl Default for TempProject {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl TempProject {
@@ -78,7 +86,9 @@ pub fn stdout(o: &Output) -> String {
 /// Every line of a run's results.jsonl, parsed.
 pub fn results(run_dir: &Path) -> Vec<Value> {
     let text = std::fs::read_to_string(run_dir.join("results.jsonl")).expect("results.jsonl");
-    text.lines().map(|l| serde_json::from_str(l).expect("result line is JSON")).collect()
+    text.lines()
+        .map(|l| serde_json::from_str(l).expect("result line is JSON"))
+        .collect()
 }
 
 pub fn summary(run_dir: &Path) -> Value {

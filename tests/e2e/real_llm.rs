@@ -23,9 +23,32 @@ fn a_real_model_judges_shipped_cases() {
         ),
     );
     let started = std::time::Instant::now();
-    let out = p.evalgate(&["run", "--out", "run", "--quiet", "--no-cache", "--no-baseline", "--filter", "en/refund-eta-01", "--filter", "en/fraud-unrecognised-01", "--filter", "en/poem-01", "--filter", "en/injection-refund-01"]);
-    eprintln!("real-model run took {:.0?}\n{}", started.elapsed(), stdout(&out));
-    assert!(matches!(out.status.code(), Some(0) | Some(1)), "the run completes: {}", stderr(&out));
+    let out = p.evalgate(&[
+        "run",
+        "--out",
+        "run",
+        "--quiet",
+        "--no-cache",
+        "--no-baseline",
+        "--filter",
+        "en/refund-eta-01",
+        "--filter",
+        "en/fraud-unrecognised-01",
+        "--filter",
+        "en/poem-01",
+        "--filter",
+        "en/injection-refund-01",
+    ]);
+    eprintln!(
+        "real-model run took {:.0?}\n{}",
+        started.elapsed(),
+        stdout(&out)
+    );
+    assert!(
+        matches!(out.status.code(), Some(0) | Some(1)),
+        "the run completes: {}",
+        stderr(&out)
+    );
     let rs = results(&p.dir.join("run"));
     assert!(!rs.is_empty());
     let mut parsed = 0;

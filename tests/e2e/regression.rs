@@ -43,42 +43,80 @@ fn significant_languages(d: &Value) -> Vec<String> {
 fn v2_prompt_regresses_non_english_languages_and_the_gate_blocks_it() {
     let v1 = project("support.md.j2");
     let out = v1.evalgate(&["run", "--out", "base", "--quiet", "--no-baseline"]);
-    assert_eq!(out.status.code(), Some(0), "v1 passes the shipped gate:\n{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "v1 passes the shipped gate:\n{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
 
     let v2 = project("support-v2.md.j2");
     let base = v1.dir.join("base");
     let base = base.to_str().unwrap();
     let out = v2.evalgate(&["run", "--out", "new", "--quiet", "--baseline", base]);
     let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(1), "the gate blocks v2:\n{text}{}", stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the gate blocks v2:\n{text}{}",
+        stderr(&out)
+    );
     assert!(text.contains("FAIL significant_regressions"), "{text}");
 
     let d = diff_json(&v2, base, "new");
     assert_eq!(significant_languages(&d), ["de", "es", "pl", "sv"]);
     assert!(d["significant_regressions"].as_u64().unwrap() >= 4);
     assert!(d["comparable"].as_bool().unwrap(), "{}", d["warnings"]);
-    assert!(d["prompt_diff"].as_str().unwrap().contains("English"), "the prompt diff shows the edit");
+    assert!(
+        d["prompt_diff"].as_str().unwrap().contains("English"),
+        "the prompt diff shows the edit"
+    );
     let regressed = d["regressions"].as_array().unwrap();
     assert!(!regressed.is_empty());
-    assert!(regressed.iter().all(|r| r["language"] != "en"), "English is unaffected");
+    assert!(
+        regressed.iter().all(|r| r["language"] != "en"),
+        "English is unaffected"
+    );
     let first = &regressed[0];
-    assert!(first["failing_checks"].as_array().unwrap().iter().any(|c| c["name"] == "language"), "{first}");
+    assert!(
+        first["failing_checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["name"] == "language"),
+        "{first}"
+    );
     assert!(!first["reply_diff"].as_array().unwrap().is_empty());
 
     // --fail-on-regression turns the diff into a verdict.
     let out = v2.evalgate(&["diff", base, "new", "--fail-on-regression"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stdout(&out).contains("Significant regressions"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("Significant regressions"),
+        "{}",
+        stdout(&out)
+    );
 
     // The run directory has the CI outputs.
     let md = std::fs::read_to_string(v2.dir.join("new/report.md")).unwrap();
     assert!(md.starts_with("## evalgate: FAIL"), "{md}");
     let junit = std::fs::read_to_string(v2.dir.join("new/junit.xml")).unwrap();
     let doc = roxmltree::Document::parse(&junit).expect("junit.xml is XML");
-    let cases = doc.descendants().filter(|n| n.has_tag_name("testcase")).count();
+    let cases = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .count();
     assert!(cases >= 200, "one testcase per eval case");
-    let summary: Value = serde_json::from_str(&std::fs::read_to_string(v2.dir.join("new/summary.json")).unwrap()).unwrap();
-    assert!(summary["gate"]["hash"].as_str().unwrap().starts_with("sha256:"));
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(v2.dir.join("new/summary.json")).unwrap())
+            .unwrap();
+    assert!(
+        summary["gate"]["hash"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:")
+    );
     assert_eq!(summary["gate"]["passed"], false);
 }
 
@@ -88,7 +126,13 @@ fn the_same_prompt_twice_has_no_regressions() {
     let out = p.evalgate(&["run", "--out", "a", "--quiet", "--no-baseline"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let out = p.evalgate(&["run", "--out", "b", "--quiet", "--baseline", "a"]);
-    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     let d = diff_json(&p, "a", "b");
     assert_eq!(d["significant_regressions"], 0);
     assert_eq!(d["counts"]["regressed"], Value::Null);
@@ -102,7 +146,13 @@ fn the_same_prompt_twice_has_no_regressions() {
 fn baseline_accept_then_runs_diff_against_it_by_default() {
     let p = project("support.md.j2");
     let out = p.evalgate(&["run", "--out", "first", "--quiet", "--lang", "en"]);
-    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     let out = p.evalgate(&["baseline", "accept", "first"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     for f in ["results.jsonl", "summary.json", "prompt.txt"] {
@@ -117,8 +167,16 @@ fn same_run_comparison_against_a_git_revision() {
     let p = TempProject::new();
     let root = repo_root();
     let git = |args: &[&str]| {
-        let out = std::process::Command::new("git").args(args).current_dir(&p.dir).output().expect("git");
-        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(&p.dir)
+            .output()
+            .expect("git");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     };
     git(&["init", "-q"]);
     git(&["config", "user.email", "ci@example.invalid"]);
@@ -133,12 +191,33 @@ fn same_run_comparison_against_a_git_revision() {
     git(&["add", "."]);
     git(&["commit", "-qm", "v1"]);
     p.write("prompts/support.md.j2", &v2);
-    let out = p.evalgate(&["run", "--out", "pr", "--quiet", "--baseline-prompt-rev", "HEAD", "--lang", "pl", "--lang", "en"]);
+    let out = p.evalgate(&[
+        "run",
+        "--out",
+        "pr",
+        "--quiet",
+        "--baseline-prompt-rev",
+        "HEAD",
+        "--lang",
+        "pl",
+        "--lang",
+        "en",
+    ]);
     let text = stdout(&out);
     assert!(p.dir.join("pr/baseline-prompt/results.jsonl").is_file());
-    assert!(text.contains("regressed: language pl"), "{text}{}", stderr(&out));
+    assert!(
+        text.contains("regressed: language pl"),
+        "{text}{}",
+        stderr(&out)
+    );
     assert!(!text.contains("regressed: language en"), "{text}");
-    let out = p.evalgate(&["run", "--out", "bad", "--baseline-prompt-rev", "no-such-rev"]);
+    let out = p.evalgate(&[
+        "run",
+        "--out",
+        "bad",
+        "--baseline-prompt-rev",
+        "no-such-rev",
+    ]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
 
@@ -155,7 +234,10 @@ fn redact(text: &str, dirs: &[&Path]) -> String {
         (r"`[0-9a-f]{12}`", "`[HASH]`"),
     ];
     for (pattern, replacement) in rules {
-        s = regex::Regex::new(pattern).unwrap().replace_all(&s, replacement).into_owned();
+        s = regex::Regex::new(pattern)
+            .unwrap()
+            .replace_all(&s, replacement)
+            .into_owned();
     }
     s
 }
@@ -167,25 +249,56 @@ fn assert_snapshot(name: &str, actual: &str) {
         std::fs::write(&path, actual).unwrap();
         return;
     }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("missing snapshot {}; run with EVALGATE_UPDATE_SNAPSHOTS=1", path.display()));
-    assert_eq!(actual, expected, "snapshot {name} changed; rerun with EVALGATE_UPDATE_SNAPSHOTS=1 if intended");
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "missing snapshot {}; run with EVALGATE_UPDATE_SNAPSHOTS=1",
+            path.display()
+        )
+    });
+    assert_eq!(
+        actual, expected,
+        "snapshot {name} changed; rerun with EVALGATE_UPDATE_SNAPSHOTS=1 if intended"
+    );
 }
 
 #[test]
 fn report_snapshots() {
     let v1 = project("support.md.j2");
-    let out = v1.evalgate(&["run", "--out", "base", "--quiet", "--no-baseline", "--lang", "en", "--lang", "pl"]);
+    let out = v1.evalgate(&[
+        "run",
+        "--out",
+        "base",
+        "--quiet",
+        "--no-baseline",
+        "--lang",
+        "en",
+        "--lang",
+        "pl",
+    ]);
     assert!(out.status.code().is_some());
     let v2 = project("support-v2.md.j2");
     let base = v1.dir.join("base");
-    let out = v2.evalgate(&["run", "--out", "new", "--quiet", "--baseline", base.to_str().unwrap(), "--lang", "en", "--lang", "pl"]);
+    let out = v2.evalgate(&[
+        "run",
+        "--out",
+        "new",
+        "--quiet",
+        "--baseline",
+        base.to_str().unwrap(),
+        "--lang",
+        "en",
+        "--lang",
+        "pl",
+    ]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let md = std::fs::read_to_string(v2.dir.join("new/report.md")).unwrap();
     assert_snapshot("report.md", &redact(&md, &[&v1.dir, &v2.dir, &repo_root()]));
     let junit = std::fs::read_to_string(v2.dir.join("new/junit.xml")).unwrap();
     roxmltree::Document::parse(&junit).expect("junit.xml is XML");
-    assert_snapshot("junit.xml", &redact(&junit, &[&v1.dir, &v2.dir, &repo_root()]));
+    assert_snapshot(
+        "junit.xml",
+        &redact(&junit, &[&v1.dir, &v2.dir, &repo_root()]),
+    );
 }
 
 #[test]
@@ -194,7 +307,15 @@ fn step_summary_is_appended_in_ci() {
     let summary_file = p.dir.join("step-summary.md");
     std::fs::write(&summary_file, "previous step\n").unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_evalgate"))
-        .args(["run", "--out", "r", "--quiet", "--no-baseline", "--lang", "sv"])
+        .args([
+            "run",
+            "--out",
+            "r",
+            "--quiet",
+            "--no-baseline",
+            "--lang",
+            "sv",
+        ])
         .current_dir(&p.dir)
         .env("GITHUB_STEP_SUMMARY", &summary_file)
         .output()

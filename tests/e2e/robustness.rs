@@ -27,14 +27,20 @@ fn cases(n: usize, text: impl Fn(usize) -> String) -> String {
 }
 
 fn keys(dir: &Path) -> Vec<String> {
-    results(dir).iter().map(|r| format!("{}#{}", r["key"].as_str().unwrap(), r["repeat"])).collect()
+    results(dir)
+        .iter()
+        .map(|r| format!("{}#{}", r["key"].as_str().unwrap(), r["repeat"]))
+        .collect()
 }
 
 #[test]
 fn exact_accounting_under_faults() {
     let stub = stub::start();
     let p = TempProject::new();
-    p.write("evalgate.yaml", &config(&stub.base_url, "", "  max_error_rate: 1\n"));
+    p.write(
+        "evalgate.yaml",
+        &config(&stub.base_url, "", "  max_error_rate: 1\n"),
+    );
     let fault = |i: usize| match i % 10 {
         0 => "[[500]]",
         1 => "[[429-once]]",
@@ -44,15 +50,29 @@ fn exact_accounting_under_faults() {
         5 => "[[400]]",
         _ => "",
     };
-    p.write("evalsets/en.yaml", &cases(300, |i| format!("{} question {i}", fault(i))));
+    p.write(
+        "evalsets/en.yaml",
+        &cases(300, |i| format!("{} question {i}", fault(i))),
+    );
     let out = p.evalgate(&["run", "--out", "run", "--quiet"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let rs = results(&p.dir.join("run"));
     let ks = keys(&p.dir.join("run"));
     assert_eq!(ks.len(), 300, "every case exactly once");
-    assert_eq!(ks.iter().collect::<HashSet<_>>().len(), 300, "no duplicates");
-    let errors = rs.iter().filter(|r| r["observed_outcome"] == "error").count();
-    assert_eq!(errors, 30 * 5, "500, garbage, reset, truncated and 400 end as errors");
+    assert_eq!(
+        ks.iter().collect::<HashSet<_>>().len(),
+        300,
+        "no duplicates"
+    );
+    let errors = rs
+        .iter()
+        .filter(|r| r["observed_outcome"] == "error")
+        .count();
+    assert_eq!(
+        errors,
+        30 * 5,
+        "500, garbage, reset, truncated and 400 end as errors"
+    );
     let passed = rs.iter().filter(|r| r["passed"] == true).count();
     assert_eq!(passed, 30 * 5, "the rest pass, 429-once after one retry");
     for r in &rs {
@@ -83,7 +103,9 @@ fn start_run(p: &TempProject, out: &str) -> std::process::Child {
     let results = p.dir.join(out).join("results.jsonl");
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {
-        let lines = std::fs::read_to_string(&results).map(|t| t.lines().count()).unwrap_or(0);
+        let lines = std::fs::read_to_string(&results)
+            .map(|t| t.lines().count())
+            .unwrap_or(0);
         if lines >= 8 {
             break;
         }
@@ -93,14 +115,23 @@ fn start_run(p: &TempProject, out: &str) -> std::process::Child {
 }
 
 fn signal(child: &std::process::Child, sig: &str) {
-    let status = Command::new("kill").args([sig, &child.id().to_string()]).status().expect("kill");
+    let status = Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .expect("kill");
     assert!(status.success());
 }
 
 fn verdicts(dir: &Path) -> Vec<(String, bool, String)> {
     let mut v: Vec<(String, bool, String)> = results(dir)
         .iter()
-        .map(|r| (r["key"].as_str().unwrap().into(), r["passed"].as_bool().unwrap(), r["observed_outcome"].as_str().unwrap().into()))
+        .map(|r| {
+            (
+                r["key"].as_str().unwrap().into(),
+                r["passed"].as_bool().unwrap(),
+                r["observed_outcome"].as_str().unwrap().into(),
+            )
+        })
         .collect();
     v.sort();
     v
@@ -111,7 +142,16 @@ fn interrupted_and_killed_runs_resume_to_the_same_results() {
     let stub = stub::start();
     let p = TempProject::new();
     p.write("evalgate.yaml", &config(&stub.base_url, "", ""));
-    p.write("evalsets/en.yaml", &cases(80, |i| if i % 3 == 0 { format!("[[slow]] q{i}") } else { format!("[[slow]] [[marker]] q{i}") }));
+    p.write(
+        "evalsets/en.yaml",
+        &cases(80, |i| {
+            if i % 3 == 0 {
+                format!("[[slow]] q{i}")
+            } else {
+                format!("[[slow]] [[marker]] q{i}")
+            }
+        }),
+    );
 
     let whole = p.evalgate(&["run", "--out", "whole", "--quiet"]);
     assert!(whole.status.code().is_some());
@@ -128,11 +168,18 @@ fn interrupted_and_killed_runs_resume_to_the_same_results() {
     assert!(kept > 0 && kept < 80, "{kept}");
     let out = p.evalgate(&["run", "--resume", "sigint", "--quiet"]);
     assert!(out.status.code().is_some(), "{}", stderr(&out));
-    assert!(stderr(&out).contains(&format!("{kept} results kept")), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("{kept} results kept")),
+        "{}",
+        stderr(&out)
+    );
     let ks = keys(&p.dir.join("sigint"));
     assert_eq!(ks.len(), 80);
     assert_eq!(ks.iter().collect::<HashSet<_>>().len(), 80);
-    assert_eq!(verdicts(&p.dir.join("sigint")), verdicts(&p.dir.join("whole")));
+    assert_eq!(
+        verdicts(&p.dir.join("sigint")),
+        verdicts(&p.dir.join("whole"))
+    );
     assert_eq!(summary(&p.dir.join("sigint"))["complete"], true);
 
     // SIGKILL: no summary, maybe a torn line; resume repairs and completes.
@@ -145,8 +192,15 @@ fn interrupted_and_killed_runs_resume_to_the_same_results() {
     std::fs::write(&results_file, text).unwrap();
     let out = p.evalgate(&["run", "--resume", "sigkill", "--quiet"]);
     assert!(out.status.code().is_some(), "{}", stderr(&out));
-    assert!(stderr(&out).contains("dropped a torn last line"), "{}", stderr(&out));
-    assert_eq!(verdicts(&p.dir.join("sigkill")), verdicts(&p.dir.join("whole")));
+    assert!(
+        stderr(&out).contains("dropped a torn last line"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        verdicts(&p.dir.join("sigkill")),
+        verdicts(&p.dir.join("whole"))
+    );
 }
 
 #[test]
@@ -154,8 +208,24 @@ fn secrets_never_reach_a_file_or_a_log() {
     const KEY: &str = "sk-evalgate-FAKE-KEY-0123456789abcdef";
     let stub = stub::start();
     let p = TempProject::new();
-    p.write("evalgate.yaml", &config(&stub.base_url, "  api_key_env: EVALGATE_SECRET_TEST\n  temperature: 0\n", "  max_error_rate: 1\n"));
-    p.write("evalsets/en.yaml", &cases(20, |i| if i % 2 == 0 { format!("[[echo-auth]] q{i}") } else { format!("q{i}") }));
+    p.write(
+        "evalgate.yaml",
+        &config(
+            &stub.base_url,
+            "  api_key_env: EVALGATE_SECRET_TEST\n  temperature: 0\n",
+            "  max_error_rate: 1\n",
+        ),
+    );
+    p.write(
+        "evalsets/en.yaml",
+        &cases(20, |i| {
+            if i % 2 == 0 {
+                format!("[[echo-auth]] q{i}")
+            } else {
+                format!("q{i}")
+            }
+        }),
+    );
     let out = Command::new(env!("CARGO_BIN_EXE_evalgate"))
         .args(["run", "--out", "run"])
         .current_dir(&p.dir)
@@ -164,7 +234,12 @@ fn secrets_never_reach_a_file_or_a_log() {
         .unwrap();
     assert!(out.status.code().is_some());
     let rs = results(&p.dir.join("run"));
-    assert!(rs.iter().any(|r| r["error"].as_str().is_some_and(|e| e.contains("[REDACTED]"))), "the server did echo the key");
+    assert!(
+        rs.iter().any(|r| r["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("[REDACTED]"))),
+        "the server did echo the key"
+    );
     assert!(!stdout(&out).contains(KEY) && !stderr(&out).contains(KEY));
     let mut files = 0;
     let mut stack = vec![p.dir.clone()];
@@ -176,19 +251,32 @@ fn secrets_never_reach_a_file_or_a_log() {
             } else {
                 files += 1;
                 let bytes = std::fs::read(&path).unwrap();
-                assert!(!String::from_utf8_lossy(&bytes).contains(KEY), "the key leaked into {}", path.display());
+                assert!(
+                    !String::from_utf8_lossy(&bytes).contains(KEY),
+                    "the key leaked into {}",
+                    path.display()
+                );
             }
         }
     }
-    assert!(files >= 8, "results, summary, reports and cache entries were all checked ({files})");
-    assert!(p.dir.join(".evalgate/cache/bot").is_dir(), "temperature 0 responses are cached");
+    assert!(
+        files >= 8,
+        "results, summary, reports and cache entries were all checked ({files})"
+    );
+    assert!(
+        p.dir.join(".evalgate/cache/bot").is_dir(),
+        "temperature 0 responses are cached"
+    );
 }
 
 #[test]
 fn hostile_case_text_is_data() {
     let stub = stub::start();
     let p = TempProject::new();
-    p.write("evalgate.yaml", &config(&stub.base_url, "  prompt: prompt.j2\n", ""));
+    p.write(
+        "evalgate.yaml",
+        &config(&stub.base_url, "  prompt: prompt.j2\n", ""),
+    );
     p.write("prompt.j2", "Context: {{ context | tojson }}\n");
     let big = "A".repeat(1_000_000);
     let evalset = format!(
@@ -200,7 +288,14 @@ fn hostile_case_text_is_data() {
     let rs = results(&p.dir.join("run"));
     assert_eq!(rs.len(), 1);
     let turns = rs[0]["turns"].as_array().unwrap();
-    assert!(turns[0]["content"].as_str().unwrap().starts_with("{{ 7*7 }} {% raw %} \u{0} nul \u{202E}evil"), "sent literally: {}", turns[0]);
+    assert!(
+        turns[0]["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("{{ 7*7 }} {% raw %} \u{0} nul \u{202E}evil"),
+        "sent literally: {}",
+        turns[0]
+    );
     assert_eq!(turns[2]["content"].as_str().unwrap().len(), 1_000_000);
     assert!(std::fs::read_to_string(p.dir.join("run/prompt.txt")).is_ok());
 }
@@ -208,20 +303,31 @@ fn hostile_case_text_is_data() {
 #[test]
 fn yaml_bombs_and_deep_nesting_are_refused() {
     let p = TempProject::new();
-    p.write("evalgate.yaml", "bot:\n  provider: demo\nevalsets: [\"evalsets/*.yaml\"]\n");
-    let mut bomb = String::from("a0: &a0 [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+    p.write(
+        "evalgate.yaml",
+        "bot:\n  provider: demo\nevalsets: [\"evalsets/*.yaml\"]\n",
+    );
+    let mut bomb = String::from(
+        "a0: &a0 [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+    );
     for i in 1..10 {
         let prev = format!("*a{}", i - 1);
-        bomb += &format!("a{i}: &a{i} [{}]\n", vec![prev.as_str(); 9].join(","));
+        bomb += &format!("a{i}: &a{i} [{}]\n", [prev.as_str(); 9].join(","));
     }
     bomb += "language: en\ncases: []\n";
     p.write("evalsets/bomb.yaml", &bomb);
-    let deep = format!("language: en\ncases: {}{}\n", "[".repeat(5000), "]".repeat(5000));
+    let deep = format!(
+        "language: en\ncases: {}{}\n",
+        "[".repeat(5000),
+        "]".repeat(5000)
+    );
     p.write("evalsets/deep.yaml", &deep);
     let out = p.evalgate(&["check"]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(!err.contains("panicked"), "{err}");
-    assert!(err.contains("bomb.yaml") && err.contains("deep.yaml"), "{err}");
+    assert!(
+        err.contains("bomb.yaml") && err.contains("deep.yaml"),
+        "{err}"
+    );
 }
-

@@ -44,13 +44,22 @@ pub fn start() -> Stub {
     let judge_requests: Arc<Mutex<Vec<bool>>> = Arc::default();
     let judge_in_server = Arc::clone(&judge_requests);
     let thread = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
         rt.block_on(async move {
-            let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1");
-            addr_tx.send(listener.local_addr().expect("addr")).expect("send addr");
+            let listener = TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind 127.0.0.1");
+            addr_tx
+                .send(listener.local_addr().expect("addr"))
+                .expect("send addr");
             let serve = async {
                 loop {
-                    let Ok((stream, _)) = listener.accept().await else { continue };
+                    let Ok((stream, _)) = listener.accept().await else {
+                        continue;
+                    };
                     let seen = Arc::clone(&seen_in_server);
                     let judge = Arc::clone(&judge_in_server);
                     tokio::spawn(connection(stream, seen, judge));
@@ -64,20 +73,37 @@ pub fn start() -> Stub {
         });
     });
     let addr = addr_rx.recv().expect("stub address");
-    Stub { base_url: format!("http://{addr}/v1"), seen, judge_requests, stop: Some(stop_tx), thread: Some(thread) }
+    Stub {
+        base_url: format!("http://{addr}/v1"),
+        seen,
+        judge_requests,
+        stop: Some(stop_tx),
+        thread: Some(thread),
+    }
 }
 
-async fn connection(mut stream: TcpStream, seen: Arc<Mutex<HashMap<String, u32>>>, judge: Arc<Mutex<Vec<bool>>>) {
+async fn connection(
+    mut stream: TcpStream,
+    seen: Arc<Mutex<HashMap<String, u32>>>,
+    judge: Arc<Mutex<Vec<bool>>>,
+) {
     let mut buf = Vec::new();
     loop {
-        let Some((head_len, body_len)) = read_request(&mut stream, &mut buf).await else { return };
+        let Some((head_len, body_len)) = read_request(&mut stream, &mut buf).await else {
+            return;
+        };
         let head = String::from_utf8_lossy(&buf[..head_len]).into_owned();
         let body: Vec<u8> = buf[head_len..head_len + body_len].to_vec();
         buf.drain(..head_len + body_len);
         let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-        let is_judge = request["messages"][0]["content"].as_str().is_some_and(|s| s.contains("evaluator"));
+        let is_judge = request["messages"][0]["content"]
+            .as_str()
+            .is_some_and(|s| s.contains("evaluator"));
         let keep_open = if is_judge {
-            judge.lock().expect("lock").push(request.get("response_format").is_some());
+            judge
+                .lock()
+                .expect("lock")
+                .push(request.get("response_format").is_some());
             judge_answer(&mut stream, &request).await
         } else {
             respond(&mut stream, &head, &request, &seen).await
@@ -141,7 +167,12 @@ fn completion(content: &str, tool: Option<&str>, messages: usize) -> String {
 }
 
 /// Answers one request; returns whether the connection stays open.
-async fn respond(stream: &mut TcpStream, head: &str, request: &Value, seen: &Mutex<HashMap<String, u32>>) -> bool {
+async fn respond(
+    stream: &mut TcpStream,
+    head: &str,
+    request: &Value,
+    seen: &Mutex<HashMap<String, u32>>,
+) -> bool {
     let messages = request["messages"].as_array().cloned().unwrap_or_default();
     let last_user = messages
         .iter()
@@ -159,11 +190,23 @@ async fn respond(stream: &mut TcpStream, head: &str, request: &Value, seen: &Mut
     let user_turns = messages.iter().filter(|m| m["role"] == "user").count();
     let has_system = messages.first().is_some_and(|m| m["role"] == "system");
     if last_user.contains("[[429-once]]") && count == 1 {
-        write(stream, "429 Too Many Requests", "retry-after: 1\r\n", r#"{"error":"slow down"}"#).await;
+        write(
+            stream,
+            "429 Too Many Requests",
+            "retry-after: 1\r\n",
+            r#"{"error":"slow down"}"#,
+        )
+        .await;
         return true;
     }
     if last_user.contains("[[500]]") {
-        write(stream, "500 Internal Server Error", "", r#"{"error":"boom"}"#).await;
+        write(
+            stream,
+            "500 Internal Server Error",
+            "",
+            r#"{"error":"boom"}"#,
+        )
+        .await;
         return true;
     }
     if last_user.contains("[[400]]") {
@@ -197,9 +240,15 @@ async fn respond(stream: &mut TcpStream, head: &str, request: &Value, seen: &Mut
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
     let (content, tool) = if last_user.contains("[[tool]]") {
-        ("Let me get a colleague for you.".to_string(), Some("escalate_to_human"))
+        (
+            "Let me get a colleague for you.".to_string(),
+            Some("escalate_to_human"),
+        )
     } else if last_user.contains("[[marker]]") {
-        ("A colleague will take over now. [HANDOFF]".to_string(), None)
+        (
+            "A colleague will take over now. [HANDOFF]".to_string(),
+            None,
+        )
     } else {
         (
             format!(
@@ -209,13 +258,22 @@ async fn respond(stream: &mut TcpStream, head: &str, request: &Value, seen: &Mut
             None,
         )
     };
-    write(stream, "200 OK", "", &completion(&content, tool, messages.len())).await;
+    write(
+        stream,
+        "200 OK",
+        "",
+        &completion(&content, tool, messages.len()),
+    )
+    .await;
     true
 }
 
 /// Answers as a judge would, steered by markers in the transcript it is shown.
 async fn judge_answer(stream: &mut TcpStream, request: &Value) -> bool {
-    let prompt = request["messages"][1]["content"].as_str().unwrap_or("").to_string();
+    let prompt = request["messages"][1]["content"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
     // The second attempt carries the complaint about the first answer.
     let retry = request["messages"].as_array().is_some_and(|m| m.len() > 2);
     if prompt.contains("[[judge-down]]") {
@@ -234,7 +292,11 @@ async fn judge_answer(stream: &mut TcpStream, request: &Value) -> bool {
     } else {
         json!([{"n": 1, "passed": true, "reason": "says the date"}])
     };
-    let outcome = if prompt.contains("[[judge-deflected]]") { "deflected" } else { "resolved" };
+    let outcome = if prompt.contains("[[judge-deflected]]") {
+        "deflected"
+    } else {
+        "resolved"
+    };
     let verdict = json!({ "criteria": criteria, "outcome": outcome, "unsupported_claims": if prompt.contains("[[judge-claim]]") { json!(["free shipping forever"]) } else { json!([]) } }).to_string();
     let content = if prompt.contains("[[judge-garbage]]") {
         "I think the assistant did fine overall.".to_string()
