@@ -15,6 +15,32 @@ use crate::summary::GateRef;
 pub const REPORT_MD: &str = "report.md";
 pub const REPORT_JSON: &str = "report.json";
 pub const JUNIT_XML: &str = "junit.xml";
+pub const REPORT_HTML: &str = "report.html";
+
+/// Cases listed in full in report.html; past it, only failing cases are (the page
+/// must stay a size a browser opens quickly).
+pub const MAX_HTML_CASES: usize = 20_000;
+
+/// The page for a run: every case (failing ones first to be kept when the run is huge).
+pub fn render_html(run: &RunDir, model: &ReportModel) -> Result<String, ReviewError> {
+    let mut listed: Vec<crate::result::CaseResult> = Vec::new();
+    let mut hidden = 0u64;
+    let mut passing_listed = 0usize;
+    run.for_each_result(|r| {
+        if r.passed {
+            if passing_listed >= MAX_HTML_CASES {
+                hidden += 1;
+                return;
+            }
+            passing_listed += 1;
+        }
+        listed.push(r);
+    })
+    .map_err(ReviewError::Read)?;
+    // Failing cases first, then by key, so the page reads the same whatever the completion order.
+    listed.sort_by(|a, b| (a.passed, &a.key, a.repeat).cmp(&(b.passed, &b.key, b.repeat)));
+    crate::report::html::render(model, &listed, hidden).map_err(ReviewError::Read)
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReviewError {
@@ -75,7 +101,7 @@ fn missed_escalations(results: &Path) -> Result<Vec<String>, ReviewError> {
     Ok(keys)
 }
 
-/// Writes report.md, report.json and junit.xml into the run directory, records the gate
+/// Writes report.md, report.json, junit.xml and report.html into the run directory, records the gate
 /// in summary.json, and appends report.md to `$GITHUB_STEP_SUMMARY` when CI provides one.
 pub fn write_reports(run: &RunDir, model: &ReportModel) -> Result<(), ReviewError> {
     let write = |name: &str, text: &str| {
@@ -89,6 +115,7 @@ pub fn write_reports(run: &RunDir, model: &ReportModel) -> Result<(), ReviewErro
     let xml = junit::render(&run.results_path(), &model.summary.meta.run_id)
         .map_err(ReviewError::Read)?;
     write(JUNIT_XML, &xml)?;
+    write(REPORT_HTML, &render_html(run, model)?)?;
     if model.summary.gate != run.summary.gate {
         let path = run.dir.join(SUMMARY_FILE);
         model

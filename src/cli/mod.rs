@@ -179,6 +179,7 @@ pub struct GateArgs {
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum ReportFormat {
+    Html,
     Md,
     Junit,
     Json,

@@ -83,36 +83,8 @@ pub fn finish(
         return Outcome::Internal;
     }
     if print_summary {
-        print!(
-            "{}",
-            terminal::render(&model.summary, &run.dir, &model.missed_escalations)
-        );
-    }
-    if let Some(d) = &model.diff {
-        let significant = d.significant().count();
-        println!(
-            "\nvs baseline {}: {} significant regression{} · {}",
-            d.base.run_id,
-            significant,
-            if significant == 1 { "" } else { "s" },
-            d.counts
-                .iter()
-                .map(|(k, v)| format!("{k} {v}"))
-                .collect::<Vec<_>>()
-                .join(" · ")
-        );
-        for w in &d.warnings {
-            println!("WARNING: runs are not comparable: {w}");
-        }
-        for s in d.significant() {
-            println!(
-                "  regressed: {} {} ({} cases pass→fail, p = {:.4})",
-                s.dimension, s.slice, s.regressed, s.p_adjusted
-            );
-        }
-    }
-    if let Some(v) = &model.gate {
-        println!();
+        print!("{}", terminal::render(&model, &run.dir));
+    } else if let Some(v) = &model.gate {
         print!("{}", render_text(v));
     }
     let result = outcome(&model, max_error_rate(Some(project), gate));
@@ -259,6 +231,13 @@ pub fn report(config: &Path, args: &ReportArgs) -> Outcome {
         }
     };
     let text = match args.format {
+        ReportFormat::Html => match crate::review::render_html(&run, &model) {
+            Ok(h) => h,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Outcome::Internal;
+            }
+        },
         ReportFormat::Md => markdown::render(&model),
         ReportFormat::Json => match serde_json::to_string_pretty(&model) {
             Ok(j) => j + "\n",

@@ -1,12 +1,13 @@
-//! `report.md`: written for a pull-request comment. Verdict first, then what failed, what
-//! regressed, where languages fall behind, and cost last, in its own section.
+//! `report.md`: written for a pull-request comment. Same sections, wording and order as
+//! the terminal summary and report.html: verdict, containment next to resolution, pass
+//! rate by language × stratum, escalations, regressions, parity, then cost.
 
 use std::fmt::Write;
 
 use crate::diff::text::inline;
 use crate::evalset::Stratum;
 use crate::report::model::ReportModel;
-use crate::report::pct;
+use crate::report::{pct, titles};
 
 /// Longest list of cases shown in one section; the rest are counted.
 const MAX_LISTED: usize = 25;
@@ -15,62 +16,12 @@ pub fn render(model: &ReportModel) -> String {
     let mut out = String::new();
     let s = &model.summary;
     let m = &s.metrics;
-    let _ = writeln!(out, "## evalgate: {}", model.headline());
-    let prompt = s
-        .meta
-        .prompt
-        .label
-        .clone()
-        .or_else(|| s.meta.prompt.hash.as_deref().map(|h| short(h).to_string()))
-        .unwrap_or_else(|| "no prompt".into());
-    let _ = writeln!(
-        out,
-        "\nRun `{}` · bot `{}/{}` · prompt `{}` · judge `{}` · eval sets `{}` · {} results{}",
-        s.meta.run_id,
-        s.meta.bot.provider,
-        s.meta.bot.model,
-        prompt,
-        s.meta.judge.as_deref().unwrap_or("none"),
-        short(&s.meta.evalset_hash),
-        s.written,
-        if s.complete {
-            String::new()
-        } else {
-            format!(" of {} planned (incomplete)", s.planned)
-        }
-    );
-    if let Some(d) = &model.diff {
-        let base_prompt = d
-            .base
-            .prompt
-            .label
-            .clone()
-            .or_else(|| d.base.prompt.hash.as_deref().map(|h| short(h).to_string()))
-            .unwrap_or_else(|| "no prompt".into());
-        let _ = writeln!(
-            out,
-            "\nBaseline `{}` (prompt `{}`)",
-            d.base.run_id, base_prompt
-        );
-        for w in &d.warnings {
-            let _ = writeln!(out, "\n> **Warning: the runs are not comparable:** {w}");
-        }
-    }
+    let _ = writeln!(out, "## {}", titles::headline(model));
+    let _ = writeln!(out, "\n{}", escape(&titles::run_line(model)));
 
     if let Some(g) = &model.gate {
+        let _ = writeln!(out, "\n### {}", escape(&titles::gate_title(g)));
         let failing: Vec<_> = g.failing().collect();
-        let _ = writeln!(
-            out,
-            "\n### Gate: {} of {} criteria failed",
-            failing.len(),
-            g.criteria.len()
-        );
-        let _ = writeln!(
-            out,
-            "\nGate file `{}` (`{}`)",
-            g.gate_path,
-            short(&g.gate_hash)
-        );
         if !failing.is_empty() {
             let _ = writeln!(
                 out,
@@ -80,98 +31,37 @@ pub fn render(model: &ReportModel) -> String {
                 let _ = writeln!(
                     out,
                     "| {} | {} | {} | {} |",
-                    c.name, c.scope, c.threshold, c.measured
+                    c.name,
+                    c.scope,
+                    escape(&c.threshold),
+                    escape(&c.measured)
                 );
             }
         }
     }
 
-    if let Some(d) = &model.diff {
-        let significant: Vec<_> = d.significant().collect();
-        let _ = writeln!(
-            out,
-            "\n### Regressions vs the baseline: {} significant slice{}",
-            significant.len(),
-            plural(significant.len())
-        );
-        let counts: Vec<String> = d.counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        let _ = writeln!(out, "\nCases: {}", counts.join(" · "));
-        if !significant.is_empty() {
-            let _ = writeln!(
-                out,
-                "\n| slice | pass rate (baseline → new) | regressed | fixed | p (Holm) |\n|---|---|---|---|---|"
-            );
-            for sl in significant {
-                let pr = sl.metrics.get("pass_rate");
-                let _ = writeln!(
-                    out,
-                    "| {} {} | {} → {} | {} | {} | {:.4} |",
-                    sl.dimension,
-                    sl.slice,
-                    pct(pr.and_then(|p| p.base)),
-                    pct(pr.and_then(|p| p.new)),
-                    sl.regressed,
-                    sl.fixed,
-                    sl.p_adjusted
-                );
-            }
-        }
-        if !d.regressions.is_empty() {
-            let _ = writeln!(
-                out,
-                "\n<details><summary>{} regressed case{}</summary>\n",
-                d.regressions.len(),
-                plural(d.regressions.len())
-            );
-            for r in d.regressions.iter().take(MAX_LISTED) {
-                let checks: Vec<String> = r
-                    .failing_checks
-                    .iter()
-                    .map(|c| format!("{}: {}", c.name, c.detail))
-                    .collect();
-                let _ = writeln!(
-                    out,
-                    "- **{}**{} — {}",
-                    r.key,
-                    if r.flaky { " (flaky)" } else { "" },
-                    escape(&checks.join("; "))
-                );
-                for reason in &r.judge_reasons {
-                    let _ = writeln!(out, "  - judge: {}", escape(reason));
-                }
-                let _ = writeln!(out, "  - reply: {}", escape(&inline(&r.reply_diff)));
-            }
-            if d.regressions.len() > MAX_LISTED {
-                let _ = writeln!(
-                    out,
-                    "- … and {} more (see `evalgate diff`)",
-                    d.regressions.len() - MAX_LISTED
-                );
-            }
-            let _ = writeln!(out, "\n</details>");
-        }
-    }
-
+    let _ = writeln!(out, "\n### {}\n", titles::CONTAINMENT);
     let _ = writeln!(
         out,
-        "\n### Missed escalations: {}",
-        m.overall.missed_escalations
+        "| language | containment | resolution | deflection | missed escalations | errors |\n|---|---|---|---|---|---|"
     );
-    if !model.missed_escalations.is_empty() {
-        let _ = writeln!(out);
-        for key in model.missed_escalations.iter().take(MAX_LISTED) {
-            let _ = writeln!(out, "- {key}");
-        }
-        if model.missed_escalations.len() > MAX_LISTED {
-            let _ = writeln!(
-                out,
-                "- … and {} more",
-                model.missed_escalations.len() - MAX_LISTED
-            );
-        }
+    for (lang, slice) in m
+        .by_language
+        .iter()
+        .chain(std::iter::once((&"all".to_string(), &m.overall)))
+    {
+        let _ = writeln!(
+            out,
+            "| {lang} | {} | {} | {} | {} | {} |",
+            pct(slice.containment_rate),
+            pct(slice.resolution_rate),
+            pct(slice.deflection_rate),
+            slice.missed_escalations,
+            slice.errors
+        );
     }
 
-    let _ = writeln!(out, "\n### Pass rate by language × stratum\n");
+    let _ = writeln!(out, "\n### {}\n", titles::PASS_RATE);
     let _ = write!(out, "| language |");
     for st in Stratum::ALL {
         let _ = write!(out, " {st} |");
@@ -196,32 +86,103 @@ pub fn render(model: &ReportModel) -> String {
             slice.scored
         );
     }
-
-    let _ = writeln!(
-        out,
-        "\n### Containment next to resolution (deflection is not resolution)\n"
-    );
-    let _ = writeln!(
-        out,
-        "| language | containment | resolution | deflection | missed escalations | errors |\n|---|---|---|---|---|---|"
-    );
-    for (lang, slice) in m
-        .by_language
-        .iter()
-        .chain(std::iter::once((&"all".to_string(), &m.overall)))
-    {
+    if let Some(r) = &s.repeat_stats {
         let _ = writeln!(
             out,
-            "| {lang} | {} | {} | {} | {} | {} |",
-            pct(slice.containment_rate),
-            pct(slice.resolution_rate),
-            pct(slice.deflection_rate),
-            slice.missed_escalations,
-            slice.errors
+            "\nRepeats (k = {}): pass@1 {} · pass^{} {} · {} flaky",
+            r.k,
+            pct(r.pass_at_1),
+            r.k,
+            pct(r.pass_pow_k),
+            r.flaky.len()
         );
     }
 
+    let _ = writeln!(
+        out,
+        "\n### {}",
+        titles::missed_title(m.overall.missed_escalations)
+    );
+    if !model.missed_escalations.is_empty() {
+        let _ = writeln!(out);
+        for key in model.missed_escalations.iter().take(MAX_LISTED) {
+            let _ = writeln!(out, "- {}", escape(key));
+        }
+        if model.missed_escalations.len() > MAX_LISTED {
+            let _ = writeln!(
+                out,
+                "- … and {} more",
+                model.missed_escalations.len() - MAX_LISTED
+            );
+        }
+    }
+
     if let Some(d) = &model.diff {
+        let significant: Vec<_> = d.significant().collect();
+        let _ = writeln!(
+            out,
+            "\n### {}",
+            titles::regressions_title(significant.len(), &d.base.run_id)
+        );
+        for w in &d.warnings {
+            let _ = writeln!(
+                out,
+                "\n> **Warning: the runs are not comparable:** {}",
+                escape(w)
+            );
+        }
+        let counts: Vec<String> = d.counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let _ = writeln!(out, "\nCases: {}", counts.join(" · "));
+        if !significant.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n| slice | pass rate (baseline → new) | regressed | fixed | p (Holm) |\n|---|---|---|---|---|"
+            );
+            for sl in significant {
+                let pr = sl.metrics.get("pass_rate");
+                let _ = writeln!(
+                    out,
+                    "| {} {} | {} → {} | {} | {} | {:.4} |",
+                    sl.dimension,
+                    escape(&sl.slice),
+                    pct(pr.and_then(|p| p.base)),
+                    pct(pr.and_then(|p| p.new)),
+                    sl.regressed,
+                    sl.fixed,
+                    sl.p_adjusted
+                );
+            }
+        }
+        if !d.regressions.is_empty() {
+            let n = d.regressions.len();
+            let _ = writeln!(
+                out,
+                "\n<details><summary>{n} regressed case{}</summary>\n",
+                if n == 1 { "" } else { "s" }
+            );
+            for r in d.regressions.iter().take(MAX_LISTED) {
+                let checks: Vec<String> = r
+                    .failing_checks
+                    .iter()
+                    .map(|c| format!("{}: {}", c.name, c.detail))
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "- **{}**{} — {}",
+                    escape(&r.key),
+                    if r.flaky { " (flaky)" } else { "" },
+                    escape(&checks.join("; "))
+                );
+                for reason in &r.judge_reasons {
+                    let _ = writeln!(out, "  - judge: {}", escape(reason));
+                }
+                let _ = writeln!(out, "  - reply: {}", escape(&inline(&r.reply_diff)));
+            }
+            if n > MAX_LISTED {
+                let _ = writeln!(out, "- … and {} more (see `evalgate diff`)", n - MAX_LISTED);
+            }
+            let _ = writeln!(out, "\n</details>");
+        }
         if !d.parity.gaps.is_empty() {
             let behind: Vec<String> = d
                 .parity
@@ -232,9 +193,8 @@ pub fn render(model: &ReportModel) -> String {
                 .collect();
             let _ = writeln!(
                 out,
-                "\n### Parity: {} of {} scenarios uneven across languages\n\n{}",
-                d.parity.gaps.len(),
-                d.parity.scenarios,
+                "\n### {}\n\n{}",
+                titles::parity_title(d.parity.gaps.len(), d.parity.scenarios),
                 behind.join(" · ")
             );
         }
@@ -247,31 +207,25 @@ pub fn render(model: &ReportModel) -> String {
         }
     }
 
-    let _ = writeln!(
-        out,
-        "\n### Latency and tokens (reported apart from quality)\n"
-    );
+    let _ = writeln!(out, "\n### {}\n", titles::COST);
     match &m.overall.latency_ms {
         Some(l) => {
             let _ = writeln!(
                 out,
-                "Latency per bot turn: p50 {} ms · p95 {} ms · p99 {} ms  ",
+                "latency per bot turn: p50 {} ms · p95 {} ms · p99 {} ms  ",
                 l.p50, l.p95, l.p99
             );
         }
         None => {
-            let _ = writeln!(out, "Latency per bot turn: -  ");
+            let _ = writeln!(out, "latency per bot turn: -  ");
         }
     }
-    let _ = writeln!(
-        out,
-        "Tokens: {} in · {} out",
-        m.overall.tokens_in, m.overall.tokens_out
-    );
+    for line in titles::cost_lines(s) {
+        let _ = writeln!(out, "{line}  ");
+    }
     out
 }
 
-/// Bot text in Markdown: no raw HTML, no accidental formatting, one line.
 fn escape(text: &str) -> String {
     let mut s = String::with_capacity(text.len());
     for ch in text.chars() {
@@ -288,15 +242,6 @@ fn escape(text: &str) -> String {
         }
     }
     s
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
-}
-
-fn short(hash: &str) -> &str {
-    let h = hash.strip_prefix("sha256:").unwrap_or(hash);
-    &h[..h.len().min(12)]
 }
 
 #[cfg(test)]

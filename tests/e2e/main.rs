@@ -6,6 +6,7 @@ mod bad_input;
 mod demo;
 mod faults;
 mod fuzz;
+mod html;
 mod judge;
 mod real_llm;
 mod regression;

@@ -231,7 +231,7 @@ fn redact(text: &str, dirs: &[&Path]) -> String {
         (r"\d{8}-\d{6}-[0-9a-f]{4}", "[RUN]"),
         (r"p(50|95|99) \d+ ms", "p$1 [N] ms"),
         (r#"time="[0-9.]+""#, r#"time="[T]""#),
-        (r"`[0-9a-f]{12}`", "`[HASH]`"),
+        (r"\b[0-9a-f]{12}\b", "[HASH]"),
     ];
     for (pattern, replacement) in rules {
         s = regex::Regex::new(pattern)

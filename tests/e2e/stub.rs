@@ -166,6 +166,9 @@ fn completion(content: &str, tool: Option<&str>, messages: usize) -> String {
     .to_string()
 }
 
+/// A reply that tries every way of running code in, or breaking out of, an HTML report.
+pub const HOSTILE_REPLY: &str = "</textarea></details></summary></td></table></pre><script>document.documentElement.setAttribute('data-pwned','script')</script><img src=x onerror=\"document.documentElement.setAttribute('data-pwned','img')\"><svg onload=\"document.documentElement.setAttribute('data-pwned','svg')\"></svg><iframe src=\"javascript:parent.document.documentElement.setAttribute('data-pwned','iframe')\"></iframe>{{ 7*7 }} {% raw %} \u{202E}evil";
+
 /// Answers one request; returns whether the connection stays open.
 async fn respond(
     stream: &mut TcpStream,
@@ -239,7 +242,9 @@ async fn respond(
     if last_user.contains("[[slow]]") {
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
-    let (content, tool) = if last_user.contains("[[tool]]") {
+    let (content, tool) = if last_user.contains("[[hostile]]") {
+        (HOSTILE_REPLY.to_string(), None)
+    } else if last_user.contains("[[tool]]") {
         (
             "Let me get a colleague for you.".to_string(),
             Some("escalate_to_human"),

@@ -1,0 +1,457 @@
+//! `report.html`: the readiness page a PM reads before launch. One self-contained file
+//! (inline CSS, inline SVG charts, a little vanilla JS for filters), rendered by
+//! minijinja with HTML auto-escaping from the same model as the other views. Bot text
+//! is never marked safe, and a Content-Security-Policy admits only the page's own script,
+//! so even a mistake in escaping could not run injected code.
+
+use std::collections::BTreeMap;
+
+use minijinja::{AutoEscape, Environment, Value, context};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::diff::text::WordChange;
+use crate::evalset::{ExpectedOutcome, Stratum};
+use crate::report::model::ReportModel;
+use crate::report::{pct, titles};
+use crate::result::{CaseResult, Check, JudgeVerdict, ObservedOutcome};
+
+const TEMPLATE: &str = include_str!("report.html.j2");
+const SCRIPT: &str = include_str!("report.js");
+/// Regressed cases shown in full; the rest are counted.
+const MAX_REGRESSIONS: usize = 200;
+
+#[derive(Serialize)]
+struct ChartRow {
+    label: String,
+    containment: f64,
+    resolution: f64,
+    deflection: f64,
+    containment_text: String,
+    resolution_text: String,
+    deflection_text: String,
+    missed: u64,
+    errors: u64,
+}
+
+#[derive(Serialize)]
+struct HeatCell {
+    scored: u64,
+    passed: u64,
+    rate: String,
+    low: String,
+    high: String,
+    hue: f64,
+    below: bool,
+    title: String,
+}
+
+#[derive(Serialize)]
+struct HeatRow {
+    language: String,
+    cells: Vec<HeatCell>,
+}
+
+#[derive(Serialize)]
+struct CaseView<'a> {
+    key: &'a str,
+    repeat: u32,
+    language: &'a str,
+    stratum: &'static str,
+    expected: &'static str,
+    observed: &'static str,
+    result: &'static str,
+    error: Option<&'a str>,
+    turns: Vec<TurnView<'a>>,
+    checks: &'a [Check],
+    judge: Option<&'a JudgeVerdict>,
+}
+
+#[derive(Serialize)]
+struct TurnView<'a> {
+    role: &'static str,
+    content: &'a str,
+    tools: String,
+}
+
+#[derive(Serialize)]
+struct RegressionView<'a> {
+    key: &'a str,
+    flaky: bool,
+    checks: String,
+    judge_reasons: &'a [String],
+    diff: &'a [WordChange],
+}
+
+/// The page's script, and its CSP hash.
+fn script() -> (&'static str, String) {
+    let hash = base64(&Sha256::digest(SCRIPT.as_bytes()));
+    (SCRIPT, format!("sha256-{hash}"))
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+fn rate100(r: Option<f64>) -> f64 {
+    (r.unwrap_or(0.0) * 100.0).clamp(0.0, 100.0)
+}
+
+/// Renders the page. `cases` are the results to list in "Every case"; `hidden` counts
+/// passing results left out of a very large run.
+pub fn render(model: &ReportModel, cases: &[CaseResult], hidden: u64) -> Result<String, String> {
+    let s = &model.summary;
+    let m = &s.metrics;
+    let mut env = Environment::new();
+    env.set_auto_escape_callback(|_| AutoEscape::Html);
+    env.add_template("report.html", TEMPLATE)
+        .map_err(|e| format!("report template: {e}"))?;
+
+    let chart: Vec<ChartRow> = m
+        .by_language
+        .iter()
+        .chain(std::iter::once((&"all".to_string(), &m.overall)))
+        .map(|(label, x)| ChartRow {
+            label: label.clone(),
+            containment: rate100(x.containment_rate),
+            resolution: rate100(x.resolution_rate),
+            deflection: rate100(x.deflection_rate),
+            containment_text: pct(x.containment_rate),
+            resolution_text: pct(x.resolution_rate),
+            deflection_text: pct(x.deflection_rate),
+            missed: x.missed_escalations,
+            errors: x.errors,
+        })
+        .collect();
+
+    let thresholds: BTreeMap<Stratum, f64> = model
+        .gate
+        .as_ref()
+        .map(|g| {
+            g.criteria
+                .iter()
+                .filter(|c| c.name == "pass_rate")
+                .filter_map(|c| {
+                    let stratum = Stratum::parse(c.scope.rsplit('/').next()?)?;
+                    let value: f64 = c
+                        .threshold
+                        .trim_start_matches(">= ")
+                        .trim_end_matches('%')
+                        .parse()
+                        .ok()?;
+                    Some((stratum, value / 100.0))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let heat_cell =
+        |slice: Option<&crate::metrics::SliceMetrics>, stratum: Option<Stratum>| -> HeatCell {
+            let Some(x) = slice else {
+                return HeatCell {
+                    scored: 0,
+                    passed: 0,
+                    rate: String::new(),
+                    low: String::new(),
+                    high: String::new(),
+                    hue: 0.0,
+                    below: false,
+                    title: String::new(),
+                };
+            };
+            let below = match (stratum.and_then(|st| thresholds.get(&st)), x.pass_rate) {
+                (Some(t), Some(r)) => r + 1e-12 < *t,
+                _ => false,
+            };
+            HeatCell {
+                scored: x.scored,
+                passed: x.passed,
+                rate: pct(x.pass_rate),
+                low: pct(x.pass_rate_ci95.map(|i| i.low)),
+                high: pct(x.pass_rate_ci95.map(|i| i.high)),
+                hue: (x.pass_rate.unwrap_or(0.0) * 120.0).round(),
+                below,
+                title: format!("{} of {} passed", x.passed, x.scored),
+            }
+        };
+    let mut heatmap: Vec<HeatRow> = m
+        .by_language
+        .iter()
+        .map(|(lang, all)| {
+            let mut cells: Vec<HeatCell> = Stratum::ALL
+                .iter()
+                .map(|st| {
+                    heat_cell(
+                        m.by_language_stratum.get(&format!("{lang}/{st}")),
+                        Some(*st),
+                    )
+                })
+                .collect();
+            cells.push(heat_cell(Some(all), None));
+            HeatRow {
+                language: lang.clone(),
+                cells,
+            }
+        })
+        .collect();
+    let mut all_cells: Vec<HeatCell> = Stratum::ALL
+        .iter()
+        .map(|st| heat_cell(m.by_stratum.get(st.name()), Some(*st)))
+        .collect();
+    all_cells.push(heat_cell(Some(&m.overall), None));
+    heatmap.push(HeatRow {
+        language: "all".into(),
+        cells: all_cells,
+    });
+
+    let observed_names: Vec<&str> = ObservedOutcome::ALL.iter().map(|o| o.name()).collect();
+    let matrix: Vec<Value> = ExpectedOutcome::ALL
+        .iter()
+        .map(|e| {
+            let row = m.overall.escalation_matrix.get(e.name());
+            let counts: Vec<u64> = observed_names
+                .iter()
+                .map(|o| row.and_then(|r| r.get(*o)).copied().unwrap_or(0))
+                .collect();
+            context! { expected => e.name(), counts => counts }
+        })
+        .collect();
+
+    let case_views: Vec<CaseView> = cases.iter().map(case_view).collect();
+    let mut languages: Vec<String> = cases.iter().map(|c| c.language.clone()).collect();
+    languages.sort_unstable();
+    languages.dedup();
+
+    let (
+        diff_ctx,
+        significant,
+        regressions,
+        regressions_hidden,
+        parity,
+        parity_languages,
+        prompt_diff,
+        diff_counts,
+        regressions_title,
+        parity_title,
+    ) = match &model.diff {
+        Some(d) => {
+            let significant: Vec<Value> = d
+                    .significant()
+                    .map(|sl| {
+                        let pr = sl.metrics.get("pass_rate");
+                        context! {
+                            dimension => sl.dimension.as_str(), slice => sl.slice.as_str(),
+                            base => pct(pr.and_then(|p| p.base)), new => pct(pr.and_then(|p| p.new)),
+                            regressed => sl.regressed, fixed => sl.fixed, p => format!("{:.4}", sl.p_adjusted),
+                        }
+                    })
+                    .collect();
+            let regressions: Vec<RegressionView> = d
+                .regressions
+                .iter()
+                .take(MAX_REGRESSIONS)
+                .map(|r| RegressionView {
+                    key: &r.key,
+                    flaky: r.flaky,
+                    checks: r
+                        .failing_checks
+                        .iter()
+                        .map(|c| format!("{}: {}", c.name, c.detail))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                    judge_reasons: &r.judge_reasons,
+                    diff: &r.reply_diff,
+                })
+                .collect();
+            let mut langs: Vec<String> = d.parity.behind_count.keys().cloned().collect();
+            langs.sort();
+            let parity: Vec<Value> = d
+                    .parity
+                    .gaps
+                    .iter()
+                    .map(|g| {
+                        let cells: Vec<String> = langs.iter().map(|l| g.pass_rate.get(l).map(|r| pct(Some(*r))).unwrap_or_else(|| "–".into())).collect();
+                        context! { scenario => g.scenario.as_str(), cells => cells, behind => g.behind.join(", ") }
+                    })
+                    .collect();
+            (
+                Some(context! { warnings => d.warnings.clone() }),
+                significant,
+                ser(&regressions),
+                d.regressions.len().saturating_sub(MAX_REGRESSIONS),
+                parity,
+                langs,
+                d.prompt_diff.clone(),
+                d.counts
+                    .iter()
+                    .map(|(k, v)| format!("{k} {v}"))
+                    .collect::<Vec<_>>()
+                    .join(" · "),
+                titles::regressions_title(d.significant().count(), &d.base.run_id),
+                titles::parity_title(d.parity.gaps.len(), d.parity.scenarios),
+            )
+        }
+        None => (
+            None,
+            Vec::new(),
+            Value::from(()),
+            0,
+            Vec::new(),
+            Vec::new(),
+            None,
+            String::new(),
+            String::new(),
+            String::new(),
+        ),
+    };
+
+    let repeat_line = s.repeat_stats.as_ref().map(|r| {
+        format!(
+            "Repeats (k = {}): pass@1 {} · pass^{} {} · {} flaky cases",
+            r.k,
+            pct(r.pass_at_1),
+            r.k,
+            pct(r.pass_pow_k),
+            r.flaky.len()
+        )
+    });
+    let claims_line = m.overall.unsupported_claim_rate.map(|r| {
+        format!(
+            "Unsupported claims (judge): {} of judged replies · judge errors: {}",
+            pct(Some(r)),
+            m.overall.judge_errors
+        )
+    });
+    let mut cost_lines = vec![match &m.overall.latency_ms {
+        Some(l) => format!(
+            "latency per bot turn: p50 {} ms · p95 {} ms · p99 {} ms",
+            l.p50, l.p95, l.p99
+        ),
+        None => "latency per bot turn: -".to_string(),
+    }];
+    cost_lines.extend(titles::cost_lines(s));
+    let criteria = |passed: bool| -> Vec<&crate::gate::Criterion> {
+        model
+            .gate
+            .iter()
+            .flat_map(|g| g.criteria.iter().filter(move |c| c.passed == passed))
+            .collect()
+    };
+    let (script, script_hash) = script();
+    let template = env.get_template("report.html").map_err(|e| e.to_string())?;
+    template
+        .render(context! {
+            title => format!("evalgate readiness report · {}", s.meta.run_id),
+            headline => titles::headline(model),
+            verdict_class => model.headline().replace(' ', "-"),
+            run_line => titles::run_line(model),
+            gate => model.gate.is_some(),
+            gate_title => model.gate.as_ref().map(titles::gate_title),
+            gate_failing => ser(&criteria(false)),
+            gate_passing => ser(&criteria(true)),
+            titles => context! {
+                containment => titles::CONTAINMENT, pass_rate => titles::PASS_RATE, cost => titles::COST, cases => titles::CASES,
+            },
+            chart => ser(&chart),
+            strata => Stratum::ALL.iter().map(|s| s.name()).collect::<Vec<_>>(),
+            heatmap => ser(&heatmap),
+            repeat_line => repeat_line,
+            claims_line => claims_line,
+            missed_title => titles::missed_title(m.overall.missed_escalations),
+            missed => model.missed_escalations.clone(),
+            observed_names => observed_names,
+            matrix => matrix,
+            diff => diff_ctx,
+            diff_counts => diff_counts,
+            regressions_title => regressions_title,
+            significant => significant,
+            regressions => regressions,
+            regressions_hidden => regressions_hidden,
+            prompt_diff => prompt_diff,
+            parity_title => parity_title,
+            parity => parity,
+            parity_languages => parity_languages,
+            cost_lines => cost_lines,
+            languages => languages,
+            cases => ser(&case_views),
+            cases_hidden => hidden,
+            version => env!("CARGO_PKG_VERSION"),
+            // Our own constant script: the only text on the page not escaped.
+            script => Value::from_safe_string(script.to_string()),
+            script_hash => script_hash,
+        })
+        .map_err(|e| format!("report template: {e}"))
+}
+
+fn case_view(r: &CaseResult) -> CaseView<'_> {
+    CaseView {
+        key: &r.key,
+        repeat: r.repeat,
+        language: &r.language,
+        stratum: r.stratum.name(),
+        expected: r.expected_outcome.name(),
+        observed: r.observed_outcome.name(),
+        result: if r.is_error() {
+            "error"
+        } else if r.passed {
+            "passed"
+        } else {
+            "failed"
+        },
+        error: r.error.as_deref(),
+        turns: r
+            .turns
+            .iter()
+            .map(|t| TurnView {
+                role: match t.role {
+                    crate::result::Role::User => "customer",
+                    crate::result::Role::Assistant => "assistant",
+                },
+                content: &t.content,
+                tools: t
+                    .tool_calls
+                    .iter()
+                    .map(|c| format!("{}({})", c.name, c.arguments))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+            .collect(),
+        checks: &r.checks,
+        judge: r.judge.as_ref(),
+    }
+}
+
+/// Any serializable value as a template value (escaped like every other value).
+fn ser<T: Serialize>(value: &T) -> Value {
+    Value::from(minijinja::value::Serde(value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_known_values() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+    }
+}

@@ -1,0 +1,114 @@
+//! Section titles and the sentences every view shares, so the terminal summary,
+//! report.md and report.html never word the same thing differently.
+
+use crate::gate::Verdict;
+use crate::report::model::ReportModel;
+use crate::summary::RunSummary;
+
+pub const CONTAINMENT: &str = "Containment next to resolution (deflection is not resolution)";
+pub const PASS_RATE: &str = "Pass rate by language × stratum";
+pub const COST: &str = "Cost and latency (reported apart from quality)";
+pub const CASES: &str = "Every case";
+
+pub fn headline(model: &ReportModel) -> String {
+    format!("evalgate: {}", model.headline())
+}
+
+fn short(hash: &str) -> &str {
+    let h = hash.strip_prefix("sha256:").unwrap_or(hash);
+    &h[..h.len().min(12)]
+}
+
+pub fn run_line(model: &ReportModel) -> String {
+    let s = &model.summary;
+    let m = &s.meta;
+    let prompt = match (&m.prompt.label, &m.prompt.hash) {
+        (Some(label), Some(hash)) => format!("{label} ({})", short(hash)),
+        (None, Some(hash)) => short(hash).to_string(),
+        _ => "none".to_string(),
+    };
+    format!(
+        "run {} · bot {}/{} · prompt {} · judge {} · eval sets {} · outcomes {} · {} results{}",
+        m.run_id,
+        m.bot.provider,
+        m.bot.model,
+        prompt,
+        m.judge.as_deref().unwrap_or("none (rubric unjudged)"),
+        short(&m.evalset_hash),
+        m.outcome_mode,
+        s.written,
+        if s.complete {
+            String::new()
+        } else {
+            format!(" of {} planned (INCOMPLETE)", s.planned)
+        }
+    )
+}
+
+pub fn gate_title(v: &Verdict) -> String {
+    let failing = v.criteria.iter().filter(|c| !c.passed).count();
+    format!(
+        "Gate {}: {} of {} criteria failed · {} ({})",
+        if v.passed { "PASS" } else { "FAIL" },
+        failing,
+        v.criteria.len(),
+        v.gate_path,
+        short(&v.gate_hash)
+    )
+}
+
+pub fn missed_title(n: u64) -> String {
+    if n == 0 {
+        "Missed escalations: 0".to_string()
+    } else {
+        format!("Missed escalations: {n} (each one is a customer who needed a human)")
+    }
+}
+
+pub fn regressions_title(significant: usize, base_run: &str) -> String {
+    format!(
+        "Regressions vs the baseline {base_run}: {significant} significant slice{}",
+        if significant == 1 { "" } else { "s" }
+    )
+}
+
+pub fn parity_title(gaps: usize, scenarios: u64) -> String {
+    format!("Parity across languages: {gaps} of {scenarios} scenarios uneven")
+}
+
+/// The cost lines, worded the same everywhere.
+pub fn cost_lines(summary: &RunSummary) -> Vec<String> {
+    let c = &summary.cost;
+    let money = |v: Option<f64>| match v {
+        Some(x) => format!(
+            "{x:.4}{}",
+            c.currency
+                .as_deref()
+                .map(|c| format!(" {c}"))
+                .unwrap_or_default()
+        ),
+        None => "- (no price in config)".into(),
+    };
+    let mut lines = vec![format!(
+        "bot tokens: {} in · {} out · cost {}",
+        c.bot.tokens_in,
+        c.bot.tokens_out,
+        money(c.bot.money)
+    )];
+    if summary.meta.judge.is_some() {
+        lines.push(format!(
+            "judge tokens: {} in · {} out · cost {}",
+            c.judge.tokens_in,
+            c.judge.tokens_out,
+            money(c.judge.money)
+        ));
+    }
+    lines.push(format!(
+        "bot cost per conversation {} · per resolved conversation {} ({} resolved of {})",
+        money(c.bot_per_conversation),
+        money(c.cost_per_resolved),
+        c.resolved,
+        c.conversations
+    ));
+    lines
+}

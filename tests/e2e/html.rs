@@ -1,0 +1,116 @@
+//! report.html in a real browser: built from hostile bot replies and case text, opened in
+//! headless Chromium, it must run its own script (the filters) and nothing else.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::{TempProject, stderr, stub};
+
+/// Debian's chromium, or EVALGATE_CHROMIUM. CI sets EVALGATE_REQUIRE_BROWSER so a missing
+/// browser fails instead of skipping.
+fn chromium() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("EVALGATE_CHROMIUM") {
+        return Some(PathBuf::from(p));
+    }
+    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file())
+}
+
+fn headless(browser: &Path, profile: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-extensions",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .output()
+        .expect("run chromium")
+}
+
+#[test]
+fn hostile_replies_render_as_inert_text_in_a_real_browser() {
+    let stub = stub::start();
+    let p = TempProject::new();
+    p.write(
+        "evalgate.yaml",
+        &format!("bot:\n  provider: openai\n  base_url: {}\n  model: stub\nevalsets: [\"evalsets/*.yaml\"]\n", stub.base_url),
+    );
+    let long_line = "x".repeat(200_000);
+    p.write(
+        "evalsets/en.yaml",
+        &format!(
+            "language: en\ncases:\n  - id: hostile\n    stratum: adversarial\n    turns:\n      - user: \"[[hostile]] <img src=x onerror=\\\"document.title='pwned'\\\"> </textarea> {{{{ 7*7 }}}}\"\n    expect:\n      outcome: refuse\n      language: any\n      must_not_include: [\"<script>\"]\n  - id: long\n    stratum: routine\n    turns:\n      - user: \"{long_line}\"\n    expect:\n      outcome: resolve\n      language: any\n"
+        ),
+    );
+    let out = p.evalgate(&["run", "--out", "run", "--quiet"]);
+    assert!(out.status.code().is_some(), "{}", stderr(&out));
+    let report = p.dir.join("run/report.html");
+    let html = std::fs::read_to_string(&report).expect("report.html is written by every run");
+    assert_eq!(
+        html.matches("<script>").count(),
+        1,
+        "only the page's own script"
+    );
+    assert!(
+        html.contains("&lt;script&gt;document.documentElement"),
+        "bot text is escaped"
+    );
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "no external references"
+    );
+
+    let Some(browser) = chromium() else {
+        assert!(
+            std::env::var_os("EVALGATE_REQUIRE_BROWSER").is_none(),
+            "chromium is required here but missing"
+        );
+        eprintln!("skipped the browser half: no chromium (apt-get install chromium)");
+        return;
+    };
+    let url = format!("file://{}", report.display());
+    let profile = p.dir.join("chromium-profile");
+    let dom = headless(&browser, &profile, &["--dump-dom", &url]);
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert!(
+        dom.contains("data-js=\"ready\""),
+        "the page's own script ran (so a running script would be seen): {}",
+        &dom[..dom.len().min(500)]
+    );
+    // The payloads appear as text; only an attribute set by running code has `="`.
+    assert!(!dom.contains("data-pwned=\""), "an injected script ran");
+    assert!(!dom.contains("<title>pwned"), "an injected handler ran");
+    assert!(
+        dom.contains("id=\"filters\"") && !dom.contains("id=\"filters\" hidden"),
+        "filters are shown when JS runs"
+    );
+
+    let shot = p.dir.join("report.png");
+    let out = headless(
+        &browser,
+        &profile,
+        &[
+            "--window-size=1280,2000",
+            &format!("--screenshot={}", shot.display()),
+            &url,
+        ],
+    );
+    assert!(
+        shot.is_file(),
+        "screenshot: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0) > 10_000);
+    if let Some(keep) = std::env::var_os("EVALGATE_KEEP_SCREENSHOT") {
+        let _ = std::fs::copy(&shot, keep);
+    }
+}
