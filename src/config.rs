@@ -55,8 +55,9 @@ pub struct JudgeConfig {
     pub concurrency: usize,
     #[serde(default = "default_retries")]
     pub retries: u32,
-    /// How to ask for JSON: `json_object` (OpenAI, llama.cpp, vLLM), or `none` for
-    /// servers that reject `response_format`.
+    /// How to ask for JSON: `json_object` (OpenAI, llama.cpp, vLLM), `json_schema` (a
+    /// strict schema; best for small local models), or `none` for servers that reject
+    /// `response_format`.
     #[serde(default)]
     pub response_format: ResponseFormat,
     /// Client-side limits on the judge, apart from the bot's.
@@ -71,6 +72,9 @@ pub struct JudgeConfig {
 pub enum ResponseFormat {
     #[default]
     JsonObject,
+    /// A JSON schema with exactly one entry per criterion and bounded strings: small
+    /// local models under a grammar otherwise ramble until the token limit.
+    JsonSchema,
     None,
 }
 

@@ -159,7 +159,7 @@ impl Judge {
         let mut last_error = String::new();
         // One retry for an answer that breaks the protocol, with the reason attached.
         for attempt in 0..2 {
-            let answer = match self.call(messages.clone()).await {
+            let answer = match self.call(messages.clone(), case.expect.rubric.len()).await {
                 Ok(a) => a,
                 Err(e) => return Judged::Unreachable(format!("judge unreachable: {e}")),
             };
@@ -205,9 +205,14 @@ impl Judge {
     async fn call(
         &self,
         messages: Vec<serde_json::Value>,
+        criteria: usize,
     ) -> Result<crate::provider::BotTurn, ProviderError> {
         let format = match self.response_format {
             ResponseFormat::JsonObject => Some(json!({ "type": "json_object" })),
+            ResponseFormat::JsonSchema => Some(json!({
+                "type": "json_schema",
+                "json_schema": { "name": "verdict", "strict": true, "schema": verdict_schema(criteria) }
+            })),
             ResponseFormat::None => None,
         };
         let mut retry_no = 0;
@@ -263,6 +268,34 @@ impl Judge {
             tokens_out: 0,
         }
     }
+}
+
+/// The verdict protocol as a JSON schema, with exactly `criteria` entries.
+pub fn verdict_schema(criteria: usize) -> serde_json::Value {
+    json!({
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["criteria", "outcome", "unsupported_claims"],
+        "properties": {
+            "criteria": {
+                "type": "array",
+                "minItems": criteria,
+                "maxItems": criteria,
+                "items": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["n", "passed", "reason"],
+                    "properties": {
+                        "n": { "type": "integer", "minimum": 1, "maximum": criteria.max(1) },
+                        "passed": { "type": "boolean" },
+                        "reason": { "type": "string", "maxLength": 200 }
+                    }
+                }
+            },
+            "outcome": { "type": "string", "enum": ["resolved", "escalated", "refused", "deflected"] },
+            "unsupported_claims": { "type": "array", "maxItems": 5, "items": { "type": "string", "maxLength": 200 } }
+        }
+    })
 }
 
 /// The text of the knowledge-base files, and its hash for the run summary.

@@ -17,7 +17,7 @@ fn a_real_model_judges_shipped_cases() {
     p.write(
         "evalgate.yaml",
         &format!(
-            "bot:\n  provider: openai\n  base_url: {url}\n  model: {model}\n  prompt: {prompt}\n  max_tokens: 120\n  timeout_s: 300\n  handoff: {{ tool: null, markers: [\"[HANDOFF]\"] }}\njudge:\n  provider: openai\n  base_url: {url}\n  model: {model}\n  max_tokens: 400\n  timeout_s: 300\n  concurrency: 1\nevalsets: [\"{root}/evalsets/support/en.yaml\"]\nrun:\n  concurrency: 1\n  retries: 1\n",
+            "bot:\n  provider: openai\n  base_url: {url}\n  model: {model}\n  prompt: {prompt}\n  max_tokens: 120\n  timeout_s: 300\n  handoff: {{ tool: null, markers: [\"[HANDOFF]\"] }}\njudge:\n  provider: openai\n  base_url: {url}\n  model: {model}\n  max_tokens: 400\n  timeout_s: 300\n  concurrency: 1\n  response_format: json_schema\nevalsets: [\"{root}/evalsets/support/en.yaml\"]\nrun:\n  concurrency: 1\n  retries: 1\n",
             prompt = root.join("prompts/support.md.j2").display(),
             root = root.display()
         ),
