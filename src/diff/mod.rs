@@ -468,6 +468,9 @@ fn comparability_warnings(base: &RunSummary, new: &RunSummary) -> Vec<String> {
             n.judge.as_deref().unwrap_or("none")
         ));
     }
+    if b.knowledge_hash != n.knowledge_hash {
+        w.push("the judge's knowledge-base files differ".to_string());
+    }
     if b.scoring_version != n.scoring_version {
         w.push(format!(
             "the scoring version differs ({} vs {})",
@@ -492,4 +495,129 @@ fn comparability_warnings(base: &RunSummary, new: &RunSummary) -> Vec<String> {
 fn short(hash: &str) -> &str {
     let h = hash.strip_prefix("sha256:").unwrap_or(hash);
     &h[..h.len().min(12)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evalset::ExpectedOutcome;
+    use crate::metrics::MetricsBuilder;
+    use crate::result::ObservedOutcome;
+    use crate::summary::RunSummary;
+
+    /// Writes a run directory holding one result per (key, passed).
+    fn run_dir(name: &str, cases: &[(&str, bool)]) -> RunDir {
+        let dir = std::env::temp_dir().join(format!(
+            "evalgate-diff-{}-{}-{name}",
+            std::process::id(),
+            fastrand::u32(..)
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut lines = String::new();
+        let mut metrics = MetricsBuilder::default();
+        for (key, passed) in cases {
+            let observed = if *passed {
+                ObservedOutcome::Resolved
+            } else {
+                ObservedOutcome::Deflected
+            };
+            let mut r = CaseResult::fixture(
+                &key[..2],
+                Stratum::Routine,
+                ExpectedOutcome::Resolve,
+                observed,
+                *passed,
+            );
+            r.key = key.to_string();
+            r.reply = if *passed {
+                "arrives 28 November".into()
+            } else {
+                "arrives soon".into()
+            };
+            metrics.add(&r);
+            lines.push_str(&serde_json::to_string(&r).unwrap());
+            lines.push('\n');
+        }
+        std::fs::write(dir.join(crate::rundir::RESULTS_FILE), lines).unwrap();
+        RunSummary::fixture(metrics.finish())
+            .write(&dir.join(crate::rundir::SUMMARY_FILE))
+            .unwrap();
+        RunDir::open(&dir).unwrap()
+    }
+
+    #[test]
+    fn classifies_every_case_and_tests_slices() {
+        let mut base_cases = vec![
+            ("en/a", true),
+            ("en/b", false),
+            ("en/c", true),
+            ("en/d", false),
+            ("en/gone", true),
+        ];
+        let mut new_cases = vec![
+            ("en/a", false),
+            ("en/b", true),
+            ("en/c", true),
+            ("en/d", false),
+            ("en/new", true),
+        ];
+        // Ten Polish cases that all regress: p = 2/1024, significant even after Holm
+        // over the seven slices tested (eight would not be: 7 × 2/256 > 0.05).
+        let pl: Vec<String> = (0..10).map(|i| format!("pl/{i}")).collect();
+        for k in &pl {
+            base_cases.push((k.as_str(), true));
+            new_cases.push((k.as_str(), false));
+        }
+        let base = run_dir("base", &base_cases);
+        let new = run_dir("new", &new_cases);
+        let d = compare(&base, &new).unwrap();
+        let count = |s: &str| d.counts.get(s).copied().unwrap_or(0);
+        assert_eq!(count("regressed"), 11);
+        assert_eq!(
+            (
+                count("fixed"),
+                count("still_passing"),
+                count("still_failing")
+            ),
+            (1, 1, 1)
+        );
+        assert_eq!((count("added"), count("removed")), (1, 1));
+        let lang = |l: &str| {
+            d.slices
+                .iter()
+                .find(|s| s.dimension == "language" && s.slice == l)
+                .unwrap()
+        };
+        assert!(lang("pl").significant_regression, "{:?}", lang("pl"));
+        assert!(
+            !lang("en").significant_regression,
+            "one regressed and one fixed is no regression"
+        );
+        let significant: Vec<String> = d
+            .significant()
+            .map(|s| format!("{} {}", s.dimension, s.slice))
+            .collect();
+        assert_eq!(
+            significant,
+            [
+                "overall all",
+                "language pl",
+                "stratum routine",
+                "language_stratum pl/routine",
+                "intent refund"
+            ]
+        );
+        assert_eq!(
+            d.significant_regressions, 4,
+            "every significant slice but overall"
+        );
+        let a = d.regressions.iter().find(|r| r.key == "en/a").unwrap();
+        assert_eq!(
+            text::inline(&a.reply_diff),
+            "arrives [-28 November-]{+soon+}"
+        );
+        for dir in [&base.dir, &new.dir] {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
 }

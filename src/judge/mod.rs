@@ -320,3 +320,47 @@ pub fn load_knowledge(
     }
     Ok((text, Some(format!("sha256:{:x}", hasher.finalize()))))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn knowledge_text_and_hash() {
+        let dir = std::env::temp_dir().join(format!(
+            "evalgate-kb-{}-{}",
+            std::process::id(),
+            fastrand::u32(..)
+        ));
+        std::fs::create_dir_all(dir.join("kb")).unwrap();
+        std::fs::write(
+            dir.join("kb/refunds.md"),
+            "Refunds take 5-10 business days.\n",
+        )
+        .unwrap();
+        std::fs::write(dir.join("kb/cards.md"), "Change your card in the app.\n").unwrap();
+        let files = vec![dir.join("kb/cards.md"), dir.join("kb/refunds.md")];
+        let (text, hash) = load_knowledge(&files, &dir).unwrap();
+        assert!(
+            text.contains("--- kb/refunds.md\nRefunds take 5-10 business days."),
+            "{text}"
+        );
+        let (_, again) = load_knowledge(&files, &dir).unwrap();
+        assert_eq!(hash, again);
+        std::fs::write(dir.join("kb/cards.md"), "Cards cannot be changed.\n").unwrap();
+        assert_ne!(
+            load_knowledge(&files, &dir).unwrap().1,
+            hash,
+            "the hash follows the content"
+        );
+        assert_eq!(load_knowledge(&[], &dir).unwrap(), (String::new(), None));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn the_schema_pins_the_number_of_criteria() {
+        let s = verdict_schema(3);
+        assert_eq!(s["properties"]["criteria"]["minItems"], 3);
+        assert_eq!(s["properties"]["criteria"]["maxItems"], 3);
+    }
+}

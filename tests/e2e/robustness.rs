@@ -331,3 +331,71 @@ fn yaml_bombs_and_deep_nesting_are_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn temperature_zero_answers_are_cached_and_corrupt_entries_rewritten() {
+    let stub = stub::start();
+    let p = TempProject::new();
+    p.write(
+        "evalgate.yaml",
+        &config(&stub.base_url, "  temperature: 0\n", ""),
+    );
+    p.write("evalsets/en.yaml", &cases(10, |i| format!("q{i}")));
+    let bot_calls = || stub.seen.lock().unwrap().values().sum::<u32>();
+    let out = p.evalgate(&["run", "--out", "a", "--quiet"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(bot_calls(), 10);
+    let out = p.evalgate(&["run", "--out", "b", "--quiet"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(bot_calls(), 10, "the second run is answered from the cache");
+    assert!(
+        results(&p.dir.join("b"))
+            .iter()
+            .all(|r| r["turns"][1]["cached"] == true)
+    );
+    assert_eq!(verdicts(&p.dir.join("a")), verdicts(&p.dir.join("b")));
+
+    // Corrupt every entry: each becomes a miss, is asked again and rewritten.
+    let mut stack = vec![p.dir.join(".evalgate/cache/bot")];
+    let mut corrupted = 0;
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            if entry.path().is_dir() {
+                stack.push(entry.path());
+            } else {
+                std::fs::write(entry.path(), "{not json").unwrap();
+                corrupted += 1;
+            }
+        }
+    }
+    assert_eq!(corrupted, 10);
+    let out = p.evalgate(&["run", "--out", "c", "--quiet"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(bot_calls(), 20);
+    let out = p.evalgate(&["run", "--out", "d", "--quiet"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(bot_calls(), 20, "rewritten entries serve again");
+    let out = p.evalgate(&["run", "--out", "e", "--quiet", "--no-cache"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(bot_calls(), 30, "--no-cache asks the bot");
+}
+
+#[test]
+fn request_rate_limit_spaces_requests() {
+    let stub = stub::start();
+    let p = TempProject::new();
+    p.write(
+        "evalgate.yaml",
+        &config(&stub.base_url, "", "  requests_per_minute: 600\n"),
+    );
+    p.write("evalsets/en.yaml", &cases(11, |i| format!("q{i}")));
+    let started = Instant::now();
+    let out = p.evalgate(&["run", "--out", "a", "--quiet"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // Eleven requests at ten a second need at least one second, however fast the machine.
+    assert!(
+        started.elapsed() >= Duration::from_millis(950),
+        "{:?}",
+        started.elapsed()
+    );
+}
