@@ -161,8 +161,9 @@ pub struct Expectation {
     pub outcome: ExpectedOutcome,
     pub must_include: Vec<String>,
     pub must_not_include: Vec<String>,
-    pub regex: Vec<Regex>,
-    pub not_regex: Vec<Regex>,
+    /// Shared: a cloned `Regex` would carry its own match-cache pool per case.
+    pub regex: Vec<Arc<Regex>>,
+    pub not_regex: Vec<Arc<Regex>>,
     /// `None` when the author turned the check off with `language: any`.
     pub language: Option<String>,
     pub max_words: Option<usize>,
@@ -255,6 +256,7 @@ pub fn load_suite(files: &[PathBuf]) -> Result<Suite, Diagnostics> {
     let mut cases = Vec::new();
     let mut hasher = Sha256::new();
     let mut seen_keys: HashMap<String, (PathBuf, u64)> = HashMap::new();
+    let mut regexes = RegexCache::new();
     for path in files {
         let bytes = match std::fs::read(path) {
             Ok(b) => b,
@@ -282,7 +284,7 @@ pub fn load_suite(files: &[PathBuf]) -> Result<Suite, Diagnostics> {
                 continue;
             }
         };
-        match load_file(path, text) {
+        match load_file_with(path, text, &mut regexes) {
             Ok(file_cases) => {
                 for case in file_cases {
                     if let Some((first_path, first_line)) = seen_keys.get(&case.key) {
@@ -316,8 +318,16 @@ pub fn load_suite(files: &[PathBuf]) -> Result<Suite, Diagnostics> {
     })
 }
 
+/// Compiled regexes by pattern. Suites repeat the same few patterns across thousands of
+/// cases; compiling each once saves both load time and the per-regex match caches.
+pub type RegexCache = HashMap<String, Arc<Regex>>;
+
 /// Parses and validates one eval-set file.
 pub fn load_file(path: &Path, text: &str) -> Result<Vec<Case>, Diagnostics> {
+    load_file_with(path, text, &mut RegexCache::new())
+}
+
+pub fn load_file_with(path: &Path, text: &str, regexes: &mut RegexCache) -> Result<Vec<Case>, Diagnostics> {
     let spec: FileSpec = yaml::parse(path, text).map_err(|d| Diagnostics(vec![d]))?;
     let mut problems = Diagnostics::default();
     let language = spec.language.value.trim().to_string();
@@ -369,11 +379,19 @@ pub fn load_file(path: &Path, text: &str) -> Result<Vec<Case>, Diagnostics> {
                 .at_location(case_loc),
             );
         }
-        let mut compile = |patterns: Vec<Spanned<String>>, field: &str| -> Vec<Regex> {
+        let mut compile = |patterns: Vec<Spanned<String>>, field: &str| -> Vec<Arc<Regex>> {
             let mut out = Vec::new();
             for p in patterns {
+                if let Some(r) = regexes.get(&p.value) {
+                    out.push(Arc::clone(r));
+                    continue;
+                }
                 match Regex::new(&p.value) {
-                    Ok(r) => out.push(r),
+                    Ok(r) => {
+                        let r = Arc::new(r);
+                        regexes.insert(p.value.clone(), Arc::clone(&r));
+                        out.push(r);
+                    }
                     Err(e) => problems.push(
                         Diagnostic::new(
                             path,
