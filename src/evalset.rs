@@ -327,7 +327,11 @@ pub fn load_file(path: &Path, text: &str) -> Result<Vec<Case>, Diagnostics> {
     load_file_with(path, text, &mut RegexCache::new())
 }
 
-pub fn load_file_with(path: &Path, text: &str, regexes: &mut RegexCache) -> Result<Vec<Case>, Diagnostics> {
+pub fn load_file_with(
+    path: &Path,
+    text: &str,
+    regexes: &mut RegexCache,
+) -> Result<Vec<Case>, Diagnostics> {
     let spec: FileSpec = yaml::parse(path, text).map_err(|d| Diagnostics(vec![d]))?;
     let mut problems = Diagnostics::default();
     let language = spec.language.value.trim().to_string();

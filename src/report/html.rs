@@ -17,6 +17,7 @@ use crate::report::{pct, titles};
 use crate::result::{CaseResult, Check, JudgeVerdict, ObservedOutcome};
 
 const TEMPLATE: &str = include_str!("report.html.j2");
+const CASE_TEMPLATE: &str = include_str!("case.html.j2");
 const SCRIPT: &str = include_str!("report.js");
 /// Regressed cases shown in full; the rest are counted.
 const MAX_REGRESSIONS: usize = 200;
@@ -122,6 +123,8 @@ pub fn render(model: &ReportModel, cases: &[CaseResult], hidden: u64) -> Result<
     let mut env = Environment::new();
     env.set_auto_escape_callback(|_| AutoEscape::Html);
     env.add_template("report.html", TEMPLATE)
+        .map_err(|e| format!("report template: {e}"))?;
+    env.add_template("case.html", CASE_TEMPLATE)
         .map_err(|e| format!("report template: {e}"))?;
 
     let chart: Vec<ChartRow> = m
@@ -233,7 +236,17 @@ pub fn render(model: &ReportModel, cases: &[CaseResult], hidden: u64) -> Result<
         })
         .collect();
 
-    let case_views: Vec<CaseView> = cases.iter().map(case_view).collect();
+    // Cases are rendered one at a time into one buffer: a large run never holds every
+    // case as template values at once.
+    let case_template = env.get_template("case.html").map_err(|e| e.to_string())?;
+    let mut cases_html = String::with_capacity(cases.len() * 1024);
+    for case in cases {
+        let view = case_view(case);
+        let html = case_template
+            .render(context! { c => ser(&view) })
+            .map_err(|e| format!("report template: {e}"))?;
+        cases_html.push_str(&html);
+    }
     let mut languages: Vec<String> = cases.iter().map(|c| c.language.clone()).collect();
     languages.sort_unstable();
     languages.dedup();
@@ -389,7 +402,9 @@ pub fn render(model: &ReportModel, cases: &[CaseResult], hidden: u64) -> Result<
             parity_languages => parity_languages,
             cost_lines => cost_lines,
             languages => languages,
-            cases => ser(&case_views),
+            case_count => cases.len(),
+            // Rendered above by the auto-escaping case template.
+            cases_html => Value::from_safe_string(cases_html),
             cases_hidden => hidden,
             version => env!("CARGO_PKG_VERSION"),
             // Our own constant script: the only text on the page not escaped.
