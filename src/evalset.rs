@@ -250,41 +250,105 @@ pub fn find_files(
     problems.into_result(files)
 }
 
+/// One file read and parsed: its bytes (for the suite hash) and its cases or problems.
+struct ParsedFile {
+    bytes: Option<Vec<u8>>,
+    cases: Result<Vec<Case>, Diagnostics>,
+}
+
+fn parse_file(path: &Path, regexes: &mut RegexCache) -> ParsedFile {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            let d = Diagnostic::new(path, format!("cannot read file: {e}"));
+            return ParsedFile {
+                bytes: None,
+                cases: Err(Diagnostics(vec![d])),
+            };
+        }
+    };
+    let cases = match yaml::decode_utf8(path, &bytes) {
+        Ok(text) => load_file_with(path, text, regexes),
+        Err(d) => Err(Diagnostics(vec![d])),
+    };
+    ParsedFile {
+        bytes: Some(bytes),
+        cases,
+    }
+}
+
+/// Parses files on every core: a suite of 35 languages is 35 independent files.
+fn parse_all(files: &[PathBuf]) -> Vec<ParsedFile> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(files.len())
+        .max(1);
+    if workers == 1 {
+        let mut regexes = RegexCache::new();
+        return files.iter().map(|f| parse_file(f, &mut regexes)).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut slots: Vec<Option<ParsedFile>> = (0..files.len()).map(|_| None).collect();
+    let done: Vec<Vec<(usize, ParsedFile)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut regexes = RegexCache::new();
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(path) = files.get(i) else { break };
+                        mine.push((i, parse_file(path, &mut regexes)));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    for (i, parsed) in done.into_iter().flatten() {
+        slots[i] = Some(parsed);
+    }
+    slots
+        .into_iter()
+        .zip(files)
+        .map(|(slot, path)| {
+            slot.unwrap_or_else(|| ParsedFile {
+                bytes: None,
+                cases: Err(Diagnostics(vec![Diagnostic::new(
+                    path,
+                    "evalgate bug: the file's parser stopped",
+                )])),
+            })
+        })
+        .collect()
+}
+
 /// Loads every file; reports every problem in every file, not just the first.
 pub fn load_suite(files: &[PathBuf]) -> Result<Suite, Diagnostics> {
     let mut problems = Diagnostics::default();
     let mut cases = Vec::new();
     let mut hasher = Sha256::new();
     let mut seen_keys: HashMap<String, (PathBuf, u64)> = HashMap::new();
-    let mut regexes = RegexCache::new();
-    for path in files {
-        let bytes = match std::fs::read(path) {
-            Ok(b) => b,
-            Err(e) => {
-                problems.push(Diagnostic::new(path, format!("cannot read file: {e}")));
-                continue;
-            }
-        };
-        // The suite folder and file name only, so the hash is the same from any working
-        // directory, checkout or config location.
-        let name: Vec<String> = path
-            .iter()
-            .rev()
-            .take(2)
-            .map(|c| c.to_string_lossy().into_owned())
-            .collect();
-        hasher.update(name.join("/").as_bytes());
-        hasher.update([0]);
-        hasher.update(&bytes);
-        hasher.update([0]);
-        let text = match yaml::decode_utf8(path, &bytes) {
-            Ok(t) => t,
-            Err(d) => {
-                problems.push(d);
-                continue;
-            }
-        };
-        match load_file_with(path, text, &mut regexes) {
+    for (path, parsed) in files.iter().zip(parse_all(files)) {
+        if let Some(bytes) = &parsed.bytes {
+            // The suite folder and file name only, so the hash is the same from any
+            // working directory, checkout or config location.
+            let name: Vec<String> = path
+                .iter()
+                .rev()
+                .take(2)
+                .map(|c| c.to_string_lossy().into_owned())
+                .collect();
+            hasher.update(name.join("/").as_bytes());
+            hasher.update([0]);
+            hasher.update(bytes);
+            hasher.update([0]);
+        }
+        match parsed.cases {
             Ok(file_cases) => {
                 for case in file_cases {
                     if let Some((first_path, first_line)) = seen_keys.get(&case.key) {
