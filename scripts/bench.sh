@@ -6,6 +6,7 @@
 #   --run N:MS          a configuration: N cases at mock latency MS ms (repeatable;
 #                       default: 5000:0 only)
 #   --with-latency      also run 1000:50 (N=1000 at 50 ms mock latency)
+#   --concurrency C     conversations in flight for evalgate (default 32, as promptfoo)
 #   --no-wrk            skip the loopback limit (wrk against one mockbot thread)
 #   --wrk-reps K        wrk runs of --wrk-duration each, median reported (default 3)
 #   --wrk-duration D    (default 10s)
@@ -63,6 +64,7 @@ while [[ $# -gt 0 ]]; do
     --reps) REPS=$2; shift 2 ;;
     --run) RUNS+=("$2"); shift 2 ;;
     --with-latency) WITH_LATENCY=1; shift ;;
+    --concurrency) CONCURRENCY=$2; shift 2 ;;
     --no-wrk) WITH_WRK=0; shift ;;
     --wrk-reps) WRK_REPS=$2; shift 2 ;;
     --wrk-duration) WRK_DURATION=$2; shift 2 ;;
