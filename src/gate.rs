@@ -2,7 +2,6 @@
 //! against a run's metrics and, when there is a baseline, its diff. Every criterion is
 //! reported with its threshold, the measured value and PASS/FAIL.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -334,38 +333,32 @@ pub fn evaluate(gate: &Gate, summary: &RunSummary, diff: Option<&Diff>) -> Verdi
     }
 }
 
-/// Criteria grouped for printing: failures first, in the order checked.
+/// One line per criterion, failures first, in the order checked.
+pub fn criterion_lines(v: &Verdict) -> Vec<String> {
+    let failing = v.criteria.iter().filter(|c| !c.passed);
+    let passing = v.criteria.iter().filter(|c| c.passed);
+    failing
+        .chain(passing)
+        .map(|c| {
+            format!(
+                "  {} {:<22} {:<20} threshold {:<10} measured {}",
+                if c.passed { "PASS" } else { "FAIL" },
+                c.name,
+                c.scope,
+                c.threshold,
+                c.measured
+            )
+        })
+        .collect()
+}
+
+/// The verdict's title line and every criterion.
 pub fn render_text(v: &Verdict) -> String {
-    use std::fmt::Write;
-    let mut out = String::new();
-    let failing = v.failing().count();
-    let _ = writeln!(
-        out,
-        "Gate {}: {} ({} of {} criteria failed) · {} {}",
-        if v.passed { "PASS" } else { "FAIL" },
-        v.gate_path,
-        failing,
-        v.criteria.len(),
-        v.gate_hash.chars().take(19).collect::<String>(),
-        v.baseline
-            .as_deref()
-            .map(|b| format!("· baseline {b}"))
-            .unwrap_or_default()
-    );
-    let mut grouped: BTreeMap<bool, Vec<&Criterion>> = BTreeMap::new();
-    for c in &v.criteria {
-        grouped.entry(c.passed).or_default().push(c);
-    }
-    for c in grouped.into_values().flatten() {
-        let _ = writeln!(
-            out,
-            "  {} {:<22} {:<20} threshold {:<10} measured {}",
-            if c.passed { "PASS" } else { "FAIL" },
-            c.name,
-            c.scope,
-            c.threshold,
-            c.measured
-        );
+    let mut out = crate::report::titles::gate_title(v);
+    out.push('\n');
+    for line in criterion_lines(v) {
+        out.push_str(&line);
+        out.push('\n');
     }
     out
 }

@@ -19,7 +19,7 @@ pub const REPORT_HTML: &str = "report.html";
 
 /// Cases listed in full in report.html; past it, only failing cases are (the page
 /// must stay a size a browser opens quickly).
-pub const MAX_HTML_CASES: usize = 20_000;
+pub const MAX_HTML_CASES: usize = 5_000;
 
 /// The page for a run: every case (failing ones first to be kept when the run is huge).
 pub fn render_html(run: &RunDir, model: &ReportModel) -> Result<String, ReviewError> {

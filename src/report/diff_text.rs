@@ -101,19 +101,12 @@ pub fn render(d: &Diff) -> String {
         let _ = writeln!(out, "\nFixed cases: {}: {}", fixed.len(), keys.join(", "));
     }
     if !d.parity.gaps.is_empty() {
-        let behind: Vec<String> = d
-            .parity
-            .behind_count
-            .iter()
-            .filter(|(_, n)| **n > 0)
-            .map(|(l, n)| format!("{l} {n}"))
-            .collect();
         let _ = writeln!(
             out,
-            "\nParity (new run): {} of {} scenarios uneven; scenarios behind the best language: {}",
+            "\nParity (new run): {} of {} scenarios uneven; {}",
             d.parity.gaps.len(),
             d.parity.scenarios,
-            behind.join(" · ")
+            crate::report::titles::parity_behind(&d.parity)
         );
     }
     if let Some(p) = &d.prompt_diff {

@@ -351,14 +351,7 @@ pub fn render(model: &ReportModel, cases: &[CaseResult], hidden: u64) -> Result<
             m.overall.judge_errors
         )
     });
-    let mut cost_lines = vec![match &m.overall.latency_ms {
-        Some(l) => format!(
-            "latency per bot turn: p50 {} ms · p95 {} ms · p99 {} ms",
-            l.p50, l.p95, l.p99
-        ),
-        None => "latency per bot turn: -".to_string(),
-    }];
-    cost_lines.extend(titles::cost_lines(s));
+    let cost_lines = titles::cost_lines(s);
     let criteria = |passed: bool| -> Vec<&crate::gate::Criterion> {
         model
             .gate

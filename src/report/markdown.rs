@@ -184,18 +184,11 @@ pub fn render(model: &ReportModel) -> String {
             let _ = writeln!(out, "\n</details>");
         }
         if !d.parity.gaps.is_empty() {
-            let behind: Vec<String> = d
-                .parity
-                .behind_count
-                .iter()
-                .filter(|(_, n)| **n > 0)
-                .map(|(l, n)| format!("{l} behind on {n}"))
-                .collect();
             let _ = writeln!(
                 out,
                 "\n### {}\n\n{}",
                 titles::parity_title(d.parity.gaps.len(), d.parity.scenarios),
-                behind.join(" · ")
+                titles::parity_behind(&d.parity)
             );
         }
         if let Some(pd) = &d.prompt_diff {
@@ -208,18 +201,6 @@ pub fn render(model: &ReportModel) -> String {
     }
 
     let _ = writeln!(out, "\n### {}\n", titles::COST);
-    match &m.overall.latency_ms {
-        Some(l) => {
-            let _ = writeln!(
-                out,
-                "latency per bot turn: p50 {} ms · p95 {} ms · p99 {} ms  ",
-                l.p50, l.p95, l.p99
-            );
-        }
-        None => {
-            let _ = writeln!(out, "latency per bot turn: -  ");
-        }
-    }
     for line in titles::cost_lines(s) {
         let _ = writeln!(out, "{line}  ");
     }

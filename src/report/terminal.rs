@@ -13,14 +13,15 @@ use crate::report::{pct, titles};
 pub fn render(model: &ReportModel, run_dir: &Path) -> String {
     let mut out = String::new();
     let summary = &model.summary;
-    let meta = &summary.meta;
     let m = &summary.metrics;
     let _ = writeln!(out, "{}", titles::headline(model));
     let _ = writeln!(out, "{}", titles::run_line(model));
 
     if let Some(g) = &model.gate {
         let _ = writeln!(out, "\n{}", titles::gate_title(g));
-        print_criteria(&mut out, g);
+        for line in crate::gate::criterion_lines(g) {
+            let _ = writeln!(out, "{line}");
+        }
     }
 
     let _ = writeln!(out, "\n{}", titles::CONTAINMENT);
@@ -157,52 +158,16 @@ pub fn render(model: &ReportModel, run_dir: &Path) -> String {
                 "\n{}",
                 titles::parity_title(d.parity.gaps.len(), d.parity.scenarios)
             );
-            let behind: Vec<String> = d
-                .parity
-                .behind_count
-                .iter()
-                .filter(|(_, n)| **n > 0)
-                .map(|(l, n)| format!("{l} behind on {n}"))
-                .collect();
-            let _ = writeln!(out, "  {}", behind.join(" · "));
+            let _ = writeln!(out, "  {}", titles::parity_behind(&d.parity));
         }
     }
 
     let _ = writeln!(out, "\n{}", titles::COST);
-    match &m.overall.latency_ms {
-        Some(l) => {
-            let _ = writeln!(
-                out,
-                "latency per bot turn: p50 {} ms · p95 {} ms · p99 {} ms",
-                l.p50, l.p95, l.p99
-            );
-        }
-        None => {
-            let _ = writeln!(out, "latency per bot turn: -");
-        }
-    }
     for line in titles::cost_lines(summary) {
         let _ = writeln!(out, "{line}");
     }
     let _ = writeln!(out, "\nresults: {}", run_dir.display());
-    let _ = meta;
     out
-}
-
-fn print_criteria(out: &mut String, v: &crate::gate::Verdict) {
-    let failing = v.criteria.iter().filter(|c| !c.passed);
-    let passing = v.criteria.iter().filter(|c| c.passed);
-    for c in failing.chain(passing) {
-        let _ = writeln!(
-            out,
-            "  {} {:<22} {:<20} threshold {:<10} measured {}",
-            if c.passed { "PASS" } else { "FAIL" },
-            c.name,
-            c.scope,
-            c.threshold,
-            c.measured
-        );
-    }
 }
 
 fn pass_cell(slice: &SliceMetrics) -> String {

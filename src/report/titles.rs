@@ -76,7 +76,18 @@ pub fn parity_title(gaps: usize, scenarios: u64) -> String {
     format!("Parity across languages: {gaps} of {scenarios} scenarios uneven")
 }
 
-/// The cost lines, worded the same everywhere.
+/// Which languages fall behind the best one, and on how many scenarios.
+pub fn parity_behind(parity: &crate::diff::parity::Parity) -> String {
+    let behind: Vec<String> = parity
+        .behind_count
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(l, n)| format!("{l} behind on {n}"))
+        .collect();
+    behind.join(" · ")
+}
+
+/// Latency, then the cost lines, worded the same everywhere.
 pub fn cost_lines(summary: &RunSummary) -> Vec<String> {
     let c = &summary.cost;
     let money = |v: Option<f64>| match v {
@@ -89,12 +100,22 @@ pub fn cost_lines(summary: &RunSummary) -> Vec<String> {
         ),
         None => "- (no price in config)".into(),
     };
-    let mut lines = vec![format!(
-        "bot tokens: {} in · {} out · cost {}",
-        c.bot.tokens_in,
-        c.bot.tokens_out,
-        money(c.bot.money)
-    )];
+    let latency = match &summary.metrics.overall.latency_ms {
+        Some(l) => format!(
+            "latency per bot turn: p50 {} ms · p95 {} ms · p99 {} ms",
+            l.p50, l.p95, l.p99
+        ),
+        None => "latency per bot turn: -".to_string(),
+    };
+    let mut lines = vec![
+        latency,
+        format!(
+            "bot tokens: {} in · {} out · cost {}",
+            c.bot.tokens_in,
+            c.bot.tokens_out,
+            money(c.bot.money)
+        ),
+    ];
     if summary.meta.judge.is_some() {
         lines.push(format!(
             "judge tokens: {} in · {} out · cost {}",
