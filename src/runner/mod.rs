@@ -61,6 +61,9 @@ fn write_error(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
     }
 }
 
+/// How long in-flight conversations may take to finish after a stop is requested.
+const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Resolves when the user asks the run to stop (Ctrl-C, or SIGTERM from a CI runner).
 async fn stop_requested() {
     #[cfg(unix)]
@@ -143,8 +146,8 @@ pub async fn drive(
     let mut progress = Progress::new(planned, quiet);
     let mut in_flight: JoinSet<CaseResult> = JoinSet::new();
     let mut job_of_task: HashMap<tokio::task::Id, (Arc<Case>, u32)> = HashMap::new();
-    let stop = stop_requested();
-    tokio::pin!(stop);
+    let mut stop: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> =
+        Box::pin(stop_requested());
     let mut stopping = false;
     loop {
         while !stopping && in_flight.len() < concurrency {
@@ -173,16 +176,23 @@ pub async fn drive(
             }
             _ = &mut stop => {
                 if stopping {
+                    // A second signal, or the grace period is over: abandon what is left.
                     in_flight.abort_all();
                     while in_flight.join_next().await.is_some() {}
                     break;
                 }
                 stopping = true;
                 progress.note(&format!(
-                    "interrupted: finishing {} conversations in flight; press Ctrl-C again to abandon them",
-                    in_flight.len()
+                    "interrupted: finishing {} conversations in flight (at most {} s); press Ctrl-C again to abandon them",
+                    in_flight.len(),
+                    STOP_GRACE.as_secs()
                 ));
-                stop.set(stop_requested());
+                stop = Box::pin(async {
+                    tokio::select! {
+                        _ = stop_requested() => {}
+                        _ = tokio::time::sleep(STOP_GRACE) => {}
+                    }
+                });
             }
         }
     }
