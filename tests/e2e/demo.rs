@@ -3,7 +3,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
-use crate::{TempProject, repo_root, results, stderr, summary};
+use crate::{TempProject, repo_root, stderr, summary, verdicts};
 
 /// `evalgate demo-bot` on a free port; killed when dropped, and stops by itself anyway.
 struct DemoServer {
@@ -72,20 +72,6 @@ fn demo_bot_over_http_passes_the_shipped_suite_like_in_process() {
     let local = shipped_project("  provider: demo\n");
     let out = local.evalgate(&["run", "--out", "run", "--quiet"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let verdicts = |dir: &std::path::Path| {
-        let mut v: Vec<(String, bool, String)> = results(dir)
-            .iter()
-            .map(|r| {
-                (
-                    r["key"].as_str().unwrap().to_string(),
-                    r["passed"].as_bool().unwrap(),
-                    r["observed_outcome"].as_str().unwrap().to_string(),
-                )
-            })
-            .collect();
-        v.sort();
-        v
-    };
     assert_eq!(
         verdicts(&http.dir.join("run")),
         verdicts(&local.dir.join("run"))

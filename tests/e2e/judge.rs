@@ -2,7 +2,7 @@
 //! retried once then recorded as judge errors (never passes), an unreachable judge makes
 //! the run incomplete, the cache saves the second call, and rescore reproduces verdicts.
 
-use crate::{TempProject, result_for, results, stderr, stdout, stub, summary};
+use crate::{TempProject, result_for, results, stderr, stdout, stub, summary, verdicts};
 
 fn config(bot_url: &str, judge_url: &str) -> String {
     format!(
@@ -146,21 +146,10 @@ fn verdicts_are_honoured_and_bad_ones_never_pass() {
     let out = p.evalgate(&["rescore", "run", "--out", "rescored", "--quiet"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(bot_calls(&stub), bot_before, "rescore never calls the bot");
-    let verdicts = |dir: &str| {
-        let mut v: Vec<(String, bool, String)> = results(&p.dir.join(dir))
-            .iter()
-            .map(|r| {
-                (
-                    r["key"].as_str().unwrap().into(),
-                    r["passed"].as_bool().unwrap(),
-                    r["observed_outcome"].as_str().unwrap().into(),
-                )
-            })
-            .collect();
-        v.sort();
-        v
-    };
-    assert_eq!(verdicts("run"), verdicts("rescored"));
+    assert_eq!(
+        verdicts(&p.dir.join("run")),
+        verdicts(&p.dir.join("rescored"))
+    );
 }
 
 #[test]

@@ -102,3 +102,22 @@ pub fn result_for<'a>(results: &'a [Value], key: &str) -> &'a Value {
     assert_eq!(matching.len(), 1, "{key} should appear exactly once");
     matching[0]
 }
+
+/// Every result's (key, passed, observed outcome), sorted: what two runs must agree on.
+pub fn verdicts(run_dir: &Path) -> Vec<(String, bool, String)> {
+    let mut v: Vec<(String, bool, String)> = results(run_dir)
+        .iter()
+        .map(|r| {
+            (
+                r["key"].as_str().unwrap_or_default().to_string(),
+                r["passed"].as_bool().unwrap_or_default(),
+                r["observed_outcome"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::{TempProject, results, stderr, stdout, stub, summary};
+use crate::{TempProject, results, stderr, stdout, stub, summary, verdicts};
 
 fn config(base_url: &str, extra_bot: &str, extra_run: &str) -> String {
     format!(
@@ -120,21 +120,6 @@ fn signal(child: &std::process::Child, sig: &str) {
         .status()
         .expect("kill");
     assert!(status.success());
-}
-
-fn verdicts(dir: &Path) -> Vec<(String, bool, String)> {
-    let mut v: Vec<(String, bool, String)> = results(dir)
-        .iter()
-        .map(|r| {
-            (
-                r["key"].as_str().unwrap().into(),
-                r["passed"].as_bool().unwrap(),
-                r["observed_outcome"].as_str().unwrap().into(),
-            )
-        })
-        .collect();
-    v.sort();
-    v
 }
 
 #[test]
