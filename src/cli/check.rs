@@ -1,4 +1,4 @@
-//! `evalgate check`.
+//! `evalgate check`: everything a run needs is valid, and the eval sets' coverage.
 
 use std::path::Path;
 
@@ -10,14 +10,26 @@ pub fn run(config: &Path) -> Outcome {
         Ok(l) => l,
         Err(outcome) => return outcome,
     };
+    // The gate file and the judge are part of the contract a run will be held to.
+    let gate = match super::review::gate_for(&loaded.project, None) {
+        Ok(g) => g,
+        Err(outcome) => return outcome,
+    };
+    if let Err(outcome) = super::run::build_judge(&loaded.project, false) {
+        return outcome;
+    }
     let suite = &loaded.suite;
-    print!("{}", coverage_table(&suite.coverage()));
+    let coverage = suite.coverage();
+    print!("{}", coverage_table(&coverage));
     println!(
         "ok: {} cases in {} files, {} languages · eval-set hash {}",
         suite.cases.len(),
         suite.files.len(),
-        suite.coverage().len(),
+        coverage.len(),
         suite.hash
     );
+    if let Some(g) = gate {
+        println!("gate: {} ({})", g.path.display(), g.hash);
+    }
     Outcome::Passed
 }

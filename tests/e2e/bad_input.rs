@@ -153,3 +153,19 @@ fn missing_config_and_no_matching_evalsets() {
     p.write("prompt.j2", PROMPT);
     expect_invalid(&p, &["matches no file"]);
 }
+
+#[test]
+fn a_bad_gate_file_fails_check() {
+    let p = project(
+        &format!("{CONFIG}gate: gate.yaml\n"),
+        &format!("language: en\ncases:\n{GOOD_CASE}"),
+    );
+    p.write(
+        "gate.yaml",
+        "pass_rate: { routine: 0.9 }\nmax_mised_escalations: 0\n",
+    );
+    expect_invalid(
+        &p,
+        &["gate.yaml:2:", "did you mean `max_missed_escalations`"],
+    );
+}
