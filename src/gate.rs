@@ -333,23 +333,37 @@ pub fn evaluate(gate: &Gate, summary: &RunSummary, diff: Option<&Diff>) -> Verdi
     }
 }
 
-/// One line per criterion, failures first, in the order checked.
+/// Every criterion with its threshold, measured value and verdict: one line per failure,
+/// then the passes grouped by criterion and threshold so that a gate of 35 languages
+/// stays readable on a terminal.
 pub fn criterion_lines(v: &Verdict) -> Vec<String> {
-    let failing = v.criteria.iter().filter(|c| !c.passed);
-    let passing = v.criteria.iter().filter(|c| c.passed);
-    failing
-        .chain(passing)
+    let mut lines: Vec<String> = v
+        .criteria
+        .iter()
+        .filter(|c| !c.passed)
         .map(|c| {
             format!(
-                "  {} {:<22} {:<20} threshold {:<10} measured {}",
-                if c.passed { "PASS" } else { "FAIL" },
-                c.name,
-                c.scope,
-                c.threshold,
-                c.measured
+                "  FAIL {:<22} {:<20} threshold {:<10} measured {}",
+                c.name, c.scope, c.threshold, c.measured
             )
         })
-        .collect()
+        .collect();
+    let mut groups: Vec<((&str, &str), Vec<String>)> = Vec::new();
+    for c in v.criteria.iter().filter(|c| c.passed) {
+        let key = (c.name.as_str(), c.threshold.as_str());
+        let entry = format!("{} {}", c.scope, c.measured);
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, entries)) => entries.push(entry),
+            None => groups.push((key, vec![entry])),
+        }
+    }
+    for ((name, threshold), entries) in groups {
+        lines.push(format!(
+            "  PASS {name} ({threshold}): {}",
+            entries.join(" · ")
+        ));
+    }
+    lines
 }
 
 /// The verdict's title line and every criterion.
