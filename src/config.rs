@@ -271,72 +271,36 @@ impl Project {
         let mut problems = Diagnostics::default();
         let here = |msg: String| Diagnostic::new(&self.config_path, msg);
         let bot = &self.config.bot;
-        if bot.provider == ProviderKind::Openai {
-            if bot.base_url.as_deref().is_none_or(str::is_empty) {
-                problems.push(here(
-                    "bot.base_url is required for provider `openai`".into(),
-                ));
-            }
-            if bot.model.as_deref().is_none_or(str::is_empty) {
-                problems.push(here("bot.model is required for provider `openai`".into()));
-            }
-        }
-        if let Some(var) = &bot.api_key_env
-            && std::env::var_os(var).is_none_or(|v| v.is_empty())
-        {
-            problems.push(here(format!(
-                "bot.api_key_env names `{var}`, but that environment variable is not set"
-            )));
-        }
-        if !(bot.timeout_s > 0.0 && bot.timeout_s.is_finite()) {
-            problems.push(here(
-                "bot.timeout_s must be a positive number of seconds".into(),
-            ));
-        }
-        if let Some(prompt) = self.prompt_path()
-            && !prompt.is_file()
-        {
-            problems.push(here(format!(
-                "bot.prompt: prompt file {} does not exist",
-                prompt.display()
-            )));
+        for message in endpoint_problems("bot", &bot.endpoint()) {
+            problems.push(here(message));
         }
         if let Some(judge) = &self.config.judge {
-            if judge.provider == ProviderKind::Openai {
-                if judge.base_url.as_deref().is_none_or(str::is_empty) {
-                    problems.push(here(
-                        "judge.base_url is required for provider `openai`".into(),
-                    ));
-                }
-                if judge.model.as_deref().is_none_or(str::is_empty) {
-                    problems.push(here("judge.model is required for provider `openai`".into()));
-                }
-            } else {
+            if judge.provider != ProviderKind::Openai {
                 problems.push(here(
                     "judge.provider must be `openai` (any OpenAI-compatible endpoint)".into(),
                 ));
             }
-            if let Some(var) = &judge.api_key_env
-                && std::env::var_os(var).is_none_or(|v| v.is_empty())
-            {
-                problems.push(here(format!(
-                    "judge.api_key_env names `{var}`, but that environment variable is not set"
-                )));
+            for message in endpoint_problems("judge", &judge.endpoint()) {
+                problems.push(here(message));
             }
             if judge.concurrency == 0 {
                 problems.push(here("judge.concurrency must be at least 1".into()));
             }
-            if !(judge.timeout_s > 0.0 && judge.timeout_s.is_finite()) {
-                problems.push(here(
-                    "judge.timeout_s must be a positive number of seconds".into(),
-                ));
-            }
-            if let Some(prompt) = &judge.prompt
-                && !self.resolve(prompt).is_file()
+        }
+        let prompts = [
+            ("bot.prompt", self.config.bot.prompt.as_deref()),
+            (
+                "judge.prompt",
+                self.config.judge.as_ref().and_then(|j| j.prompt.as_deref()),
+            ),
+        ];
+        for (field, prompt) in prompts {
+            if let Some(path) = prompt.map(|p| self.resolve(p))
+                && !path.is_file()
             {
                 problems.push(here(format!(
-                    "judge.prompt: prompt file {} does not exist",
-                    self.resolve(prompt).display()
+                    "{field}: prompt file {} does not exist",
+                    path.display()
                 )));
             }
         }
@@ -374,6 +338,68 @@ impl Project {
 fn key_from(var: Option<&str>) -> Option<String> {
     var.and_then(|v| std::env::var(v).ok())
         .filter(|k| !k.is_empty())
+}
+
+/// The connection fields the bot and the judge share. The two config structs spell them
+/// out each: serde's `flatten` cannot be combined with `deny_unknown_fields`, and
+/// rejecting unknown keys matters more than the repetition.
+struct Endpoint<'a> {
+    provider: ProviderKind,
+    base_url: Option<&'a str>,
+    model: Option<&'a str>,
+    api_key_env: Option<&'a str>,
+    timeout_s: f64,
+}
+
+impl BotConfig {
+    fn endpoint(&self) -> Endpoint<'_> {
+        Endpoint {
+            provider: self.provider,
+            base_url: self.base_url.as_deref(),
+            model: self.model.as_deref(),
+            api_key_env: self.api_key_env.as_deref(),
+            timeout_s: self.timeout_s,
+        }
+    }
+}
+
+impl JudgeConfig {
+    fn endpoint(&self) -> Endpoint<'_> {
+        Endpoint {
+            provider: self.provider,
+            base_url: self.base_url.as_deref(),
+            model: self.model.as_deref(),
+            api_key_env: self.api_key_env.as_deref(),
+            timeout_s: self.timeout_s,
+        }
+    }
+}
+
+fn endpoint_problems(section: &str, e: &Endpoint<'_>) -> Vec<String> {
+    let mut problems = Vec::new();
+    if e.provider == ProviderKind::Openai {
+        if e.base_url.is_none_or(str::is_empty) {
+            problems.push(format!(
+                "{section}.base_url is required for provider `openai`"
+            ));
+        }
+        if e.model.is_none_or(str::is_empty) {
+            problems.push(format!("{section}.model is required for provider `openai`"));
+        }
+    }
+    if let Some(var) = e.api_key_env
+        && std::env::var_os(var).is_none_or(|v| v.is_empty())
+    {
+        problems.push(format!(
+            "{section}.api_key_env names `{var}`, but that environment variable is not set"
+        ));
+    }
+    if !(e.timeout_s > 0.0 && e.timeout_s.is_finite()) {
+        problems.push(format!(
+            "{section}.timeout_s must be a positive number of seconds"
+        ));
+    }
+    problems
 }
 
 /// Key-value account state handed to prompts; kept sorted so renders are stable.

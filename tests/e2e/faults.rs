@@ -143,11 +143,7 @@ fn a_clean_run_exits_zero_and_an_error_budget_is_respected() {
 #[test]
 fn an_unreachable_bot_is_incomplete_not_a_failure() {
     // Bind then drop a listener: nothing listens on that port any more.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::closed_port();
     let p = TempProject::new();
     p.write(
         "evalgate.yaml",

@@ -155,11 +155,7 @@ fn verdicts_are_honoured_and_bad_ones_never_pass() {
 #[test]
 fn an_unreachable_judge_makes_the_run_incomplete() {
     let stub = stub::start();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::closed_port();
     let p = TempProject::new();
     p.write(
         "evalgate.yaml",

@@ -121,3 +121,11 @@ pub fn verdicts(run_dir: &Path) -> Vec<(String, bool, String)> {
     v.sort();
     v
 }
+
+/// A port on 127.0.0.1 that nothing listens on (bound, then released).
+pub fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
