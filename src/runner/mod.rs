@@ -161,18 +161,31 @@ pub async fn drive(
         tokio::select! {
             joined = in_flight.join_next_with_id() => {
                 let Some(joined) = joined else { continue };
-                let result = match joined {
-                    Ok((id, result)) => {
-                        job_of_task.remove(&id);
-                        result
-                    }
-                    Err(e) => {
-                        let Some((case, repeat)) = job_of_task.remove(&e.id()) else { continue };
-                        internal_error_result(scorer, &case, repeat, &e)
-                    }
-                };
-                progress.finished_one(result.passed, result.is_error());
-                writer.append(&result).map_err(write_error(writer.path()))?;
+                // Take every conversation that has finished, refill their slots, and only
+                // then write: the bot is never kept waiting on our disk writes.
+                let mut finished = vec![joined];
+                while let Some(more) = in_flight.try_join_next_with_id() {
+                    finished.push(more);
+                }
+                while !stopping && in_flight.len() < concurrency {
+                    let Some(job) = jobs.next() else { break };
+                    let handle = in_flight.spawn(job.work);
+                    job_of_task.insert(handle.id(), (job.case, job.repeat));
+                }
+                for joined in finished {
+                    let result = match joined {
+                        Ok((id, result)) => {
+                            job_of_task.remove(&id);
+                            result
+                        }
+                        Err(e) => {
+                            let Some((case, repeat)) = job_of_task.remove(&e.id()) else { continue };
+                            internal_error_result(scorer, &case, repeat, &e)
+                        }
+                    };
+                    progress.finished_one(result.passed, result.is_error());
+                    writer.append(&result).map_err(write_error(writer.path()))?;
+                }
             }
             _ = &mut stop => {
                 if stopping {
