@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use serde_saphyr::Spanned;
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::yaml;
@@ -14,12 +15,12 @@ use crate::yaml;
 pub struct Config {
     pub bot: BotConfig,
     /// Glob patterns, relative to the config file's folder.
-    pub evalsets: Vec<String>,
+    pub evalsets: Vec<Spanned<String>>,
     #[serde(default)]
     pub run: RunConfig,
     /// The launch-gate file, relative to the config file's folder.
     #[serde(default)]
-    pub gate: Option<String>,
+    pub gate: Option<Spanned<String>>,
     #[serde(default)]
     pub pricing: Option<Pricing>,
     /// The LLM judge; without one, rubric criteria are reported `unjudged`.
@@ -27,7 +28,7 @@ pub struct Config {
     pub judge: Option<JudgeConfig>,
     /// Help-centre files the judge checks claims against (glob patterns).
     #[serde(default)]
-    pub knowledge: Vec<String>,
+    pub knowledge: Vec<Spanned<String>>,
 }
 
 /// The LLM judge: any OpenAI-compatible chat-completions endpoint.
@@ -40,10 +41,10 @@ pub struct JudgeConfig {
     #[serde(default)]
     pub model: Option<String>,
     #[serde(default)]
-    pub api_key_env: Option<String>,
+    pub api_key_env: Option<Spanned<String>>,
     /// A rubric prompt template overriding the built-in one.
     #[serde(default)]
-    pub prompt: Option<String>,
+    pub prompt: Option<Spanned<String>>,
     #[serde(default)]
     pub temperature: Option<f64>,
     #[serde(default)]
@@ -113,10 +114,10 @@ pub struct BotConfig {
     pub model: Option<String>,
     /// Name of the environment variable that holds the API key.
     #[serde(default)]
-    pub api_key_env: Option<String>,
+    pub api_key_env: Option<Spanned<String>>,
     /// The system-prompt template, relative to the config file's folder.
     #[serde(default)]
-    pub prompt: Option<String>,
+    pub prompt: Option<Spanned<String>>,
     #[serde(default)]
     pub temperature: Option<f64>,
     #[serde(default)]
@@ -262,7 +263,11 @@ impl Project {
     }
 
     pub fn prompt_path(&self) -> Option<PathBuf> {
-        self.config.bot.prompt.as_deref().map(|p| self.resolve(p))
+        self.config
+            .bot
+            .prompt
+            .as_ref()
+            .map(|p| self.resolve(&p.value))
     }
 
     /// Checks that need more than the file's shape: values in range, files present, the
@@ -271,8 +276,11 @@ impl Project {
         let mut problems = Diagnostics::default();
         let here = |msg: String| Diagnostic::new(&self.config_path, msg);
         let bot = &self.config.bot;
-        for message in endpoint_problems("bot", &bot.endpoint()) {
-            problems.push(here(message));
+        for (message, at) in endpoint_problems("bot", &bot.endpoint()) {
+            problems.push(at.map_or_else(
+                || here(message.clone()),
+                |l| here(message.clone()).at_location(l),
+            ));
         }
         if let Some(judge) = &self.config.judge {
             if judge.provider != ProviderKind::Openai {
@@ -280,28 +288,34 @@ impl Project {
                     "judge.provider must be `openai` (any OpenAI-compatible endpoint)".into(),
                 ));
             }
-            for message in endpoint_problems("judge", &judge.endpoint()) {
-                problems.push(here(message));
+            for (message, at) in endpoint_problems("judge", &judge.endpoint()) {
+                problems.push(at.map_or_else(
+                    || here(message.clone()),
+                    |l| here(message.clone()).at_location(l),
+                ));
             }
             if judge.concurrency == 0 {
                 problems.push(here("judge.concurrency must be at least 1".into()));
             }
         }
         let prompts = [
-            ("bot.prompt", self.config.bot.prompt.as_deref()),
+            ("bot.prompt", self.config.bot.prompt.as_ref()),
             (
                 "judge.prompt",
-                self.config.judge.as_ref().and_then(|j| j.prompt.as_deref()),
+                self.config.judge.as_ref().and_then(|j| j.prompt.as_ref()),
             ),
         ];
         for (field, prompt) in prompts {
-            if let Some(path) = prompt.map(|p| self.resolve(p))
-                && !path.is_file()
+            if let Some(p) = prompt
+                && !self.resolve(&p.value).is_file()
             {
-                problems.push(here(format!(
-                    "{field}: prompt file {} does not exist",
-                    path.display()
-                )));
+                problems.push(
+                    here(format!(
+                        "{field}: prompt file {} does not exist",
+                        self.resolve(&p.value).display()
+                    ))
+                    .at_location(p.referenced),
+                );
             }
         }
         let run = &self.config.run;
@@ -322,7 +336,13 @@ impl Project {
 
     /// The bot's API key, read from the environment variable the config names.
     pub fn api_key(&self) -> Option<String> {
-        key_from(self.config.bot.api_key_env.as_deref())
+        key_from(
+            self.config
+                .bot
+                .api_key_env
+                .as_ref()
+                .map(|v| v.value.as_str()),
+        )
     }
 
     pub fn judge_api_key(&self) -> Option<String> {
@@ -330,7 +350,7 @@ impl Project {
             self.config
                 .judge
                 .as_ref()
-                .and_then(|j| j.api_key_env.as_deref()),
+                .and_then(|j| j.api_key_env.as_ref().map(|v| v.value.as_str())),
         )
     }
 }
@@ -347,7 +367,7 @@ struct Endpoint<'a> {
     provider: ProviderKind,
     base_url: Option<&'a str>,
     model: Option<&'a str>,
-    api_key_env: Option<&'a str>,
+    api_key_env: Option<&'a Spanned<String>>,
     timeout_s: f64,
 }
 
@@ -357,7 +377,7 @@ impl BotConfig {
             provider: self.provider,
             base_url: self.base_url.as_deref(),
             model: self.model.as_deref(),
-            api_key_env: self.api_key_env.as_deref(),
+            api_key_env: self.api_key_env.as_ref(),
             timeout_s: self.timeout_s,
         }
     }
@@ -369,34 +389,47 @@ impl JudgeConfig {
             provider: self.provider,
             base_url: self.base_url.as_deref(),
             model: self.model.as_deref(),
-            api_key_env: self.api_key_env.as_deref(),
+            api_key_env: self.api_key_env.as_ref(),
             timeout_s: self.timeout_s,
         }
     }
 }
 
-fn endpoint_problems(section: &str, e: &Endpoint<'_>) -> Vec<String> {
+/// Problems with an endpoint's fields, each with the position of the field when known.
+fn endpoint_problems(
+    section: &str,
+    e: &Endpoint<'_>,
+) -> Vec<(String, Option<serde_saphyr::Location>)> {
     let mut problems = Vec::new();
     if e.provider == ProviderKind::Openai {
         if e.base_url.is_none_or(str::is_empty) {
-            problems.push(format!(
-                "{section}.base_url is required for provider `openai`"
+            problems.push((
+                format!("{section}.base_url is required for provider `openai`"),
+                None,
             ));
         }
         if e.model.is_none_or(str::is_empty) {
-            problems.push(format!("{section}.model is required for provider `openai`"));
+            problems.push((
+                format!("{section}.model is required for provider `openai`"),
+                None,
+            ));
         }
     }
     if let Some(var) = e.api_key_env
-        && std::env::var_os(var).is_none_or(|v| v.is_empty())
+        && std::env::var_os(&var.value).is_none_or(|v| v.is_empty())
     {
-        problems.push(format!(
-            "{section}.api_key_env names `{var}`, but that environment variable is not set"
+        problems.push((
+            format!(
+                "{section}.api_key_env names `{}`, but that environment variable is not set",
+                var.value
+            ),
+            Some(var.referenced),
         ));
     }
     if !(e.timeout_s > 0.0 && e.timeout_s.is_finite()) {
-        problems.push(format!(
-            "{section}.timeout_s must be a positive number of seconds"
+        problems.push((
+            format!("{section}.timeout_s must be a positive number of seconds"),
+            None,
         ));
     }
     problems

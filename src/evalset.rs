@@ -209,17 +209,19 @@ impl Suite {
 }
 
 /// Expands the config's glob patterns (relative to `root`) to a sorted list of files.
+/// Expands the config's glob patterns (relative to `root`) to a sorted list of files; a
+/// pattern that matches nothing is an error at its line in the config.
 pub fn find_files(
     root: &Path,
-    patterns: &[String],
+    patterns: &[Spanned<String>],
     origin: &Path,
 ) -> Result<Vec<PathBuf>, Diagnostics> {
     let mut problems = Diagnostics::default();
     let mut files = Vec::new();
     for pattern in patterns {
-        let full = root.join(pattern);
-        let full = full.to_string_lossy();
-        match glob::glob(&full) {
+        let at = |message: String| Diagnostic::new(origin, message).at_location(pattern.referenced);
+        let full = root.join(&pattern.value);
+        match glob::glob(&full.to_string_lossy()) {
             Ok(paths) => {
                 let before = files.len();
                 for entry in paths {
@@ -233,16 +235,10 @@ pub fn find_files(
                     }
                 }
                 if files.len() == before {
-                    problems.push(Diagnostic::new(
-                        origin,
-                        format!("evalsets pattern `{pattern}` matches no file"),
-                    ));
+                    problems.push(at(format!("pattern `{}` matches no file", pattern.value)));
                 }
             }
-            Err(e) => problems.push(Diagnostic::new(
-                origin,
-                format!("evalsets pattern `{pattern}` is invalid: {e}"),
-            )),
+            Err(e) => problems.push(at(format!("pattern `{}` is invalid: {e}", pattern.value))),
         }
     }
     files.sort();

@@ -20,7 +20,7 @@ pub const BASELINE_DIR: &str = "reports/baseline";
 pub fn gate_for(project: &Project, flag: Option<&Path>) -> Result<Option<Gate>, Outcome> {
     let path = match (flag, &project.config.gate) {
         (Some(p), _) => p.to_path_buf(),
-        (None, Some(p)) => project.resolve(p),
+        (None, Some(p)) => project.resolve(&p.value),
         (None, None) => return Ok(None),
     };
     Gate::load(&path).map(Some).map_err(|d| {

@@ -204,10 +204,16 @@ impl RunJob<'_> {
         revision: Option<&str>,
     ) -> RunMeta {
         let project = self.project;
-        let path = project.config.bot.prompt.clone().map(|p| match revision {
-            Some(rev) => format!("{p}@{rev}"),
-            None => p,
-        });
+        let path = project
+            .config
+            .bot
+            .prompt
+            .as_ref()
+            .map(|p| p.value.clone())
+            .map(|p| match revision {
+                Some(rev) => format!("{p}@{rev}"),
+                None => p,
+            });
         RunMeta {
             run_id,
             started_at: now_rfc3339(),
@@ -404,7 +410,7 @@ pub fn build_judge(
     })?;
     let prompt_text = match &cfg.prompt {
         Some(p) => {
-            let path = project.resolve(p);
+            let path = project.resolve(&p.value);
             let text = std::fs::read_to_string(&path).map_err(|e| {
                 fail(crate::diagnostic::Diagnostic::new(
                     &path,

@@ -85,14 +85,17 @@ fn missing_prompt_file() {
         &CONFIG.replace("prompt.j2", "prompts/nope.j2"),
         &format!("language: en\ncases:\n{GOOD_CASE}"),
     );
-    expect_invalid(&p, &["evalgate.yaml", "prompts/nope.j2", "does not exist"]);
+    expect_invalid(
+        &p,
+        &["evalgate.yaml:3:", "prompts/nope.j2", "does not exist"],
+    );
 }
 
 #[test]
 fn missing_api_key_env_var() {
     let config = "bot:\n  provider: openai\n  base_url: http://127.0.0.1:9/v1\n  model: m\n  api_key_env: EVALGATE_TEST_KEY\nevalsets: [\"evalsets/*.yaml\"]\n";
     let p = project(config, &format!("language: en\ncases:\n{GOOD_CASE}"));
-    expect_invalid(&p, &["evalgate.yaml", "EVALGATE_TEST_KEY", "not set"]);
+    expect_invalid(&p, &["evalgate.yaml:5:", "EVALGATE_TEST_KEY", "not set"]);
 }
 
 #[test]
@@ -151,7 +154,7 @@ fn missing_config_and_no_matching_evalsets() {
         &CONFIG.replace("evalsets/*.yaml", "nowhere/*.yaml"),
     );
     p.write("prompt.j2", PROMPT);
-    expect_invalid(&p, &["matches no file"]);
+    expect_invalid(&p, &["evalgate.yaml:4:", "matches no file"]);
 }
 
 #[test]
