@@ -3,6 +3,7 @@
 
 mod check;
 mod demo_bot;
+mod init;
 mod load;
 mod rescore;
 mod review;
@@ -40,6 +41,15 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Start a project: config, an English eval set, prompts and a launch gate that run as
+    /// is on the demo bot.
+    #[command(
+        after_help = "Example:\n  evalgate init my-bot && cd my-bot && evalgate run\n\nNever overwrites: exits 2 if any of its files exists."
+    )]
+    Init {
+        /// Folder to create the project in (default: the current one).
+        dir: Option<PathBuf>,
+    },
     /// Validate config, eval sets and prompt; print the coverage table.
     #[command(
         after_help = "Example:\n  evalgate check --config evalgate.yaml\n\nExit: 0 valid, 2 invalid (every problem is listed with file and line)."
@@ -231,6 +241,7 @@ pub struct DemoBotArgs {
 pub fn main() -> Outcome {
     let cli = Cli::parse();
     match cli.command {
+        Command::Init { dir } => init::run(dir.as_deref()),
         Command::Check => check::run(&cli.config),
         Command::Run(args) => run::run(&cli.config, &args),
         Command::Rescore(args) => rescore::run(&cli.config, &args),

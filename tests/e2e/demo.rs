@@ -98,3 +98,28 @@ fn quickstart_config_runs_from_the_repo() {
     let out = crate::evalgate_in(&repo_root(), &["check"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+#[test]
+fn init_scaffolds_a_project_that_runs_and_never_overwrites() {
+    let p = TempProject::new();
+    let out = p.evalgate(&["init", "proj"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let proj = p.dir.join("proj");
+    let out = crate::evalgate_in(&proj, &["check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = crate::evalgate_in(&proj, &["run", "--quiet", "--out", "r"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "the scaffold passes its own gate: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    std::fs::write(proj.join("prompts/support.md.j2"), "edited").unwrap();
+    let out = p.evalgate(&["init", "proj"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("already exists"), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(proj.join("prompts/support.md.j2")).unwrap(),
+        "edited"
+    );
+}
