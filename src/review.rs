@@ -21,25 +21,41 @@ pub const REPORT_HTML: &str = "report.html";
 /// must stay a size a browser opens quickly).
 pub const MAX_HTML_CASES: usize = 5_000;
 
-/// The page for a run: every case (failing ones first to be kept when the run is huge).
-pub fn render_html(run: &RunDir, model: &ReportModel) -> Result<String, ReviewError> {
-    let mut listed: Vec<crate::result::CaseResult> = Vec::new();
-    let mut hidden = 0u64;
-    let mut passing_listed = 0usize;
-    run.for_each_result(|r| {
+/// The cases report.html lists: every failing one, and passing ones up to
+/// [`MAX_HTML_CASES`]; the rest are counted.
+#[derive(Default)]
+struct HtmlCases {
+    listed: Vec<crate::result::CaseResult>,
+    passing_listed: usize,
+    hidden: u64,
+}
+
+impl HtmlCases {
+    fn add(&mut self, r: crate::result::CaseResult) {
         if r.passed {
-            if passing_listed >= MAX_HTML_CASES {
-                hidden += 1;
+            if self.passing_listed >= MAX_HTML_CASES {
+                self.hidden += 1;
                 return;
             }
-            passing_listed += 1;
+            self.passing_listed += 1;
         }
-        listed.push(r);
-    })
-    .map_err(ReviewError::Read)?;
-    // Failing cases first, then by key, so the page reads the same whatever the completion order.
-    listed.sort_by(|a, b| (a.passed, &a.key, a.repeat).cmp(&(b.passed, &b.key, b.repeat)));
-    crate::report::html::render(model, &listed, hidden).map_err(ReviewError::Read)
+        self.listed.push(r);
+    }
+
+    fn render(mut self, model: &ReportModel) -> Result<String, ReviewError> {
+        // Failing cases first, then by key, so the page reads the same whatever the completion order.
+        self.listed
+            .sort_by(|a, b| (a.passed, &a.key, a.repeat).cmp(&(b.passed, &b.key, b.repeat)));
+        crate::report::html::render(model, &self.listed, self.hidden).map_err(ReviewError::Read)
+    }
+}
+
+/// The page for a run.
+pub fn render_html(run: &RunDir, model: &ReportModel) -> Result<String, ReviewError> {
+    let mut cases = HtmlCases::default();
+    run.for_each_result(|r| cases.add(r))
+        .map_err(ReviewError::Read)?;
+    cases.render(model)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -112,10 +128,16 @@ pub fn write_reports(run: &RunDir, model: &ReportModel) -> Result<(), ReviewErro
     write(REPORT_MD, &md)?;
     let json = serde_json::to_string_pretty(model).map_err(|e| ReviewError::Read(e.to_string()))?;
     write(REPORT_JSON, &(json + "\n"))?;
-    let xml = junit::render(&run.results_path(), &model.summary.meta.run_id)
-        .map_err(ReviewError::Read)?;
-    write(JUNIT_XML, &xml)?;
-    write(REPORT_HTML, &render_html(run, model)?)?;
+    // One pass over the results feeds both per-case reports.
+    let mut junit = junit::Junit::default();
+    let mut html_cases = HtmlCases::default();
+    run.for_each_result(|r| {
+        junit.add(&r);
+        html_cases.add(r);
+    })
+    .map_err(ReviewError::Read)?;
+    write(JUNIT_XML, &junit.finish(&model.summary.meta.run_id))?;
+    write(REPORT_HTML, &html_cases.render(model)?)?;
     if model.summary.gate != run.summary.gate {
         let path = run.dir.join(SUMMARY_FILE);
         model

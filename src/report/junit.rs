@@ -8,30 +8,49 @@ use std::path::Path;
 use crate::result::CaseResult;
 use crate::rundir::read_results;
 
+/// Reads a run's results and renders `junit.xml`.
 pub fn render(results_path: &Path, run_id: &str) -> Result<String, String> {
-    let mut cases = Vec::new();
-    read_results(results_path, |r| cases.push(testcase(&r)))?;
-    cases.sort();
-    let failures = cases.iter().filter(|c| c.2 == Kind::Failure).count();
-    let errors = cases.iter().filter(|c| c.2 == Kind::Error).count();
-    let mut out = String::new();
-    let _ = writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#);
-    let _ = writeln!(
-        out,
-        r#"<testsuites name="evalgate" tests="{}" failures="{failures}" errors="{errors}">"#,
-        cases.len()
-    );
-    let _ = writeln!(
-        out,
-        r#"  <testsuite name="evalgate {}" tests="{}" failures="{failures}" errors="{errors}">"#,
-        xml(run_id),
-        cases.len()
-    );
-    for (_, body, _) in cases {
-        out.push_str(&body);
+    let mut junit = Junit::default();
+    read_results(results_path, |r| junit.add(&r))?;
+    Ok(junit.finish(run_id))
+}
+
+/// `junit.xml` built one result at a time, so it can share a pass over the results with
+/// the other reports.
+#[derive(Default)]
+pub struct Junit {
+    cases: Vec<(String, String, Kind)>,
+}
+
+impl Junit {
+    pub fn add(&mut self, r: &CaseResult) {
+        self.cases.push(testcase(r));
     }
-    let _ = writeln!(out, "  </testsuite>\n</testsuites>");
-    Ok(out)
+
+    pub fn finish(mut self, run_id: &str) -> String {
+        let cases = &mut self.cases;
+        cases.sort();
+        let failures = cases.iter().filter(|c| c.2 == Kind::Failure).count();
+        let errors = cases.iter().filter(|c| c.2 == Kind::Error).count();
+        let mut out = String::new();
+        let _ = writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#);
+        let _ = writeln!(
+            out,
+            r#"<testsuites name="evalgate" tests="{}" failures="{failures}" errors="{errors}">"#,
+            cases.len()
+        );
+        let _ = writeln!(
+            out,
+            r#"  <testsuite name="evalgate {}" tests="{}" failures="{failures}" errors="{errors}">"#,
+            xml(run_id),
+            cases.len()
+        );
+        for (_, body, _) in cases.iter() {
+            out.push_str(body);
+        }
+        let _ = writeln!(out, "  </testsuite>\n</testsuites>");
+        out
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
