@@ -1,7 +1,7 @@
 //! Bad input: every kind of mistake gives exit 2 and a message naming the file and line,
 //! all problems are listed in one pass, and nothing panics.
 
-use crate::{TempProject, stderr};
+use crate::{TempProject, assert_exit, stderr};
 
 const CONFIG: &str =
     "bot:\n  provider: demo\n  prompt: prompt.j2\nevalsets: [\"evalsets/*.yaml\"]\n";
@@ -27,7 +27,7 @@ fn expect_invalid(p: &TempProject, needles: &[&str]) -> String {
     }
     // `run` refuses the same input before sending anything.
     let out = p.evalgate(&["run", "--out", "never"]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_exit(&out, 2);
     assert!(
         !p.dir.join("never").exists(),
         "nothing may be written for bad input"

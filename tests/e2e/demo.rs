@@ -3,7 +3,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
-use crate::{TempProject, repo_root, stderr, summary, verdicts};
+use crate::{TempProject, assert_exit, repo_root, stderr, summary, verdicts};
 
 /// `evalgate demo-bot` on a free port; killed when dropped, and stops by itself anyway.
 struct DemoServer {
@@ -60,7 +60,7 @@ fn demo_bot_over_http_passes_the_shipped_suite_like_in_process() {
         server.base_url
     ));
     let out = http.evalgate(&["run", "--out", "run", "--quiet"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     let s = summary(&http.dir.join("run"));
     let overall = &s["overall"];
     assert_eq!(overall["errors"], 0);
@@ -71,7 +71,7 @@ fn demo_bot_over_http_passes_the_shipped_suite_like_in_process() {
     // The same bot in-process gives the same verdict on every case.
     let local = shipped_project("  provider: demo\n");
     let out = local.evalgate(&["run", "--out", "run", "--quiet"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     assert_eq!(
         verdicts(&http.dir.join("run")),
         verdicts(&local.dir.join("run"))
@@ -82,7 +82,7 @@ fn demo_bot_over_http_passes_the_shipped_suite_like_in_process() {
 fn check_prints_the_coverage_table_for_the_shipped_sets() {
     let p = shipped_project("  provider: demo\n");
     let out = p.evalgate(&["check"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     let text = String::from_utf8_lossy(&out.stdout);
     for lang in ["de", "en", "es", "pl", "sv"] {
         let row = text
@@ -96,17 +96,17 @@ fn check_prints_the_coverage_table_for_the_shipped_sets() {
 #[test]
 fn quickstart_config_runs_from_the_repo() {
     let out = crate::evalgate_in(&repo_root(), &["check"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
 }
 
 #[test]
 fn init_scaffolds_a_project_that_runs_and_never_overwrites() {
     let p = TempProject::new();
     let out = p.evalgate(&["init", "proj"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     let proj = p.dir.join("proj");
     let out = crate::evalgate_in(&proj, &["check"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     let out = crate::evalgate_in(&proj, &["run", "--quiet", "--out", "r"]);
     assert_eq!(
         out.status.code(),

@@ -1,7 +1,7 @@
 //! The openai provider against the fault-injecting stub: multi-turn history, handoffs,
 //! retries, timeouts and bad bodies. Every case must end as exactly one result line.
 
-use crate::{TempProject, result_for, results, stderr, stdout, stub, summary};
+use crate::{TempProject, assert_exit, result_for, results, stderr, stdout, stub, summary};
 
 fn config(base_url: &str, extra: &str) -> String {
     format!(
@@ -137,7 +137,7 @@ fn a_clean_run_exits_zero_and_an_error_budget_is_respected() {
     cases += &case("b", "routine", "resolve", &["[[400]] hello"]);
     p.write("evalsets/en.yaml", &cases);
     let out = p.evalgate(&["run", "--out", "run"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
 }
 
 #[test]
@@ -158,7 +158,7 @@ fn an_unreachable_bot_is_incomplete_not_a_failure() {
         ),
     );
     let out = p.evalgate(&["run", "--out", "run"]);
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert_exit(&out, 3);
     assert!(
         stderr(&out).contains("every request failed"),
         "{}",

@@ -2,7 +2,7 @@
 //! retried once then recorded as judge errors (never passes), an unreachable judge makes
 //! the run incomplete, the cache saves the second call, and rescore reproduces verdicts.
 
-use crate::{TempProject, result_for, results, stderr, stdout, stub, summary, verdicts};
+use crate::{TempProject, assert_exit, result_for, results, stub, summary, verdicts};
 
 fn config(bot_url: &str, judge_url: &str) -> String {
     format!(
@@ -47,13 +47,7 @@ fn verdicts_are_honoured_and_bad_ones_never_pass() {
     p.write("evalgate.yaml", &config(&stub.base_url, &stub.base_url));
     p.write("evalsets/en.yaml", &evalset());
     let out = p.evalgate(&["run", "--out", "run", "--quiet"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     let rs = results(&p.dir.join("run"));
     assert_eq!(rs.len(), 10);
 
@@ -132,7 +126,7 @@ fn verdicts_are_honoured_and_bad_ones_never_pass() {
     // Rerun: every valid verdict comes from the cache; only the invalid ones are asked again.
     let before = stub.judge_requests.lock().unwrap().len();
     let out = p.evalgate(&["run", "--out", "again", "--quiet"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     let asked_again = stub.judge_requests.lock().unwrap().len() - before;
     assert_eq!(
         asked_again,
@@ -144,7 +138,7 @@ fn verdicts_are_honoured_and_bad_ones_never_pass() {
     let bot_calls = |s: &stub::Stub| s.seen.lock().unwrap().values().sum::<u32>();
     let bot_before = bot_calls(&stub);
     let out = p.evalgate(&["rescore", "run", "--out", "rescored", "--quiet"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     assert_eq!(bot_calls(&stub), bot_before, "rescore never calls the bot");
     assert_eq!(
         verdicts(&p.dir.join("run")),
@@ -167,13 +161,7 @@ fn an_unreachable_judge_makes_the_run_incomplete() {
         &format!("language: en\ncases:\n{}", case("a", "hello", true)),
     );
     let out = p.evalgate(&["run", "--out", "run", "--quiet"]);
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 3);
     let rs = results(&p.dir.join("run"));
     assert_eq!(rs[0]["observed_outcome"], "error");
     assert!(
@@ -199,5 +187,5 @@ fn an_unreachable_judge_makes_the_run_incomplete() {
         ),
     );
     let out = p2.evalgate(&["run", "--out", "run", "--quiet"]);
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert_exit(&out, 3);
 }

@@ -129,3 +129,15 @@ pub fn closed_port() -> u16 {
         .map(|a| a.port())
         .expect("a free port")
 }
+
+/// Asserts a command's exit code, showing everything it printed when it differs.
+#[track_caller]
+pub fn assert_exit(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        stdout(out),
+        stderr(out)
+    );
+}

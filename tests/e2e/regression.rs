@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::{TempProject, repo_root, stderr, stdout};
+use crate::{TempProject, assert_exit, repo_root, stderr, stdout};
 
 /// A project using the shipped eval sets, gate and prompts, with its own reports folder.
 fn project(prompt: &str) -> TempProject {
@@ -23,7 +23,7 @@ fn project(prompt: &str) -> TempProject {
 
 fn diff_json(p: &TempProject, base: &str, new: &str) -> Value {
     let out = p.evalgate(&["diff", base, new, "--format", "json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     serde_json::from_slice(&out.stdout).expect("diff json")
 }
 
@@ -124,21 +124,15 @@ fn v2_prompt_regresses_non_english_languages_and_the_gate_blocks_it() {
 fn the_same_prompt_twice_has_no_regressions() {
     let p = project("support.md.j2");
     let out = p.evalgate(&["run", "--out", "a", "--quiet", "--no-baseline"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     let out = p.evalgate(&["run", "--out", "b", "--quiet", "--baseline", "a"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     let d = diff_json(&p, "a", "b");
     assert_eq!(d["significant_regressions"], 0);
     assert_eq!(d["counts"]["regressed"], Value::Null);
     assert!(d["prompt_diff"].is_null());
     let out = p.evalgate(&["gate", "b", "--baseline", "a"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_exit(&out, 0);
     assert!(stdout(&out).contains("Gate PASS"), "{}", stdout(&out));
 }
 
@@ -146,15 +140,9 @@ fn the_same_prompt_twice_has_no_regressions() {
 fn baseline_accept_then_runs_diff_against_it_by_default() {
     let p = project("support.md.j2");
     let out = p.evalgate(&["run", "--out", "first", "--quiet", "--lang", "en"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     let out = p.evalgate(&["baseline", "accept", "first"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     for f in ["results.jsonl", "summary.json", "prompt.txt"] {
         assert!(p.dir.join("reports/baseline").join(f).is_file(), "{f}");
     }
@@ -218,7 +206,7 @@ fn same_run_comparison_against_a_git_revision() {
         "--baseline-prompt-rev",
         "no-such-rev",
     ]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_exit(&out, 2);
 }
 
 /// Run ids, timestamps, latencies, hashes and temp paths vary between runs.
@@ -290,7 +278,7 @@ fn report_snapshots() {
         "--lang",
         "pl",
     ]);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_exit(&out, 1);
     let md = std::fs::read_to_string(v2.dir.join("new/report.md")).unwrap();
     assert_snapshot("report.md", &redact(&md, &[&v1.dir, &v2.dir, &repo_root()]));
     let junit = std::fs::read_to_string(v2.dir.join("new/junit.xml")).unwrap();

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::{TempProject, results, stderr, stdout, stub, summary, verdicts};
+use crate::{TempProject, assert_exit, results, stderr, stdout, stub, summary, verdicts};
 
 fn config(base_url: &str, extra_bot: &str, extra_run: &str) -> String {
     format!(
@@ -55,7 +55,7 @@ fn exact_accounting_under_faults() {
         &cases(300, |i| format!("{} question {i}", fault(i))),
     );
     let out = p.evalgate(&["run", "--out", "run", "--quiet"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     let rs = results(&p.dir.join("run"));
     let ks = keys(&p.dir.join("run"));
     assert_eq!(ks.len(), 300, "every case exactly once");
@@ -328,10 +328,10 @@ fn temperature_zero_answers_are_cached_and_corrupt_entries_rewritten() {
     p.write("evalsets/en.yaml", &cases(10, |i| format!("q{i}")));
     let bot_calls = || stub.seen.lock().unwrap().values().sum::<u32>();
     let out = p.evalgate(&["run", "--out", "a", "--quiet"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     assert_eq!(bot_calls(), 10);
     let out = p.evalgate(&["run", "--out", "b", "--quiet"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     assert_eq!(bot_calls(), 10, "the second run is answered from the cache");
     assert!(
         results(&p.dir.join("b"))
@@ -355,7 +355,7 @@ fn temperature_zero_answers_are_cached_and_corrupt_entries_rewritten() {
     }
     assert_eq!(corrupted, 10);
     let out = p.evalgate(&["run", "--out", "c", "--quiet"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     assert_eq!(bot_calls(), 20);
     let out = p.evalgate(&["run", "--out", "d", "--quiet"]);
     assert_eq!(out.status.code(), Some(0));
@@ -376,7 +376,7 @@ fn request_rate_limit_spaces_requests() {
     p.write("evalsets/en.yaml", &cases(11, |i| format!("q{i}")));
     let started = Instant::now();
     let out = p.evalgate(&["run", "--out", "a", "--quiet"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     // Eleven requests at ten a second need at least one second, however fast the machine.
     assert!(
         started.elapsed() >= Duration::from_millis(950),
