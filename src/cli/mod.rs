@@ -123,15 +123,8 @@ pub struct RunArgs {
     /// Neither read nor write the response cache (.evalgate/cache/).
     #[arg(long)]
     pub no_cache: bool,
-    /// Launch criteria to hold the run to (default: the config's `gate:`).
-    #[arg(long, value_name = "FILE")]
-    pub gate: Option<PathBuf>,
-    /// Run to diff against (default: reports/baseline/ when it exists).
-    #[arg(long, value_name = "DIR")]
-    pub baseline: Option<PathBuf>,
-    /// Do not diff against reports/baseline/.
-    #[arg(long, conflicts_with = "baseline")]
-    pub no_baseline: bool,
+    #[command(flatten)]
+    pub review: ReviewFlags,
     /// Also run the prompt as it was at this git revision, in the same invocation (same
     /// bot, same time), and diff against it.
     #[arg(long, value_name = "REV", conflicts_with = "baseline")]
@@ -176,6 +169,13 @@ pub struct DiffArgs {
 pub struct GateArgs {
     /// The run directory.
     pub run: PathBuf,
+    #[command(flatten)]
+    pub review: ReviewFlags,
+}
+
+/// Which gate and baseline a run is reviewed against; shared by `run` and `gate`.
+#[derive(Debug, clap::Args)]
+pub struct ReviewFlags {
     /// Launch criteria (default: the config's `gate:`).
     #[arg(long, value_name = "FILE")]
     pub gate: Option<PathBuf>,

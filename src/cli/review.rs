@@ -117,7 +117,7 @@ pub fn gate(config: &Path, args: &GateArgs) -> Outcome {
         Ok(r) => r,
         Err(o) => return o,
     };
-    let gate = match (&project, &args.gate) {
+    let gate = match (&project, &args.review.gate) {
         (Some(p), flag) => match gate_for(p, flag.as_deref()) {
             Ok(g) => g,
             Err(o) => return o,
@@ -136,8 +136,8 @@ pub fn gate(config: &Path, args: &GateArgs) -> Outcome {
         return Outcome::BadInput;
     };
     let baseline = match &project {
-        Some(p) => baseline_for(p, args.baseline.as_deref(), args.no_baseline),
-        None => args.baseline.as_deref().map(open_run).transpose(),
+        Some(p) => baseline_for(p, args.review.baseline.as_deref(), args.review.no_baseline),
+        None => args.review.baseline.as_deref().map(open_run).transpose(),
     };
     let baseline = match baseline {
         Ok(b) => b,

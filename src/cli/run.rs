@@ -41,15 +41,18 @@ pub fn run(config: &Path, args: &RunArgs) -> Outcome {
         return Outcome::BadInput;
     }
     // Everything the review needs is checked before the first request is sent.
-    let gate = match super::review::gate_for(project, args.gate.as_deref()) {
+    let gate = match super::review::gate_for(project, args.review.gate.as_deref()) {
         Ok(g) => g,
         Err(o) => return o,
     };
-    let baseline =
-        match super::review::baseline_for(project, args.baseline.as_deref(), args.no_baseline) {
-            Ok(b) => b,
-            Err(o) => return o,
-        };
+    let baseline = match super::review::baseline_for(
+        project,
+        args.review.baseline.as_deref(),
+        args.review.no_baseline,
+    ) {
+        Ok(b) => b,
+        Err(o) => return o,
+    };
     let old_prompt = match &args.baseline_prompt_rev {
         Some(rev) => match prompt_at_revision(project, rev) {
             Ok(p) => Some((rev.clone(), p)),
