@@ -23,6 +23,7 @@ pub mod provider;
 pub mod ratelimit;
 pub mod report;
 pub mod result;
+pub mod result_index;
 pub mod review;
 pub mod rundir;
 pub mod runner;

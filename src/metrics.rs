@@ -273,13 +273,22 @@ pub struct RepeatStats {
 
 #[derive(Debug, Default)]
 pub struct RepeatsBuilder {
+    /// Off for single runs: nothing to tell apart, and no per-case map to hold.
+    counting: bool,
     /// case key -> (passes, scored repeats)
     by_case: BTreeMap<String, (u64, u64)>,
 }
 
 impl RepeatsBuilder {
+    pub fn new(repeats: u32) -> RepeatsBuilder {
+        RepeatsBuilder {
+            counting: repeats >= 2,
+            by_case: BTreeMap::new(),
+        }
+    }
+
     pub fn add(&mut self, r: &CaseResult) {
-        if r.is_error() {
+        if !self.counting || r.is_error() {
             return;
         }
         let e = self.by_case.entry(r.key.clone()).or_default();
@@ -371,7 +380,7 @@ mod tests {
             (binomial_ratio(3, 4, 2) - 0.5).abs() < 1e-12,
             "C(3,2)/C(4,2) = 3/6"
         );
-        let mut b = RepeatsBuilder::default();
+        let mut b = RepeatsBuilder::new(3);
         for (key, passed) in [("a", true), ("a", true), ("b", true), ("b", false)] {
             let mut r = result(ExpectedOutcome::Resolve, ObservedOutcome::Resolved, passed);
             r.key = key.into();
@@ -381,6 +390,6 @@ mod tests {
         assert_eq!(s.pass_at_1, Some(0.75));
         assert_eq!(s.pass_pow_k, Some(0.5));
         assert_eq!(s.flaky, ["b"]);
-        assert_eq!(RepeatsBuilder::default().finish(1), None);
+        assert_eq!(RepeatsBuilder::new(1).finish(1), None);
     }
 }

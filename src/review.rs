@@ -7,8 +7,10 @@ use std::path::{Path, PathBuf};
 use crate::diff::{self, Diff};
 use crate::exit::Outcome;
 use crate::gate::{self, Gate};
+use crate::report::html::CaseList;
 use crate::report::model::ReportModel;
 use crate::report::{junit, markdown};
+use crate::result_index::{IndexEntry, ResultIndex};
 use crate::rundir::{RunDir, SUMMARY_FILE, read_lines};
 use crate::summary::GateRef;
 
@@ -21,41 +23,39 @@ pub const REPORT_HTML: &str = "report.html";
 /// must stay a size a browser opens quickly).
 pub const MAX_HTML_CASES: usize = 5_000;
 
-/// The cases report.html lists: every failing one, and passing ones up to
-/// [`MAX_HTML_CASES`]; the rest are counted.
-#[derive(Default)]
-struct HtmlCases {
-    listed: Vec<crate::result::CaseResult>,
-    passing_listed: usize,
-    hidden: u64,
-}
-
-impl HtmlCases {
-    fn add(&mut self, r: crate::result::CaseResult) {
-        if r.passed {
-            if self.passing_listed >= MAX_HTML_CASES {
-                self.hidden += 1;
-                return;
-            }
-            self.passing_listed += 1;
-        }
-        self.listed.push(r);
-    }
-
-    fn render(mut self, model: &ReportModel) -> Result<String, ReviewError> {
-        // Failing cases first, then by key, so the page reads the same whatever the completion order.
-        self.listed
-            .sort_by(|a, b| (a.passed, &a.key, a.repeat).cmp(&(b.passed, &b.key, b.repeat)));
-        crate::report::html::render(model, &self.listed, self.hidden).map_err(ReviewError::Read)
-    }
+/// Writes the page for a run whose index is sorted by key. It lists every failing case,
+/// then passing ones up to [`MAX_HTML_CASES`], each group in key order, and counts the rest.
+fn write_html(
+    index: &ResultIndex,
+    model: &ReportModel,
+    out: &mut impl Write,
+) -> Result<(), ReviewError> {
+    let failing = index.entries.iter().filter(|e| !e.passed);
+    let passing = index.entries.iter().filter(|e| e.passed);
+    let listed: Vec<&IndexEntry> = failing
+        .chain(passing.clone().take(MAX_HTML_CASES))
+        .collect();
+    let hidden = passing.count().saturating_sub(MAX_HTML_CASES) as u64;
+    let mut languages: Vec<String> = listed.iter().map(|e| e.language().to_string()).collect();
+    languages.sort_unstable();
+    languages.dedup();
+    let mut reader = index.reader().map_err(ReviewError::Read)?;
+    let list = CaseList {
+        count: listed.len(),
+        languages,
+        hidden,
+        cases: listed.iter().map(|e| reader.read(e)),
+    };
+    crate::report::html::write(model, list, out).map_err(ReviewError::Read)
 }
 
 /// The page for a run.
 pub fn render_html(run: &RunDir, model: &ReportModel) -> Result<String, ReviewError> {
-    let mut cases = HtmlCases::default();
-    run.for_each_result(|r| cases.add(r))
-        .map_err(ReviewError::Read)?;
-    cases.render(model)
+    let mut index = ResultIndex::build(&run.results_path()).map_err(ReviewError::Read)?;
+    index.sort_by_key();
+    let mut page = Vec::new();
+    write_html(&index, model, &mut page)?;
+    String::from_utf8(page).map_err(|e| ReviewError::Read(e.to_string()))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -128,16 +128,14 @@ pub fn write_reports(run: &RunDir, model: &ReportModel) -> Result<(), ReviewErro
     write(REPORT_MD, &md)?;
     let json = serde_json::to_string_pretty(model).map_err(|e| ReviewError::Read(e.to_string()))?;
     write(REPORT_JSON, &(json + "\n"))?;
-    // One pass over the results feeds both per-case reports.
-    let mut junit = junit::Junit::default();
-    let mut html_cases = HtmlCases::default();
-    run.for_each_result(|r| {
-        junit.add(&r);
-        html_cases.add(r);
-    })
-    .map_err(ReviewError::Read)?;
-    write(JUNIT_XML, &junit.finish(&model.summary.meta.run_id))?;
-    write(REPORT_HTML, &html_cases.render(model)?)?;
+    // Both per-case reports go in key order, reading one result at a time.
+    let mut index = ResultIndex::build(&run.results_path()).map_err(ReviewError::Read)?;
+    write_with(&run.dir.join(JUNIT_XML), |out| {
+        junit::write(&mut index, &model.summary.meta.run_id, out).map_err(ReviewError::Read)
+    })?;
+    write_with(&run.dir.join(REPORT_HTML), |out| {
+        write_html(&index, model, out)
+    })?;
     if model.summary.gate != run.summary.gate {
         let path = run.dir.join(SUMMARY_FILE);
         model
@@ -155,6 +153,21 @@ pub fn write_reports(run: &RunDir, model: &ReportModel) -> Result<(), ReviewErro
             .map_err(|source| ReviewError::Write { path, source })?;
     }
     Ok(())
+}
+
+/// Creates `path` and writes it through a buffer.
+fn write_with(
+    path: &Path,
+    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> Result<(), ReviewError>,
+) -> Result<(), ReviewError> {
+    let file = std::fs::File::create(path).map_err(|source| ReviewError::Write {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    write(&mut std::io::BufWriter::new(file)).map_err(|e| match e {
+        ReviewError::Read(m) => ReviewError::Read(format!("{}: {m}", path.display())),
+        other => other,
+    })
 }
 
 /// What a reviewed run means for the exit code. An incomplete run (too many errors) is

@@ -23,7 +23,7 @@ pub fn run(config: &Path) -> Outcome {
     print!("{}", coverage_table(&coverage));
     println!(
         "ok: {} cases in {} files, {} languages · eval-set hash {}",
-        suite.cases.len(),
+        suite.len(),
         suite.files.len(),
         coverage.len(),
         suite.hash

@@ -16,7 +16,8 @@ pub struct Loaded {
 }
 
 /// Loads everything a run needs, renders the prompt for every case once (so a template
-/// error is found before anything is sent) and reports all problems together.
+/// error is found before anything is sent) and reports all problems together. Only the
+/// cases of small suites stay in memory; see [`crate::evalset::Suite::cases`].
 pub fn load(config_path: &Path) -> Result<Loaded, Outcome> {
     if !config_path.exists() {
         eprintln!(
@@ -27,19 +28,6 @@ pub fn load(config_path: &Path) -> Result<Loaded, Outcome> {
     }
     let project = Project::load(config_path).map_err(report)?;
     let mut problems = Diagnostics::default();
-    let suite = match find_files(
-        &project.root,
-        &project.config.evalsets,
-        &project.config_path,
-    )
-    .and_then(|files| load_suite(&files))
-    {
-        Ok(s) => s,
-        Err(d) => {
-            problems.extend(d);
-            Suite::default()
-        }
-    };
     let prompt = match project.prompt_path() {
         Some(path) if path.is_file() => match PromptTemplate::load(&path) {
             Ok(p) => Some(p),
@@ -50,17 +38,19 @@ pub fn load(config_path: &Path) -> Result<Loaded, Outcome> {
         },
         _ => None,
     };
-    if let Some(prompt) = &prompt {
-        // One error per distinct message: a broken template would otherwise repeat per case.
-        let mut seen = std::collections::HashSet::new();
-        for case in &suite.cases {
-            if let Err(d) = prompt.render(case)
-                && seen.insert(d.message.split(": ").skip(1).collect::<Vec<_>>().join(": "))
-            {
-                problems.push(d);
-            }
+    let suite = match find_files(
+        &project.root,
+        &project.config.evalsets,
+        &project.config_path,
+    )
+    .and_then(|files| load_suite(&files, prompt.as_ref()))
+    {
+        Ok(s) => s,
+        Err(d) => {
+            problems.extend(d);
+            Suite::default()
         }
-    }
+    };
     problems.into_result(()).map_err(report)?;
     Ok(Loaded {
         project,

@@ -65,12 +65,10 @@ pub fn run(config: &Path, args: &RescoreArgs) -> Outcome {
     .to_string();
     meta.filters
         .push(format!("rescored_from={}", source.summary.meta.run_id));
-    let cases: HashMap<String, Arc<crate::evalset::Case>> = loaded
-        .suite
-        .cases
-        .iter()
-        .map(|c| (c.key.clone(), Arc::clone(c)))
-        .collect();
+    let cases: HashMap<String, Arc<crate::evalset::Case>> = match loaded.suite.all_cases() {
+        Ok(cases) => cases.into_iter().map(|c| (c.key.clone(), c)).collect(),
+        Err(problems) => return super::load::report(problems),
+    };
     let scorer = Arc::new(Scorer {
         detector: LanguageDetector::for_languages(&loaded.suite.languages()),
         handoff: project.config.bot.handoff.clone(),

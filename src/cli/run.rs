@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::cache::Cache;
 use crate::cli::RunArgs;
 use crate::config::{Project, ProviderKind};
-use crate::evalset::{Case, Stratum, Suite};
+use crate::evalset::{Selection, Stratum, Suite};
 use crate::exit::Outcome;
 use crate::judge::{Judge, JudgeSettings};
 use crate::prompt::PromptTemplate;
@@ -27,7 +27,7 @@ pub fn run(config: &Path, args: &RunArgs) -> Outcome {
         Err(o) => return o,
     };
     let project = &loaded.project;
-    let (cases, filters) = match select_cases(&loaded.suite.cases, args) {
+    let (selection, filters) = match select_cases(&loaded.suite, args) {
         Ok(c) => c,
         Err(message) => {
             eprintln!("error: {message}");
@@ -126,7 +126,7 @@ pub fn run(config: &Path, args: &RunArgs) -> Outcome {
     let job = RunJob {
         project,
         suite: &loaded.suite,
-        cases: &cases,
+        selection: &selection,
         filters: &filters,
         repeats,
         concurrency,
@@ -160,10 +160,7 @@ pub fn run(config: &Path, args: &RunArgs) -> Outcome {
                         return Outcome::Internal;
                     }
                 },
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return Outcome::Internal;
-                }
+                Err(e) => return failed(&e),
             }
         }
         None => None,
@@ -171,8 +168,7 @@ pub fn run(config: &Path, args: &RunArgs) -> Outcome {
     let prompt = loaded.prompt.map(Arc::new);
     let meta = job.meta(run_id, prompt.as_deref(), None);
     if let Err(e) = runtime.block_on(job.execute(prompt, meta, out_dir.clone(), skip)) {
-        eprintln!("error: {e}");
-        return Outcome::Internal;
+        return failed(&e);
     }
     let run = match RunDir::open(&out_dir) {
         Ok(r) => r,
@@ -185,10 +181,20 @@ pub fn run(config: &Path, args: &RunArgs) -> Outcome {
     super::review::finish(project, &run, gate.as_ref(), baseline.as_ref(), true)
 }
 
+/// A run that could not go on: an eval-set file changed under it is the user's to fix
+/// (exit 2); anything else is evalgate's (exit 4).
+fn failed(e: &crate::runner::RunError) -> Outcome {
+    eprintln!("error: {e}");
+    match e {
+        crate::runner::RunError::Evalset(_) => Outcome::BadInput,
+        _ => Outcome::Internal,
+    }
+}
+
 struct RunJob<'a> {
     project: &'a Project,
     suite: &'a Suite,
-    cases: &'a [Arc<Case>],
+    selection: &'a Selection,
     filters: &'a [String],
     repeats: u32,
     concurrency: usize,
@@ -250,7 +256,7 @@ impl RunJob<'_> {
                 .suite
                 .files
                 .iter()
-                .map(|f| relative_to(f, &project.root))
+                .map(|f| relative_to(&f.path, &project.root))
                 .collect(),
             scoring_version: SCORING_VERSION,
             repeats: self.repeats,
@@ -266,8 +272,14 @@ impl RunJob<'_> {
         out_dir: PathBuf,
         skip: std::collections::HashSet<(String, u32)>,
     ) -> Result<crate::summary::RunSummary, crate::runner::RunError> {
+        let selection = self.selection.clone();
+        let cases = self
+            .suite
+            .cases()
+            .filter(move |case| case.as_ref().map_or(true, |c| selection.takes(c)));
         let plan = RunPlan {
-            cases: self.cases.to_vec(),
+            cases: Box::new(cases),
+            case_count: self.selection.count(self.suite) as u64,
             repeats: self.repeats,
             concurrency: self.concurrency,
             retry: RetryPolicy::new(self.project.config.run.retries),
@@ -351,36 +363,31 @@ fn prompt_at_revision(project: &Project, rev: &str) -> Result<PromptTemplate, St
     PromptTemplate::from_text(&path, text).map_err(|d| d.to_string())
 }
 
-/// Applies `--lang`, `--stratum` and `--filter`; returns the cases and a record of the filters.
-fn select_cases(
-    all: &[Arc<Case>],
-    args: &RunArgs,
-) -> Result<(Vec<Arc<Case>>, Vec<String>), String> {
-    let mut strata = Vec::new();
+/// Reads `--lang`, `--stratum` and `--filter`; returns the selection and a record of the
+/// filters. A selection that takes no case is an error.
+fn select_cases(suite: &Suite, args: &RunArgs) -> Result<(Selection, Vec<String>), String> {
+    let mut selection = Selection {
+        languages: args.langs.clone(),
+        ..Selection::default()
+    };
     for name in &args.strata {
-        strata.push(Stratum::parse(name).ok_or_else(|| {
+        selection.strata.push(Stratum::parse(name).ok_or_else(|| {
             format!("--stratum {name}: unknown stratum (routine, edge, refusal or adversarial)")
         })?);
     }
-    let mut patterns = Vec::new();
     for g in &args.filter {
-        patterns.push(glob::Pattern::new(g).map_err(|e| format!("--filter {g}: {e}"))?);
+        selection
+            .patterns
+            .push(glob::Pattern::new(g).map_err(|e| format!("--filter {g}: {e}"))?);
     }
-    let cases: Vec<Arc<Case>> = all
-        .iter()
-        .filter(|c| args.langs.is_empty() || args.langs.iter().any(|l| l == &c.language))
-        .filter(|c| strata.is_empty() || strata.contains(&c.stratum))
-        .filter(|c| patterns.is_empty() || patterns.iter().any(|p| p.matches(&c.key)))
-        .cloned()
-        .collect();
-    if cases.is_empty() {
+    if selection.count(suite) == 0 {
         return Err("no case matches the --lang/--stratum/--filter selection".into());
     }
     let mut filters = Vec::new();
     filters.extend(args.langs.iter().map(|l| format!("lang={l}")));
     filters.extend(args.strata.iter().map(|s| format!("stratum={s}")));
     filters.extend(args.filter.iter().map(|f| format!("filter={f}")));
-    Ok((cases, filters))
+    Ok((selection, filters))
 }
 
 /// The judge, if the config has one, and the hash of its knowledge-base files.

@@ -115,9 +115,46 @@ fn rate100(r: Option<f64>) -> f64 {
     (r.unwrap_or(0.0) * 100.0).clamp(0.0, 100.0)
 }
 
-/// Renders the page. `cases` are the results to list in "Every case"; `hidden` counts
-/// passing results left out of a very large run.
+/// The results "Every case" lists, read one at a time while the page is written.
+pub struct CaseList<I> {
+    pub count: usize,
+    /// The languages of the listed cases, for the filter.
+    pub languages: Vec<String>,
+    /// Passing results left out of a very large run.
+    pub hidden: u64,
+    pub cases: I,
+}
+
+/// Where the case list goes in the page. Auto-escaping turns every `<` of bot or case text
+/// into `&lt;`, so this can only come from the template.
+const CASES_MARKER: &str = "<!--evalgate:cases-->";
+
+/// Renders the page with `cases` listed in "Every case"; `hidden` counts passing results
+/// left out of a very large run.
 pub fn render(model: &ReportModel, cases: &[CaseResult], hidden: u64) -> Result<String, String> {
+    let mut languages: Vec<String> = cases.iter().map(|c| c.language.clone()).collect();
+    languages.sort_unstable();
+    languages.dedup();
+    let list = CaseList {
+        count: cases.len(),
+        languages,
+        hidden,
+        cases: cases.iter().cloned().map(Ok),
+    };
+    let mut out = Vec::new();
+    write(model, list, &mut out)?;
+    String::from_utf8(out).map_err(|e| e.to_string())
+}
+
+/// Writes the page, rendering one case at a time, so a large run never holds its cases.
+pub fn write<I>(
+    model: &ReportModel,
+    list: CaseList<I>,
+    out: &mut impl std::io::Write,
+) -> Result<(), String>
+where
+    I: Iterator<Item = Result<CaseResult, String>>,
+{
     let s = &model.summary;
     let m = &s.metrics;
     let mut env = Environment::new();
@@ -236,21 +273,6 @@ pub fn render(model: &ReportModel, cases: &[CaseResult], hidden: u64) -> Result<
         })
         .collect();
 
-    // Cases are rendered one at a time into one buffer: a large run never holds every
-    // case as template values at once.
-    let case_template = env.get_template("case.html").map_err(|e| e.to_string())?;
-    let mut cases_html = String::with_capacity(cases.len() * 1024);
-    for case in cases {
-        let view = case_view(case);
-        let html = case_template
-            .render(context! { c => ser(&view) })
-            .map_err(|e| format!("report template: {e}"))?;
-        cases_html.push_str(&html);
-    }
-    let mut languages: Vec<String> = cases.iter().map(|c| c.language.clone()).collect();
-    languages.sort_unstable();
-    languages.dedup();
-
     let (
         diff_ctx,
         significant,
@@ -361,7 +383,7 @@ pub fn render(model: &ReportModel, cases: &[CaseResult], hidden: u64) -> Result<
     };
     let (script, script_hash) = script();
     let template = env.get_template("report.html").map_err(|e| e.to_string())?;
-    template
+    let page = template
         .render(context! {
             title => format!("evalgate readiness report · {}", s.meta.run_id),
             headline => titles::headline(model),
@@ -394,17 +416,31 @@ pub fn render(model: &ReportModel, cases: &[CaseResult], hidden: u64) -> Result<
             parity => parity,
             parity_languages => parity_languages,
             cost_lines => cost_lines,
-            languages => languages,
-            case_count => cases.len(),
-            // Rendered above by the auto-escaping case template.
-            cases_html => Value::from_safe_string(cases_html),
-            cases_hidden => hidden,
+            languages => list.languages,
+            case_count => list.count,
+            cases_html => Value::from_safe_string(CASES_MARKER.to_string()),
+            cases_hidden => list.hidden,
             version => env!("CARGO_PKG_VERSION"),
             // Our own constant script: the only text on the page not escaped.
             script => Value::from_safe_string(script.to_string()),
             script_hash => script_hash,
         })
-        .map_err(|e| format!("report template: {e}"))
+        .map_err(|e| format!("report template: {e}"))?;
+    let (head, tail) = page
+        .split_once(CASES_MARKER)
+        .ok_or("report template: no place for the case list")?;
+    let io = |e: std::io::Error| e.to_string();
+    out.write_all(head.as_bytes()).map_err(io)?;
+    let case_template = env.get_template("case.html").map_err(|e| e.to_string())?;
+    for case in list.cases {
+        let case = case?;
+        let html = case_template
+            .render(context! { c => ser(&case_view(&case)) })
+            .map_err(|e| format!("report template: {e}"))?;
+        out.write_all(html.as_bytes()).map_err(io)?;
+    }
+    out.write_all(tail.as_bytes()).map_err(io)?;
+    out.flush().map_err(io)
 }
 
 fn case_view(r: &CaseResult) -> CaseView<'_> {

@@ -2,65 +2,62 @@
 //! like test failures. Written by hand: the format is small, and escaping is the only
 //! subtle part (bot replies are hostile input).
 
-use std::fmt::Write;
+use std::fmt::Write as _;
+use std::io::Write;
 use std::path::Path;
 
 use crate::result::CaseResult;
-use crate::rundir::read_results;
+use crate::result_index::ResultIndex;
 
 /// Reads a run's results and renders `junit.xml`.
 pub fn render(results_path: &Path, run_id: &str) -> Result<String, String> {
-    let mut junit = Junit::default();
-    read_results(results_path, |r| junit.add(&r))?;
-    Ok(junit.finish(run_id))
+    let mut index = ResultIndex::build(results_path)?;
+    let mut out = Vec::new();
+    write(&mut index, run_id, &mut out)?;
+    String::from_utf8(out).map_err(|e| e.to_string())
 }
 
-/// `junit.xml` built one result at a time, so it can share a pass over the results with
-/// the other reports.
-#[derive(Default)]
-pub struct Junit {
-    cases: Vec<(String, String, Kind)>,
-}
-
-impl Junit {
-    pub fn add(&mut self, r: &CaseResult) {
-        self.cases.push(testcase(r));
+/// Writes `junit.xml` grouped by class (language.stratum), then in key order, reading one
+/// result at a time.
+pub fn write(index: &mut ResultIndex, run_id: &str, out: &mut impl Write) -> Result<(), String> {
+    index.entries.sort_unstable_by(|a, b| {
+        (a.language(), a.stratum.name(), &a.key, a.repeat).cmp(&(
+            b.language(),
+            b.stratum.name(),
+            &b.key,
+            b.repeat,
+        ))
+    });
+    let tests = index.entries.len();
+    let errors = index.entries.iter().filter(|e| e.error).count();
+    let failures = index
+        .entries
+        .iter()
+        .filter(|e| !e.error && !e.passed)
+        .count();
+    let io = |e: std::io::Error| e.to_string();
+    writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#).map_err(io)?;
+    writeln!(
+        out,
+        r#"<testsuites name="evalgate" tests="{tests}" failures="{failures}" errors="{errors}">"#
+    )
+    .map_err(io)?;
+    writeln!(
+        out,
+        r#"  <testsuite name="evalgate {}" tests="{tests}" failures="{failures}" errors="{errors}">"#,
+        xml(run_id)
+    )
+    .map_err(io)?;
+    let mut reader = index.reader()?;
+    for entry in &index.entries {
+        let body = testcase(&reader.read(entry)?);
+        out.write_all(body.as_bytes()).map_err(io)?;
     }
-
-    pub fn finish(mut self, run_id: &str) -> String {
-        let cases = &mut self.cases;
-        cases.sort();
-        let failures = cases.iter().filter(|c| c.2 == Kind::Failure).count();
-        let errors = cases.iter().filter(|c| c.2 == Kind::Error).count();
-        let mut out = String::new();
-        let _ = writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#);
-        let _ = writeln!(
-            out,
-            r#"<testsuites name="evalgate" tests="{}" failures="{failures}" errors="{errors}">"#,
-            cases.len()
-        );
-        let _ = writeln!(
-            out,
-            r#"  <testsuite name="evalgate {}" tests="{}" failures="{failures}" errors="{errors}">"#,
-            xml(run_id),
-            cases.len()
-        );
-        for (_, body, _) in cases.iter() {
-            out.push_str(body);
-        }
-        let _ = writeln!(out, "  </testsuite>\n</testsuites>");
-        out
-    }
+    writeln!(out, "  </testsuite>\n</testsuites>").map_err(io)?;
+    out.flush().map_err(io)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Kind {
-    Pass,
-    Failure,
-    Error,
-}
-
-fn testcase(r: &CaseResult) -> (String, String, Kind) {
+fn testcase(r: &CaseResult) -> String {
     let classname = format!("{}.{}", r.language, r.stratum);
     let name = if r.repeat == 0 {
         r.key.clone()
@@ -73,14 +70,13 @@ fn testcase(r: &CaseResult) -> (String, String, Kind) {
         xml(&name),
         r.latency_ms as f64 / 1000.0
     );
-    let kind = if let Some(error) = &r.error {
+    if let Some(error) = &r.error {
         let _ = write!(
             s,
             "\n      <error message=\"{}\">{}</error>\n    ",
             xml(error),
             xml(error)
         );
-        Kind::Error
     } else if !r.passed {
         let mut lines: Vec<String> = r
             .failing_checks()
@@ -106,12 +102,9 @@ fn testcase(r: &CaseResult) -> (String, String, Kind) {
             xml(&message),
             xml(&lines.join("\n"))
         );
-        Kind::Failure
-    } else {
-        Kind::Pass
-    };
+    }
     s.push_str("</testcase>\n");
-    (format!("{classname}\u{0}{name}"), s, kind)
+    s
 }
 
 /// Escapes text for XML attributes and content, and drops characters XML 1.0 forbids

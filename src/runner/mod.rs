@@ -8,16 +8,17 @@ pub mod output;
 pub mod progress;
 pub mod retry;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use tokio::task::JoinSet;
 
 use crate::config::Pricing;
+use crate::diagnostic::Diagnostics;
 use crate::evalset::Case;
 use crate::judge::{Judge, Judged};
-use crate::metrics::MetricsBuilder;
+use crate::metrics::{MetricsBuilder, RepeatsBuilder};
 use crate::prompt::PromptTemplate;
 use crate::provider::BotClient;
 use crate::result::CaseResult;
@@ -28,8 +29,13 @@ use output::{PROMPT_FILE, ResultsWriter, SUMMARY_FILE};
 use progress::Progress;
 use retry::RetryPolicy;
 
+/// The cases a run takes, in order, read while the run goes.
+pub type CaseFeed = Box<dyn Iterator<Item = Result<Arc<Case>, Diagnostics>> + Send>;
+
 pub struct RunPlan {
-    pub cases: Vec<Arc<Case>>,
+    pub cases: CaseFeed,
+    /// How many cases `cases` yields.
+    pub case_count: u64,
     pub repeats: u32,
     pub concurrency: usize,
     pub retry: RetryPolicy,
@@ -39,7 +45,7 @@ pub struct RunPlan {
     pub judge: Option<Arc<Judge>>,
     pub pricing: Option<Pricing>,
     /// Results already written (when resuming): not run again.
-    pub skip: std::collections::HashSet<(String, u32)>,
+    pub skip: HashSet<(String, u32)>,
     pub meta: RunMeta,
 }
 
@@ -52,6 +58,8 @@ pub enum RunError {
     },
     #[error("cannot read back results: {0}")]
     ReadBack(String),
+    #[error("{0}\nthe run stopped; the results so far are kept")]
+    Evalset(Diagnostics),
 }
 
 fn write_error(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
@@ -63,6 +71,10 @@ fn write_error(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
 
 /// How long in-flight conversations may take to finish after a stop is requested.
 const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Jobs prepared ahead of the conversations in flight: enough that a free slot never
+/// waits, few enough that memory does not grow with the suite.
+const JOBS_AHEAD: usize = 4096;
 
 /// Resolves when the user asks the run to stop (Ctrl-C, or SIGTERM from a CI runner).
 async fn stop_requested() {
@@ -98,30 +110,70 @@ pub async fn execute(
         let path = dir.join(PROMPT_FILE);
         std::fs::write(&path, &prompt.text).map_err(write_error(&path))?;
     }
-    let planned = plan.cases.len() as u64 * u64::from(plan.repeats);
-    let to_run = planned - plan.skip.len() as u64;
-    let skip = &plan.skip;
-    let jobs = plan.cases.iter().flat_map(|case| {
-        let (bot, scorer, judge, prompt, retry) =
-            (&bot, &scorer, &plan.judge, &plan.prompt, plan.retry);
-        (0..plan.repeats)
-            .filter(move |repeat| !skip.contains(&(case.key.clone(), *repeat)))
-            .map(move |repeat| Job {
-                case: Arc::clone(case),
-                repeat,
-                work: Box::pin(run_job(
-                    Arc::clone(bot),
-                    Arc::clone(scorer),
-                    judge.clone(),
-                    prompt.clone(),
-                    Arc::clone(case),
+    let mut tally = Tally::new(plan.repeats);
+    if !plan.skip.is_empty() {
+        // Resuming: the results already written count in the summary too.
+        read_results(&dir.join(output::RESULTS_FILE), |r| tally.add(&r))
+            .map_err(RunError::ReadBack)?;
+    }
+    let planned = plan.case_count * u64::from(plan.repeats);
+    let to_run = planned.saturating_sub(plan.skip.len() as u64);
+    let RunPlan {
+        cases,
+        repeats,
+        retry,
+        skip,
+        judge,
+        prompt,
+        ..
+    } = plan;
+    let scorer_for_jobs = Arc::clone(&scorer);
+    let jobs = cases.flat_map(move |case| -> Vec<Result<Job, Diagnostics>> {
+        let case = match case {
+            Ok(case) => case,
+            Err(problems) => return vec![Err(problems)],
+        };
+        (0..repeats)
+            .filter(|repeat| !skip.contains(&(case.key.clone(), *repeat)))
+            .map(|repeat| {
+                Ok(Job {
+                    case: Arc::clone(&case),
                     repeat,
-                    retry,
-                )),
+                    work: Box::pin(run_job(
+                        Arc::clone(&bot),
+                        Arc::clone(&scorer_for_jobs),
+                        judge.clone(),
+                        prompt.clone(),
+                        Arc::clone(&case),
+                        repeat,
+                        retry,
+                    )),
+                })
             })
+            .collect()
     });
-    let interrupted = drive(dir, to_run, plan.concurrency, plan.quiet, &scorer, jobs).await?;
-    summarize(dir, plan.meta, plan.pricing.as_ref(), planned, interrupted)
+    let ended = drive(
+        dir,
+        to_run,
+        plan.concurrency,
+        plan.quiet,
+        &scorer,
+        feed(jobs),
+        &mut tally,
+    )
+    .await?;
+    let summary = summarize(
+        dir,
+        plan.meta,
+        plan.pricing.as_ref(),
+        planned,
+        tally,
+        matches!(ended, Ended::Interrupted),
+    )?;
+    match ended {
+        Ended::FeedFailed(problems) => Err(RunError::Evalset(problems)),
+        _ => Ok(summary),
+    }
 }
 
 /// One case × repeat to work on, and the work.
@@ -131,73 +183,170 @@ pub struct Job {
     pub work: std::pin::Pin<Box<dyn std::future::Future<Output = CaseResult> + Send>>,
 }
 
+/// Jobs as a thread prepares them (reading eval-set files as it goes), at most
+/// [`JOBS_AHEAD`] ahead of the runner.
+pub type JobFeed = tokio::sync::mpsc::Receiver<Result<Job, Diagnostics>>;
+
+/// Prepares `jobs` on a thread of its own, so reading the next eval-set file never holds
+/// up the conversations in flight. The thread ends when the jobs do or the runner stops.
+pub fn feed(jobs: impl Iterator<Item = Result<Job, Diagnostics>> + Send + 'static) -> JobFeed {
+    let (tx, rx) = tokio::sync::mpsc::channel(JOBS_AHEAD);
+    std::thread::spawn(move || {
+        for job in jobs {
+            let failed = job.is_err();
+            if tx.blocking_send(job).is_err() || failed {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// How [`drive`] ended.
+pub enum Ended {
+    Finished,
+    /// The user stopped the run.
+    Interrupted,
+    /// The feed could not read an eval-set file as it was checked.
+    FeedFailed(Diagnostics),
+}
+
+/// What the summary counts, kept up to date as results are written.
+pub struct Tally {
+    metrics: MetricsBuilder,
+    repeats: RepeatsBuilder,
+    written: u64,
+}
+
+impl Tally {
+    pub fn new(repeats: u32) -> Tally {
+        Tally {
+            metrics: MetricsBuilder::default(),
+            repeats: RepeatsBuilder::new(repeats),
+            written: 0,
+        }
+    }
+
+    pub fn add(&mut self, r: &CaseResult) {
+        self.metrics.add(r);
+        self.repeats.add(r);
+        self.written += 1;
+    }
+}
+
+/// The conversations in flight and the jobs waiting for a slot.
+struct Slots {
+    in_flight: JoinSet<CaseResult>,
+    job_of_task: HashMap<tokio::task::Id, (Arc<Case>, u32)>,
+    feed: JobFeed,
+    feed_open: bool,
+    feed_error: Option<Diagnostics>,
+    concurrency: usize,
+}
+
+impl Slots {
+    fn start(&mut self, job: Job) {
+        let handle = self.in_flight.spawn(job.work);
+        self.job_of_task.insert(handle.id(), (job.case, job.repeat));
+    }
+
+    fn take(&mut self, next: Option<Result<Job, Diagnostics>>) {
+        match next {
+            Some(Ok(job)) => self.start(job),
+            Some(Err(problems)) => {
+                self.feed_error = Some(problems);
+                self.feed_open = false;
+            }
+            None => self.feed_open = false,
+        }
+    }
+
+    fn wants_more(&self) -> bool {
+        self.feed_open && self.in_flight.len() < self.concurrency
+    }
+
+    /// Fills free slots with the jobs that are ready now.
+    fn refill(&mut self) {
+        use tokio::sync::mpsc::error::TryRecvError;
+        while self.wants_more() {
+            match self.feed.try_recv() {
+                Ok(job) => self.take(Some(job)),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => self.take(None),
+            }
+        }
+    }
+}
+
 /// Runs jobs with bounded concurrency and appends each result to `results.jsonl` as it
-/// finishes. Returns whether the user interrupted the run.
+/// finishes.
 pub async fn drive(
     dir: &Path,
     planned: u64,
     concurrency: usize,
     quiet: bool,
     scorer: &Scorer,
-    mut jobs: impl Iterator<Item = Job>,
-) -> Result<bool, RunError> {
+    feed: JobFeed,
+    tally: &mut Tally,
+) -> Result<Ended, RunError> {
     let mut writer =
         ResultsWriter::create(dir).map_err(write_error(&dir.join(output::RESULTS_FILE)))?;
     let mut progress = Progress::new(planned, quiet);
-    let mut in_flight: JoinSet<CaseResult> = JoinSet::new();
-    let mut job_of_task: HashMap<tokio::task::Id, (Arc<Case>, u32)> = HashMap::new();
+    let mut slots = Slots {
+        in_flight: JoinSet::new(),
+        job_of_task: HashMap::new(),
+        feed,
+        feed_open: true,
+        feed_error: None,
+        concurrency,
+    };
     let mut stop: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> =
         Box::pin(stop_requested());
     let mut stopping = false;
     loop {
-        while !stopping && in_flight.len() < concurrency {
-            let Some(job) = jobs.next() else { break };
-            let handle = in_flight.spawn(job.work);
-            job_of_task.insert(handle.id(), (job.case, job.repeat));
-        }
-        if in_flight.is_empty() {
+        slots.refill();
+        if slots.in_flight.is_empty() && !slots.feed_open {
             break;
         }
         tokio::select! {
-            joined = in_flight.join_next_with_id() => {
+            joined = slots.in_flight.join_next_with_id(), if !slots.in_flight.is_empty() => {
                 let Some(joined) = joined else { continue };
                 // Take every conversation that has finished, refill their slots, and only
                 // then write: the bot is never kept waiting on our disk writes.
                 let mut finished = vec![joined];
-                while let Some(more) = in_flight.try_join_next_with_id() {
+                while let Some(more) = slots.in_flight.try_join_next_with_id() {
                     finished.push(more);
                 }
-                while !stopping && in_flight.len() < concurrency {
-                    let Some(job) = jobs.next() else { break };
-                    let handle = in_flight.spawn(job.work);
-                    job_of_task.insert(handle.id(), (job.case, job.repeat));
-                }
+                slots.refill();
                 for joined in finished {
                     let result = match joined {
                         Ok((id, result)) => {
-                            job_of_task.remove(&id);
+                            slots.job_of_task.remove(&id);
                             result
                         }
                         Err(e) => {
-                            let Some((case, repeat)) = job_of_task.remove(&e.id()) else { continue };
+                            let Some((case, repeat)) = slots.job_of_task.remove(&e.id()) else { continue };
                             internal_error_result(scorer, &case, repeat, &e)
                         }
                     };
                     progress.finished_one(result.passed, result.is_error());
                     writer.append(&result).map_err(write_error(writer.path()))?;
+                    tally.add(&result);
                 }
             }
+            next = slots.feed.recv(), if slots.wants_more() => slots.take(next),
             _ = &mut stop => {
                 if stopping {
                     // A second signal, or the grace period is over: abandon what is left.
-                    in_flight.abort_all();
-                    while in_flight.join_next().await.is_some() {}
+                    slots.in_flight.abort_all();
+                    while slots.in_flight.join_next().await.is_some() {}
                     break;
                 }
                 stopping = true;
+                slots.feed_open = false;
                 progress.note(&format!(
                     "interrupted: finishing {} conversations in flight (at most {} s); press Ctrl-C again to abandon them",
-                    in_flight.len(),
+                    slots.in_flight.len(),
                     STOP_GRACE.as_secs()
                 ));
                 stop = Box::pin(async {
@@ -210,25 +359,23 @@ pub async fn drive(
         }
     }
     progress.finish();
-    Ok(stopping)
+    Ok(match slots.feed_error {
+        Some(problems) => Ended::FeedFailed(problems),
+        None if stopping => Ended::Interrupted,
+        None => Ended::Finished,
+    })
 }
 
-/// Builds and writes `summary.json` from `results.jsonl`, the one source of truth.
+/// Writes `summary.json` from the tally of what `results.jsonl` holds.
 pub fn summarize(
     dir: &Path,
     meta: RunMeta,
     pricing: Option<&Pricing>,
     planned: u64,
+    tally: Tally,
     interrupted: bool,
 ) -> Result<RunSummary, RunError> {
-    let mut metrics = MetricsBuilder::default();
-    let mut repeats = crate::metrics::RepeatsBuilder::default();
-    let written = read_results(&dir.join(output::RESULTS_FILE), |r| {
-        metrics.add(&r);
-        repeats.add(&r);
-    })
-    .map_err(RunError::ReadBack)?;
-    let metrics = metrics.finish();
+    let metrics = tally.metrics.finish();
     let cost = crate::summary::Cost::compute(
         &metrics,
         pricing,
@@ -237,12 +384,12 @@ pub fn summarize(
     );
     let summary = RunSummary {
         finished_at: now_rfc3339(),
-        complete: !interrupted && written >= planned,
+        complete: !interrupted && tally.written >= planned,
         interrupted,
         planned,
-        written,
+        written: tally.written,
         gate: None,
-        repeat_stats: repeats.finish(meta.repeats),
+        repeat_stats: tally.repeats.finish(meta.repeats),
         cost,
         metrics,
         meta,
@@ -348,25 +495,36 @@ pub struct Rescore<'a> {
 }
 
 pub async fn rescore(job: Rescore<'_>, scorer: Arc<Scorer>) -> Result<(RunSummary, u64), RunError> {
-    let dir = &job.out_dir;
+    let Rescore {
+        source,
+        cases,
+        out_dir,
+        concurrency,
+        quiet,
+        judge,
+        pricing,
+        meta,
+    } = job;
+    let dir = &out_dir;
     std::fs::create_dir_all(dir).map_err(write_error(dir))?;
-    if let Some(text) = job.source.prompt_text() {
+    if let Some(text) = source.prompt_text() {
         let path = dir.join(PROMPT_FILE);
         std::fs::write(&path, text).map_err(write_error(&path))?;
     }
     let mut saved = Vec::new();
-    job.source
+    source
         .for_each_result(|r| saved.push(r))
         .map_err(RunError::ReadBack)?;
     let total = saved.len() as u64;
     let known: Vec<(Arc<Case>, CaseResult)> = saved
         .into_iter()
-        .filter_map(|r| job.cases.get(&r.key).map(|c| (Arc::clone(c), r)))
+        .filter_map(|r| cases.get(&r.key).map(|c| (Arc::clone(c), r)))
         .collect();
+    let scorer_for_jobs = Arc::clone(&scorer);
     let skipped = total - known.len() as u64;
     let planned = known.len() as u64;
-    let jobs = known.into_iter().map(|(case, saved)| {
-        let (scorer, judge) = (Arc::clone(&scorer), job.judge.clone());
+    let jobs = known.into_iter().map(move |(case, saved)| {
+        let (scorer, judge) = (Arc::clone(&scorer_for_jobs), judge.clone());
         let repeat = saved.repeat;
         let conversation = Conversation {
             turns: saved.turns,
@@ -378,7 +536,7 @@ pub async fn rescore(job: Rescore<'_>, scorer: Arc<Scorer>) -> Result<(RunSummar
             error: saved.error.filter(|e| !e.starts_with("judge unreachable")),
         };
         let case_for_job = Arc::clone(&case);
-        Job {
+        Ok(Job {
             case,
             repeat,
             work: Box::pin(async move {
@@ -391,9 +549,20 @@ pub async fn rescore(job: Rescore<'_>, scorer: Arc<Scorer>) -> Result<(RunSummar
                 )
                 .await
             }),
-        }
+        })
     });
-    let interrupted = drive(dir, planned, job.concurrency, job.quiet, &scorer, jobs).await?;
-    let summary = summarize(dir, job.meta, job.pricing.as_ref(), planned, interrupted)?;
+    let mut tally = Tally::new(meta.repeats);
+    let ended = drive(
+        dir,
+        planned,
+        concurrency,
+        quiet,
+        &scorer,
+        feed(jobs),
+        &mut tally,
+    )
+    .await?;
+    let interrupted = matches!(ended, Ended::Interrupted);
+    let summary = summarize(dir, meta, pricing.as_ref(), planned, tally, interrupted)?;
     Ok((summary, skipped))
 }

@@ -1,7 +1,7 @@
 //! Eval sets: per-language YAML files of stratified cases. Loading checks every file and
 //! reports all problems in one pass, each with its file, line and column.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -9,12 +9,14 @@ use std::sync::Arc;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
-use sha2::{Digest, Sha256};
 
 use crate::config::Context;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::scoring::language;
 use crate::yaml;
+
+mod suite;
+pub use suite::{CaseHead, CaseReader, Selection, Suite, load_suite};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -171,44 +173,6 @@ pub struct Expectation {
     pub reference: Option<String>,
 }
 
-/// All cases of a run, in a stable order, plus what identifies the eval-set content.
-#[derive(Debug, Clone, Default)]
-pub struct Suite {
-    pub cases: Vec<Arc<Case>>,
-    pub files: Vec<PathBuf>,
-    /// SHA-256 over every file's path and bytes: runs are comparable only when it agrees.
-    pub hash: String,
-}
-
-impl Suite {
-    /// The languages the suite covers, for restricting language detection.
-    pub fn languages(&self) -> Vec<String> {
-        let mut langs: Vec<String> = self.cases.iter().map(|c| c.language.clone()).collect();
-        for c in &self.cases {
-            if let Some(l) = &c.expect.language {
-                langs.push(l.clone());
-            }
-        }
-        langs.sort();
-        langs.dedup();
-        langs
-    }
-
-    /// Case counts per language and stratum.
-    pub fn coverage(&self) -> BTreeMap<String, BTreeMap<Stratum, usize>> {
-        let mut table: BTreeMap<String, BTreeMap<Stratum, usize>> = BTreeMap::new();
-        for case in &self.cases {
-            *table
-                .entry(case.language.clone())
-                .or_default()
-                .entry(case.stratum)
-                .or_default() += 1;
-        }
-        table
-    }
-}
-
-/// Expands the config's glob patterns (relative to `root`) to a sorted list of files.
 /// Expands the config's glob patterns (relative to `root`) to a sorted list of files; a
 /// pattern that matches nothing is an error at its line in the config.
 pub fn find_files(
@@ -244,138 +208,6 @@ pub fn find_files(
     files.sort();
     files.dedup();
     problems.into_result(files)
-}
-
-/// One file read and parsed: its bytes (for the suite hash) and its cases or problems.
-struct ParsedFile {
-    bytes: Option<Vec<u8>>,
-    cases: Result<Vec<Case>, Diagnostics>,
-}
-
-fn parse_file(path: &Path, regexes: &mut RegexCache) -> ParsedFile {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) => {
-            let d = Diagnostic::new(path, format!("cannot read file: {e}"));
-            return ParsedFile {
-                bytes: None,
-                cases: Err(Diagnostics(vec![d])),
-            };
-        }
-    };
-    let cases = match yaml::decode_utf8(path, &bytes) {
-        Ok(text) => load_file_with(path, text, regexes),
-        Err(d) => Err(Diagnostics(vec![d])),
-    };
-    ParsedFile {
-        bytes: Some(bytes),
-        cases,
-    }
-}
-
-/// Parses files on every core: a suite of 35 languages is 35 independent files.
-fn parse_all(files: &[PathBuf]) -> Vec<ParsedFile> {
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(files.len())
-        .max(1);
-    if workers == 1 {
-        let mut regexes = RegexCache::new();
-        return files.iter().map(|f| parse_file(f, &mut regexes)).collect();
-    }
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut slots: Vec<Option<ParsedFile>> = (0..files.len()).map(|_| None).collect();
-    let done: Vec<Vec<(usize, ParsedFile)>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut regexes = RegexCache::new();
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(path) = files.get(i) else { break };
-                        mine.push((i, parse_file(path, &mut regexes)));
-                    }
-                    mine
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_default())
-            .collect()
-    });
-    for (i, parsed) in done.into_iter().flatten() {
-        slots[i] = Some(parsed);
-    }
-    slots
-        .into_iter()
-        .zip(files)
-        .map(|(slot, path)| {
-            slot.unwrap_or_else(|| ParsedFile {
-                bytes: None,
-                cases: Err(Diagnostics(vec![Diagnostic::new(
-                    path,
-                    "evalgate bug: the file's parser stopped",
-                )])),
-            })
-        })
-        .collect()
-}
-
-/// Loads every file; reports every problem in every file, not just the first.
-pub fn load_suite(files: &[PathBuf]) -> Result<Suite, Diagnostics> {
-    let mut problems = Diagnostics::default();
-    let mut cases = Vec::new();
-    let mut hasher = Sha256::new();
-    let mut seen_keys: HashMap<String, (PathBuf, u64)> = HashMap::new();
-    for (path, parsed) in files.iter().zip(parse_all(files)) {
-        if let Some(bytes) = &parsed.bytes {
-            // The suite folder and file name only, so the hash is the same from any
-            // working directory, checkout or config location.
-            let name: Vec<String> = path
-                .iter()
-                .rev()
-                .take(2)
-                .map(|c| c.to_string_lossy().into_owned())
-                .collect();
-            hasher.update(name.join("/").as_bytes());
-            hasher.update([0]);
-            hasher.update(bytes);
-            hasher.update([0]);
-        }
-        match parsed.cases {
-            Ok(file_cases) => {
-                for case in file_cases {
-                    if let Some((first_path, first_line)) = seen_keys.get(&case.key) {
-                        problems.push(
-                            Diagnostic::new(
-                                path,
-                                format!(
-                                    "case key `{}` is already used at {}:{}",
-                                    case.key,
-                                    first_path.display(),
-                                    first_line
-                                ),
-                            )
-                            .at(case.line, 0),
-                        );
-                        continue;
-                    }
-                    seen_keys.insert(case.key.clone(), (path.clone(), case.line));
-                    cases.push(Arc::new(case));
-                }
-            }
-            Err(file_problems) => problems.extend(file_problems),
-        }
-    }
-    let hash = format!("sha256:{:x}", hasher.finalize());
-    cases.sort_by(|a, b| a.key.cmp(&b.key));
-    problems.into_result(Suite {
-        cases,
-        files: files.to_vec(),
-        hash,
-    })
 }
 
 /// Compiled regexes by pattern. Suites repeat the same few patterns across thousands of

@@ -1,0 +1,177 @@
+//! An index of `results.jsonl`: where each result's line is, with what sorting and counting
+//! need. Reports that list results in key order read them one at a time through it, so
+//! their memory does not grow with the run.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use serde::de::IgnoredAny;
+
+use crate::evalset::Stratum;
+use crate::result::CaseResult;
+
+/// One result: its identity, its verdict and where its line is.
+#[derive(Debug, Clone)]
+pub struct IndexEntry {
+    pub key: Box<str>,
+    pub repeat: u32,
+    pub stratum: Stratum,
+    pub passed: bool,
+    pub error: bool,
+    offset: u64,
+    len: u32,
+}
+
+impl IndexEntry {
+    pub fn language(&self) -> &str {
+        self.key.split_once('/').map_or(&self.key, |(lang, _)| lang)
+    }
+}
+
+pub struct ResultIndex {
+    path: PathBuf,
+    pub entries: Vec<IndexEntry>,
+}
+
+impl ResultIndex {
+    /// Indexes every complete line; a torn last line (a run killed mid-write) is left out,
+    /// as everywhere else results are read.
+    pub fn build(path: &Path) -> Result<ResultIndex, String> {
+        #[derive(serde::Deserialize)]
+        struct Head {
+            key: String,
+            repeat: u32,
+            stratum: Stratum,
+            passed: bool,
+            #[serde(default)]
+            error: Option<IgnoredAny>,
+        }
+        let fail =
+            |line: usize, e: &dyn std::fmt::Display| format!("{}:{line}: {e}", path.display());
+        let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut reader = BufReader::new(file);
+        let mut entries = Vec::new();
+        let mut line = Vec::new();
+        let (mut offset, mut number) = (0u64, 0usize);
+        loop {
+            line.clear();
+            let read = reader
+                .read_until(b'\n', &mut line)
+                .map_err(|e| fail(number + 1, &e))?;
+            if read == 0 {
+                break;
+            }
+            number += 1;
+            let start = offset;
+            offset += read as u64;
+            let complete = line.ends_with(b"\n");
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            match serde_json::from_slice::<Head>(&line) {
+                Ok(head) => entries.push(IndexEntry {
+                    key: head.key.into_boxed_str(),
+                    repeat: head.repeat,
+                    stratum: head.stratum,
+                    passed: head.passed,
+                    error: head.error.is_some(),
+                    offset: start,
+                    len: u32::try_from(read).map_err(|_| fail(number, &"line too long"))?,
+                }),
+                Err(_) if !complete => break,
+                Err(e) => return Err(fail(number, &format_args!("not a result: {e}"))),
+            }
+        }
+        Ok(ResultIndex {
+            path: path.to_path_buf(),
+            entries,
+        })
+    }
+
+    /// Sorts by key, then repeat.
+    pub fn sort_by_key(&mut self) {
+        self.entries
+            .sort_unstable_by(|a, b| (&a.key, a.repeat).cmp(&(&b.key, b.repeat)));
+    }
+
+    pub fn reader(&self) -> Result<ResultReader, String> {
+        let file = File::open(&self.path).map_err(|e| format!("{}: {e}", self.path.display()))?;
+        Ok(ResultReader {
+            path: self.path.clone(),
+            file,
+            line: Vec::new(),
+        })
+    }
+}
+
+/// Reads indexed results one at a time.
+pub struct ResultReader {
+    path: PathBuf,
+    file: File,
+    line: Vec<u8>,
+}
+
+impl ResultReader {
+    pub fn read(&mut self, entry: &IndexEntry) -> Result<CaseResult, String> {
+        let fail =
+            |e: &dyn std::fmt::Display| format!("{}: {}: {e}", self.path.display(), entry.key);
+        self.line.resize(entry.len as usize, 0);
+        self.file
+            .seek(SeekFrom::Start(entry.offset))
+            .and_then(|_| self.file.read_exact(&mut self.line))
+            .map_err(|e| fail(&e))?;
+        serde_json::from_slice(&self.line).map_err(|e| fail(&e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn indexes_lines_and_reads_them_back_in_any_order() {
+        let dir = std::env::temp_dir().join(format!("evalgate-index-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("results.jsonl");
+        let mut text = String::new();
+        let mut written = Vec::new();
+        for (i, key) in ["en/b", "de/a", "en/a"].iter().enumerate() {
+            let mut r = CaseResult::fixture(
+                "en",
+                crate::evalset::Stratum::Edge,
+                crate::evalset::ExpectedOutcome::Resolve,
+                crate::result::ObservedOutcome::Resolved,
+                true,
+            );
+            r.key = key.to_string();
+            r.repeat = i as u32;
+            r.passed = i != 1;
+            text.push_str(&serde_json::to_string(&r).unwrap());
+            text.push('\n');
+            written.push(r);
+        }
+        text.push_str("\n{\"key\": \"torn");
+        std::fs::write(&path, text).unwrap();
+        let mut index = ResultIndex::build(&path).unwrap();
+        assert_eq!(index.entries.len(), 3);
+        index.sort_by_key();
+        let keys: Vec<&str> = index.entries.iter().map(|e| &*e.key).collect();
+        assert_eq!(keys, ["de/a", "en/a", "en/b"]);
+        assert!(!index.entries[0].passed && index.entries[1].passed);
+        assert_eq!(index.entries[0].language(), "de");
+        let mut reader = index.reader().unwrap();
+        for entry in &index.entries {
+            let back = reader.read(entry).unwrap();
+            let original = written.iter().find(|r| *r.key == *entry.key).unwrap();
+            assert_eq!(
+                serde_json::to_string(&back).unwrap(),
+                serde_json::to_string(original).unwrap()
+            );
+        }
+        std::fs::write(&path, "{\"key\": 1}\n{}\n").unwrap();
+        let err = ResultIndex::build(&path).err().unwrap();
+        assert!(err.contains("results.jsonl:1: not a result"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
