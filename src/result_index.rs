@@ -29,6 +29,7 @@ impl IndexEntry {
     }
 }
 
+#[derive(Clone)]
 pub struct ResultIndex {
     path: PathBuf,
     pub entries: Vec<IndexEntry>,

@@ -128,13 +128,26 @@ pub fn write_reports(run: &RunDir, model: &ReportModel) -> Result<(), ReviewErro
     write(REPORT_MD, &md)?;
     let json = serde_json::to_string_pretty(model).map_err(|e| ReviewError::Read(e.to_string()))?;
     write(REPORT_JSON, &(json + "\n"))?;
-    // Both per-case reports go in key order, reading one result at a time.
-    let mut index = ResultIndex::build(&run.results_path()).map_err(ReviewError::Read)?;
-    write_with(&run.dir.join(JUNIT_XML), |out| {
-        junit::write(&mut index, &model.summary.meta.run_id, out).map_err(ReviewError::Read)
-    })?;
-    write_with(&run.dir.join(REPORT_HTML), |out| {
-        write_html(&index, model, out)
+    // The per-case reports read one result at a time, each on its own core.
+    let mut junit_index = ResultIndex::build(&run.results_path()).map_err(ReviewError::Read)?;
+    let mut html_index = junit_index.clone();
+    html_index.sort_by_key();
+    std::thread::scope(|scope| {
+        let junit = scope.spawn(|| {
+            write_with(&run.dir.join(JUNIT_XML), |out| {
+                junit::write(&mut junit_index, &model.summary.meta.run_id, out)
+                    .map_err(ReviewError::Read)
+            })
+        });
+        let html = write_with(&run.dir.join(REPORT_HTML), |out| {
+            write_html(&html_index, model, out)
+        });
+        let junit = junit.join().unwrap_or_else(|_| {
+            Err(ReviewError::Read(
+                "evalgate bug: writing junit.xml stopped".into(),
+            ))
+        });
+        junit.and(html)
     })?;
     if model.summary.gate != run.summary.gate {
         let path = run.dir.join(SUMMARY_FILE);
@@ -186,5 +199,61 @@ pub fn outcome(model: &ReportModel, max_error_rate: f64) -> Outcome {
         Some(v) if v.incomplete => Outcome::Incomplete,
         Some(v) if !v.passed => Outcome::GateFailed,
         _ => Outcome::Passed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evalset::{ExpectedOutcome, Stratum};
+    use crate::metrics::MetricsBuilder;
+    use crate::result::{CaseResult, ObservedOutcome};
+    use crate::summary::RunSummary;
+
+    #[test]
+    fn the_page_lists_failing_cases_first_then_by_key() {
+        let dir = std::env::temp_dir().join(format!("evalgate-review-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut lines = String::new();
+        // Written in completion order, not key order; classes differ from key order too.
+        for (key, stratum, passed) in [
+            ("en/b", Stratum::Routine, true),
+            ("de/z", Stratum::Edge, false),
+            ("en/a", Stratum::Adversarial, true),
+            ("de/c", Stratum::Routine, false),
+            ("de/y", Stratum::Adversarial, true),
+        ] {
+            let mut r = CaseResult::fixture(
+                "en",
+                stratum,
+                ExpectedOutcome::Resolve,
+                ObservedOutcome::Resolved,
+                passed,
+            );
+            r.key = key.into();
+            r.language = key[..2].into();
+            lines.push_str(&serde_json::to_string(&r).unwrap());
+            lines.push('\n');
+        }
+        std::fs::write(dir.join(crate::rundir::RESULTS_FILE), lines).unwrap();
+        let summary = RunSummary::fixture(MetricsBuilder::default().finish());
+        let run = RunDir {
+            dir: dir.clone(),
+            summary: summary.clone(),
+        };
+        let model = ReportModel {
+            summary,
+            gate: None,
+            diff: None,
+            missed_escalations: vec![],
+        };
+        let page = render_html(&run, &model).unwrap();
+        let order: Vec<&str> = page
+            .split("<details id=\"case-")
+            .skip(1)
+            .map(|rest| &rest[..4])
+            .collect();
+        assert_eq!(order, ["de-c", "de-z", "de-y", "en-a", "en-b"]);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -63,6 +63,10 @@ pub struct RunSummary {
     /// Case × repeat results the run planned and wrote.
     pub planned: u64,
     pub written: u64,
+    /// Wall time from the first conversation to the last result of this invocation, in
+    /// seconds: the harness's speed apart from loading the suite and writing reports.
+    #[serde(default)]
+    pub run_seconds: Option<f64>,
     /// The launch gate the run was held to, once it was.
     #[serde(default)]
     pub gate: Option<GateRef>,
@@ -211,6 +215,7 @@ impl RunSummary {
             interrupted: false,
             planned: 0,
             written: 0,
+            run_seconds: None,
             gate: None,
             repeat_stats: None,
             cost: Cost::compute(&metrics, None, "m", None),

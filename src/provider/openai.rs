@@ -42,7 +42,8 @@ impl std::fmt::Debug for OpenaiSettings {
 
 pub struct OpenaiBot {
     client: reqwest::Client,
-    url: String,
+    /// Parsed once: every request goes to it.
+    url: reqwest::Url,
     settings: OpenaiSettings,
     tools: Option<Value>,
 }
@@ -74,6 +75,7 @@ impl OpenaiBot {
             "{}/chat/completions",
             settings.base_url.trim_end_matches('/')
         );
+        let url = reqwest::Url::parse(&url).map_err(|e| format!("base_url `{url}`: {e}"))?;
         let tools = settings.handoff_tool.as_ref().map(|name| {
             json!([{
                 "type": "function",
@@ -126,10 +128,10 @@ impl OpenaiBot {
         if let Some(f) = response_format {
             body["response_format"] = f;
         }
-        self.send_with_timeout(body).await
+        self.send_with_timeout(body.to_string().into_bytes()).await
     }
 
-    async fn send_with_timeout(&self, body: Value) -> Result<BotTurn, ProviderError> {
+    async fn send_with_timeout(&self, body: Vec<u8>) -> Result<BotTurn, ProviderError> {
         let timeout = self.settings.timeout;
         match tokio::time::timeout(timeout, self.send(body)).await {
             Ok(result) => result.map_err(|e| self.redact(e)),
@@ -164,37 +166,53 @@ impl OpenaiBot {
         }
     }
 
-    fn request_body(&self, system: Option<&str>, history: &[Message]) -> Value {
-        let mut messages = Vec::with_capacity(history.len() + 1);
-        if let Some(system) = system {
-            messages.push(json!({ "role": "system", "content": system }));
+    /// The request body, serialized straight from borrowed text: the history is sent
+    /// every turn, so building it should not copy it.
+    fn request_body(&self, system: Option<&str>, history: &[Message]) -> Vec<u8> {
+        #[derive(serde::Serialize)]
+        struct ChatMessage<'a> {
+            role: &'a str,
+            content: &'a str,
         }
-        for m in history {
-            let role = match m.role {
+        #[derive(serde::Serialize)]
+        struct ChatRequest<'a> {
+            model: &'a str,
+            messages: Vec<ChatMessage<'a>>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            temperature: Option<f64>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            max_tokens: Option<u32>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            tools: Option<&'a Value>,
+        }
+        let system = system.map(|content| ChatMessage {
+            role: "system",
+            content,
+        });
+        let turns = history.iter().map(|m| ChatMessage {
+            role: match m.role {
                 Role::User => "user",
                 Role::Assistant => "assistant",
-            };
-            messages.push(json!({ "role": role, "content": m.content }));
-        }
-        let mut body = json!({ "model": self.settings.model, "messages": messages });
-        if let Some(t) = self.settings.temperature {
-            body["temperature"] = json!(t);
-        }
-        if let Some(m) = self.settings.max_tokens {
-            body["max_tokens"] = json!(m);
-        }
-        if let Some(tools) = &self.tools {
-            body["tools"] = tools.clone();
-        }
-        body
+            },
+            content: &m.content,
+        });
+        let request = ChatRequest {
+            model: &self.settings.model,
+            messages: system.into_iter().chain(turns).collect(),
+            temperature: self.settings.temperature,
+            max_tokens: self.settings.max_tokens,
+            tools: self.tools.as_ref(),
+        };
+        // Strings and numbers only: serializing cannot fail.
+        serde_json::to_vec(&request).unwrap_or_default()
     }
 
-    async fn send(&self, body: Value) -> Result<BotTurn, ProviderError> {
+    async fn send(&self, body: Vec<u8>) -> Result<BotTurn, ProviderError> {
         let mut response = self
             .client
-            .post(&self.url)
+            .post(self.url.clone())
             .header(CONTENT_TYPE, "application/json")
-            .body(body.to_string())
+            .body(body)
             .send()
             .await
             .map_err(transport_error)?;

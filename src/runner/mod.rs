@@ -152,6 +152,7 @@ pub async fn execute(
             })
             .collect()
     });
+    let started = std::time::Instant::now();
     let ended = drive(
         dir,
         to_run,
@@ -162,6 +163,7 @@ pub async fn execute(
         &mut tally,
     )
     .await?;
+    tally.seconds = Some(started.elapsed().as_secs_f64());
     let summary = summarize(
         dir,
         plan.meta,
@@ -216,6 +218,8 @@ pub struct Tally {
     metrics: MetricsBuilder,
     repeats: RepeatsBuilder,
     written: u64,
+    /// How long the conversations took, once they are over.
+    seconds: Option<f64>,
 }
 
 impl Tally {
@@ -224,6 +228,7 @@ impl Tally {
             metrics: MetricsBuilder::default(),
             repeats: RepeatsBuilder::new(repeats),
             written: 0,
+            seconds: None,
         }
     }
 
@@ -333,6 +338,7 @@ pub async fn drive(
                     writer.append(&result).map_err(write_error(writer.path()))?;
                     tally.add(&result);
                 }
+                writer.flush().map_err(write_error(writer.path()))?;
             }
             next = slots.feed.recv(), if slots.wants_more() => slots.take(next),
             _ = &mut stop => {
@@ -388,6 +394,7 @@ pub fn summarize(
         interrupted,
         planned,
         written: tally.written,
+        run_seconds: tally.seconds,
         gate: None,
         repeat_stats: tally.repeats.finish(meta.repeats),
         cost,
@@ -552,6 +559,7 @@ pub async fn rescore(job: Rescore<'_>, scorer: Arc<Scorer>) -> Result<(RunSummar
         })
     });
     let mut tally = Tally::new(meta.repeats);
+    let started = std::time::Instant::now();
     let ended = drive(
         dir,
         planned,
@@ -562,6 +570,7 @@ pub async fn rescore(job: Rescore<'_>, scorer: Arc<Scorer>) -> Result<(RunSummar
         &mut tally,
     )
     .await?;
+    tally.seconds = Some(started.elapsed().as_secs_f64());
     let interrupted = matches!(ended, Ended::Interrupted);
     let summary = summarize(dir, meta, pricing.as_ref(), planned, tally, interrupted)?;
     Ok((summary, skipped))

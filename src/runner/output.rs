@@ -1,5 +1,6 @@
-//! The run directory's `results.jsonl`: one line per finished result, flushed at once so
-//! a crash loses nothing that was written.
+//! The run directory's `results.jsonl`: one line per finished result. The runner flushes
+//! after each batch of results that finished together, before it waits again, so a crash
+//! loses nothing that had finished.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
@@ -24,9 +25,13 @@ impl ResultsWriter {
         })
     }
 
+    /// Buffers one result; [`ResultsWriter::flush`] puts it on disk.
     pub fn append(&mut self, result: &CaseResult) -> std::io::Result<()> {
         serde_json::to_writer(&mut self.out, result).map_err(std::io::Error::other)?;
-        self.out.write_all(b"\n")?;
+        self.out.write_all(b"\n")
+    }
+
+    pub fn flush(&mut self) -> std::io::Result<()> {
         self.out.flush()
     }
 
