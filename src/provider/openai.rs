@@ -69,6 +69,9 @@ impl OpenaiBot {
             .default_headers(headers)
             .pool_max_idle_per_host(settings.max_connections)
             .tcp_nodelay(true)
+            // A chat endpoint answers or fails; following a redirect would turn the POST
+            // into a GET elsewhere (and costs a URL parse per request).
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         let url = format!(
