@@ -5,6 +5,7 @@
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::de::IgnoredAny;
 
@@ -29,9 +30,20 @@ impl IndexEntry {
     }
 }
 
+/// Results files up to this size are read into memory once and sliced; larger ones are
+/// read line by line where each result sits.
+const IN_MEMORY_BYTES: u64 = 16 << 20;
+
+#[derive(Clone)]
+enum Source {
+    Memory(Arc<[u8]>),
+    File(PathBuf),
+}
+
 #[derive(Clone)]
 pub struct ResultIndex {
     path: PathBuf,
+    source: Source,
     pub entries: Vec<IndexEntry>,
 }
 
@@ -39,53 +51,25 @@ impl ResultIndex {
     /// Indexes every complete line; a torn last line (a run killed mid-write) is left out,
     /// as everywhere else results are read.
     pub fn build(path: &Path) -> Result<ResultIndex, String> {
-        #[derive(serde::Deserialize)]
-        struct Head {
-            key: String,
-            repeat: u32,
-            stratum: Stratum,
-            passed: bool,
-            #[serde(default)]
-            error: Option<IgnoredAny>,
-        }
-        let fail =
-            |line: usize, e: &dyn std::fmt::Display| format!("{}:{line}: {e}", path.display());
-        let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let mut reader = BufReader::new(file);
-        let mut entries = Vec::new();
-        let mut line = Vec::new();
-        let (mut offset, mut number) = (0u64, 0usize);
-        loop {
-            line.clear();
-            let read = reader
-                .read_until(b'\n', &mut line)
-                .map_err(|e| fail(number + 1, &e))?;
-            if read == 0 {
-                break;
-            }
-            number += 1;
-            let start = offset;
-            offset += read as u64;
-            let complete = line.ends_with(b"\n");
-            if line.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            match serde_json::from_slice::<Head>(&line) {
-                Ok(head) => entries.push(IndexEntry {
-                    key: head.key.into_boxed_str(),
-                    repeat: head.repeat,
-                    stratum: head.stratum,
-                    passed: head.passed,
-                    error: head.error.is_some(),
-                    offset: start,
-                    len: u32::try_from(read).map_err(|_| fail(number, &"line too long"))?,
-                }),
-                Err(_) if !complete => break,
-                Err(e) => return Err(fail(number, &format_args!("not a result: {e}"))),
-            }
-        }
+        Self::build_keeping(path, IN_MEMORY_BYTES)
+    }
+
+    fn build_keeping(path: &Path, in_memory_bytes: u64) -> Result<ResultIndex, String> {
+        let fail = |e: std::io::Error| format!("{}: {e}", path.display());
+        let file = File::open(path).map_err(fail)?;
+        let size = file.metadata().map_err(fail)?.len();
+        let (source, entries) = if size <= in_memory_bytes {
+            let mut bytes = Vec::with_capacity(size as usize);
+            BufReader::new(file).read_to_end(&mut bytes).map_err(fail)?;
+            let entries = index_lines(path, &bytes[..])?;
+            (Source::Memory(Arc::from(bytes)), entries)
+        } else {
+            let entries = index_lines(path, BufReader::new(file))?;
+            (Source::File(path.to_path_buf()), entries)
+        };
         Ok(ResultIndex {
             path: path.to_path_buf(),
+            source,
             entries,
         })
     }
@@ -97,32 +81,95 @@ impl ResultIndex {
     }
 
     pub fn reader(&self) -> Result<ResultReader, String> {
-        let file = File::open(&self.path).map_err(|e| format!("{}: {e}", self.path.display()))?;
+        let source = match &self.source {
+            Source::Memory(bytes) => ReaderSource::Memory(Arc::clone(bytes)),
+            Source::File(path) => ReaderSource::File(
+                File::open(path).map_err(|e| format!("{}: {e}", path.display()))?,
+                Vec::new(),
+            ),
+        };
         Ok(ResultReader {
             path: self.path.clone(),
-            file,
-            line: Vec::new(),
+            source,
         })
     }
+}
+
+fn index_lines(path: &Path, mut reader: impl BufRead) -> Result<Vec<IndexEntry>, String> {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        key: String,
+        repeat: u32,
+        stratum: Stratum,
+        passed: bool,
+        #[serde(default)]
+        error: Option<IgnoredAny>,
+    }
+    let fail = |line: usize, e: &dyn std::fmt::Display| format!("{}:{line}: {e}", path.display());
+    let mut entries = Vec::new();
+    let mut line = Vec::new();
+    let (mut offset, mut number) = (0u64, 0usize);
+    loop {
+        line.clear();
+        let read = reader
+            .read_until(b'\n', &mut line)
+            .map_err(|e| fail(number + 1, &e))?;
+        if read == 0 {
+            break;
+        }
+        number += 1;
+        let start = offset;
+        offset += read as u64;
+        let complete = line.ends_with(b"\n");
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match serde_json::from_slice::<Head>(&line) {
+            Ok(head) => entries.push(IndexEntry {
+                key: head.key.into_boxed_str(),
+                repeat: head.repeat,
+                stratum: head.stratum,
+                passed: head.passed,
+                error: head.error.is_some(),
+                offset: start,
+                len: u32::try_from(read).map_err(|_| fail(number, &"line too long"))?,
+            }),
+            Err(_) if !complete => break,
+            Err(e) => return Err(fail(number, &format_args!("not a result: {e}"))),
+        }
+    }
+    Ok(entries)
+}
+
+enum ReaderSource {
+    Memory(Arc<[u8]>),
+    File(File, Vec<u8>),
 }
 
 /// Reads indexed results one at a time.
 pub struct ResultReader {
     path: PathBuf,
-    file: File,
-    line: Vec<u8>,
+    source: ReaderSource,
 }
 
 impl ResultReader {
     pub fn read(&mut self, entry: &IndexEntry) -> Result<CaseResult, String> {
         let fail =
             |e: &dyn std::fmt::Display| format!("{}: {}: {e}", self.path.display(), entry.key);
-        self.line.resize(entry.len as usize, 0);
-        self.file
-            .seek(SeekFrom::Start(entry.offset))
-            .and_then(|_| self.file.read_exact(&mut self.line))
-            .map_err(|e| fail(&e))?;
-        serde_json::from_slice(&self.line).map_err(|e| fail(&e))
+        let (start, len) = (entry.offset as usize, entry.len as usize);
+        let line = match &mut self.source {
+            ReaderSource::Memory(bytes) => bytes
+                .get(start..start + len)
+                .ok_or_else(|| fail(&"the results file is shorter than its index"))?,
+            ReaderSource::File(file, line) => {
+                line.resize(len, 0);
+                file.seek(SeekFrom::Start(entry.offset))
+                    .and_then(|_| file.read_exact(line))
+                    .map_err(|e| fail(&e))?;
+                &line[..]
+            }
+        };
+        serde_json::from_slice(line).map_err(|e| fail(&e))
     }
 }
 
@@ -154,7 +201,17 @@ mod tests {
         }
         text.push_str("\n{\"key\": \"torn");
         std::fs::write(&path, text).unwrap();
-        let mut index = ResultIndex::build(&path).unwrap();
+        for in_memory_bytes in [0, u64::MAX] {
+            let mut index = ResultIndex::build_keeping(&path, in_memory_bytes).unwrap();
+            check(&mut index, &written);
+        }
+        std::fs::write(&path, "{\"key\": 1}\n{}\n").unwrap();
+        let err = ResultIndex::build(&path).err().unwrap();
+        assert!(err.contains("results.jsonl:1: not a result"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn check(index: &mut ResultIndex, written: &[CaseResult]) {
         assert_eq!(index.entries.len(), 3);
         index.sort_by_key();
         let keys: Vec<&str> = index.entries.iter().map(|e| &*e.key).collect();
@@ -170,9 +227,5 @@ mod tests {
                 serde_json::to_string(original).unwrap()
             );
         }
-        std::fs::write(&path, "{\"key\": 1}\n{}\n").unwrap();
-        let err = ResultIndex::build(&path).err().unwrap();
-        assert!(err.contains("results.jsonl:1: not a result"), "{err}");
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
