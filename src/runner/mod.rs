@@ -1,9 +1,8 @@
-//! The runner: schedules case × repeat jobs with bounded concurrency, and is the single
-//! owner of results — each finished job comes back to this loop, which appends it to
-//! `results.jsonl` and moves the progress display. Ctrl-C stops scheduling, lets the
-//! in-flight conversations finish and keeps everything written.
+//! The runner: turns a plan into case × repeat jobs, has [`drive`] run them, and writes the
+//! summary from the tally of what was written. Also re-scores saved runs.
 
 pub mod conversation;
+mod drive;
 pub mod output;
 pub mod progress;
 pub mod retry;
@@ -11,8 +10,6 @@ pub mod retry;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-use tokio::task::JoinSet;
 
 use crate::config::Pricing;
 use crate::diagnostic::Diagnostics;
@@ -25,8 +22,8 @@ use crate::result::CaseResult;
 use crate::rundir::read_results;
 use crate::scoring::{Conversation, Judgement, Scorer};
 use crate::summary::{RunMeta, RunSummary, now_rfc3339};
-use output::{PROMPT_FILE, ResultsWriter, SUMMARY_FILE};
-use progress::Progress;
+pub use drive::{Ended, Job, JobFeed, drive, feed};
+use output::{PROMPT_FILE, SUMMARY_FILE};
 use retry::RetryPolicy;
 
 /// The cases a run takes, in order, read while the run goes.
@@ -62,40 +59,10 @@ pub enum RunError {
     Evalset(Diagnostics),
 }
 
-fn write_error(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
+pub(crate) fn write_error(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
     move |source| RunError::Write {
         path: path.to_path_buf(),
         source,
-    }
-}
-
-/// How long in-flight conversations may take to finish after a stop is requested.
-const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
-
-/// Jobs prepared ahead of the conversations in flight: enough that a free slot never
-/// waits, few enough that memory does not grow with the suite.
-const JOBS_AHEAD: usize = 4096;
-
-/// Resolves when the user asks the run to stop (Ctrl-C, or SIGTERM from a CI runner).
-async fn stop_requested() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
     }
 }
 
@@ -178,41 +145,6 @@ pub async fn execute(
     }
 }
 
-/// One case × repeat to work on, and the work.
-pub struct Job {
-    pub case: Arc<Case>,
-    pub repeat: u32,
-    pub work: std::pin::Pin<Box<dyn std::future::Future<Output = CaseResult> + Send>>,
-}
-
-/// Jobs as a thread prepares them (reading eval-set files as it goes), at most
-/// [`JOBS_AHEAD`] ahead of the runner.
-pub type JobFeed = tokio::sync::mpsc::Receiver<Result<Job, Diagnostics>>;
-
-/// Prepares `jobs` on a thread of its own, so reading the next eval-set file never holds
-/// up the conversations in flight. The thread ends when the jobs do or the runner stops.
-pub fn feed(jobs: impl Iterator<Item = Result<Job, Diagnostics>> + Send + 'static) -> JobFeed {
-    let (tx, rx) = tokio::sync::mpsc::channel(JOBS_AHEAD);
-    std::thread::spawn(move || {
-        for job in jobs {
-            let failed = job.is_err();
-            if tx.blocking_send(job).is_err() || failed {
-                break;
-            }
-        }
-    });
-    rx
-}
-
-/// How [`drive`] ended.
-pub enum Ended {
-    Finished,
-    /// The user stopped the run.
-    Interrupted,
-    /// The feed could not read an eval-set file as it was checked.
-    FeedFailed(Diagnostics),
-}
-
 /// What the summary counts, kept up to date as results are written.
 pub struct Tally {
     metrics: MetricsBuilder,
@@ -237,139 +169,6 @@ impl Tally {
         self.repeats.add(r);
         self.written += 1;
     }
-}
-
-/// The conversations in flight and the jobs waiting for a slot.
-struct Slots {
-    in_flight: JoinSet<CaseResult>,
-    job_of_task: HashMap<tokio::task::Id, (Arc<Case>, u32)>,
-    feed: JobFeed,
-    feed_open: bool,
-    feed_error: Option<Diagnostics>,
-    concurrency: usize,
-}
-
-impl Slots {
-    fn start(&mut self, job: Job) {
-        let handle = self.in_flight.spawn(job.work);
-        self.job_of_task.insert(handle.id(), (job.case, job.repeat));
-    }
-
-    fn take(&mut self, next: Option<Result<Job, Diagnostics>>) {
-        match next {
-            Some(Ok(job)) => self.start(job),
-            Some(Err(problems)) => {
-                self.feed_error = Some(problems);
-                self.feed_open = false;
-            }
-            None => self.feed_open = false,
-        }
-    }
-
-    fn wants_more(&self) -> bool {
-        self.feed_open && self.in_flight.len() < self.concurrency
-    }
-
-    /// Fills free slots with the jobs that are ready now.
-    fn refill(&mut self) {
-        use tokio::sync::mpsc::error::TryRecvError;
-        while self.wants_more() {
-            match self.feed.try_recv() {
-                Ok(job) => self.take(Some(job)),
-                Err(TryRecvError::Empty) => break,
-                Err(TryRecvError::Disconnected) => self.take(None),
-            }
-        }
-    }
-}
-
-/// Runs jobs with bounded concurrency and appends each result to `results.jsonl` as it
-/// finishes.
-pub async fn drive(
-    dir: &Path,
-    planned: u64,
-    concurrency: usize,
-    quiet: bool,
-    scorer: &Scorer,
-    feed: JobFeed,
-    tally: &mut Tally,
-) -> Result<Ended, RunError> {
-    let mut writer =
-        ResultsWriter::create(dir).map_err(write_error(&dir.join(output::RESULTS_FILE)))?;
-    let mut progress = Progress::new(planned, quiet);
-    let mut slots = Slots {
-        in_flight: JoinSet::new(),
-        job_of_task: HashMap::new(),
-        feed,
-        feed_open: true,
-        feed_error: None,
-        concurrency,
-    };
-    let mut stop: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> =
-        Box::pin(stop_requested());
-    let mut stopping = false;
-    loop {
-        slots.refill();
-        if slots.in_flight.is_empty() && !slots.feed_open {
-            break;
-        }
-        tokio::select! {
-            joined = slots.in_flight.join_next_with_id(), if !slots.in_flight.is_empty() => {
-                let Some(joined) = joined else { continue };
-                // Take every conversation that has finished, refill their slots, and only
-                // then write: the bot is never kept waiting on our disk writes.
-                let mut finished = vec![joined];
-                while let Some(more) = slots.in_flight.try_join_next_with_id() {
-                    finished.push(more);
-                }
-                slots.refill();
-                for joined in finished {
-                    let result = match joined {
-                        Ok((id, result)) => {
-                            slots.job_of_task.remove(&id);
-                            result
-                        }
-                        Err(e) => {
-                            let Some((case, repeat)) = slots.job_of_task.remove(&e.id()) else { continue };
-                            internal_error_result(scorer, &case, repeat, &e)
-                        }
-                    };
-                    progress.finished_one(result.passed, result.is_error());
-                    writer.append(&result).map_err(write_error(writer.path()))?;
-                    tally.add(&result);
-                }
-                writer.flush().map_err(write_error(writer.path()))?;
-            }
-            next = slots.feed.recv(), if slots.wants_more() => slots.take(next),
-            _ = &mut stop => {
-                if stopping {
-                    // A second signal, or the grace period is over: abandon what is left.
-                    slots.in_flight.abort_all();
-                    while slots.in_flight.join_next().await.is_some() {}
-                    break;
-                }
-                stopping = true;
-                slots.feed_open = false;
-                progress.note(&format!(
-                    "interrupted: finishing {} conversations in flight (at most {} s); press Ctrl-C again to abandon them",
-                    slots.in_flight.len(),
-                    STOP_GRACE.as_secs()
-                ));
-                stop = Box::pin(async {
-                    tokio::select! {
-                        _ = stop_requested() => {}
-                        _ = tokio::time::sleep(STOP_GRACE) => {}
-                    }
-                });
-            }
-        }
-    }
-    progress.finish();
-    Ok(match slots.feed_error {
-        Some(problems) => Ended::FeedFailed(problems),
-        None if stopping => Ended::Interrupted,
-        None => Ended::Finished,
-    })
 }
 
 /// Writes `summary.json` from the tally of what `results.jsonl` holds.
@@ -463,7 +262,7 @@ pub async fn judge_and_score(
     scorer.score(case, repeat, conversation, judgement)
 }
 
-fn failed_before_sending(error: String) -> Conversation {
+pub(crate) fn failed_before_sending(error: String) -> Conversation {
     Conversation {
         turns: Vec::new(),
         attempts: 0,
@@ -472,20 +271,6 @@ fn failed_before_sending(error: String) -> Conversation {
         tokens_out: 0,
         error: Some(error),
     }
-}
-
-fn internal_error_result(
-    scorer: &Scorer,
-    case: &Case,
-    repeat: u32,
-    e: &tokio::task::JoinError,
-) -> CaseResult {
-    let what = if e.is_panic() {
-        "evalgate bug: the case's task panicked"
-    } else {
-        "the case's task was cancelled"
-    };
-    scorer.score(case, repeat, failed_before_sending(what.to_string()), None)
 }
 
 /// Re-scores a saved run's transcripts with the current rules and judge, without the bot.

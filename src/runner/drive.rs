@@ -1,0 +1,367 @@
+//! Driving jobs: `concurrency` lanes each take the next job as soon as their last one is
+//! done, so a free slot is refilled on the thread that freed it, without waiting for the
+//! writer. One collector owns the results: it appends each to `results.jsonl`, moves the
+//! progress display and keeps the tally. Ctrl-C stops the lanes from taking new jobs, lets
+//! the conversations in flight finish and keeps everything written.
+
+use std::panic::AssertUnwindSafe;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::FutureExt;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+use super::output::{self, ResultsWriter};
+use super::progress::Progress;
+use super::{RunError, Tally, failed_before_sending, write_error};
+use crate::diagnostic::Diagnostics;
+use crate::evalset::Case;
+use crate::result::CaseResult;
+use crate::scoring::Scorer;
+
+/// How long in-flight conversations may take to finish after a stop is requested.
+const STOP_GRACE: Duration = Duration::from_secs(30);
+
+/// Jobs prepared ahead of the conversations in flight: enough that a free lane never waits
+/// while the next eval-set file is read, few enough that memory does not grow with the suite.
+const JOBS_AHEAD: usize = 4096;
+
+/// One case × repeat to work on, and the work.
+pub struct Job {
+    pub case: Arc<Case>,
+    pub repeat: u32,
+    pub work: std::pin::Pin<Box<dyn std::future::Future<Output = CaseResult> + Send>>,
+}
+
+/// Jobs as a thread prepares them (reading eval-set files as it goes), at most
+/// [`JOBS_AHEAD`] ahead of the lanes.
+pub type JobFeed = mpsc::Receiver<Result<Job, Diagnostics>>;
+
+/// Prepares `jobs` on a thread of its own, so reading the next eval-set file never holds
+/// up the conversations in flight. The thread ends when the jobs do or the runner stops.
+pub fn feed(jobs: impl Iterator<Item = Result<Job, Diagnostics>> + Send + 'static) -> JobFeed {
+    let (tx, rx) = mpsc::channel(JOBS_AHEAD);
+    std::thread::spawn(move || {
+        for job in jobs {
+            let failed = job.is_err();
+            if tx.blocking_send(job).is_err() || failed {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// How [`drive`] ended.
+pub enum Ended {
+    Finished,
+    /// The user stopped the run.
+    Interrupted,
+    /// The feed could not read an eval-set file as it was checked.
+    FeedFailed(Diagnostics),
+}
+
+/// What the lanes share.
+struct Lanes {
+    feed: tokio::sync::Mutex<JobFeed>,
+    /// Set on Ctrl-C or a failed feed: no lane takes another job.
+    stopping: AtomicBool,
+    feed_error: Mutex<Option<Diagnostics>>,
+    /// Conversations in flight, for the interruption notice.
+    busy: AtomicUsize,
+    scorer: Arc<Scorer>,
+}
+
+impl Lanes {
+    async fn next_job(&self) -> Option<Job> {
+        if self.stopping.load(Ordering::Relaxed) {
+            return None;
+        }
+        let next = self.feed.lock().await.recv().await;
+        if self.stopping.load(Ordering::Relaxed) {
+            return None;
+        }
+        match next {
+            Some(Ok(job)) => Some(job),
+            Some(Err(problems)) => {
+                self.stopping.store(true, Ordering::Relaxed);
+                if let Ok(mut slot) = self.feed_error.lock() {
+                    slot.get_or_insert(problems);
+                }
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// One lane: jobs one after another until there are none, or the run stops.
+    async fn run(self: Arc<Self>, results: mpsc::UnboundedSender<CaseResult>) {
+        while let Some(job) = self.next_job().await {
+            self.busy.fetch_add(1, Ordering::Relaxed);
+            let result = match AssertUnwindSafe(job.work).catch_unwind().await {
+                Ok(result) => result,
+                Err(_) => self.scorer.score(
+                    &job.case,
+                    job.repeat,
+                    failed_before_sending("evalgate bug: the case's task panicked".into()),
+                    None,
+                ),
+            };
+            self.busy.fetch_sub(1, Ordering::Relaxed);
+            if results.send(result).is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// Resolves when the user asks the run to stop (Ctrl-C, or SIGTERM from a CI runner).
+async fn stop_requested() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Runs jobs with bounded concurrency and appends each result to `results.jsonl` as it
+/// finishes.
+pub async fn drive(
+    dir: &Path,
+    planned: u64,
+    concurrency: usize,
+    quiet: bool,
+    scorer: &Arc<Scorer>,
+    feed: JobFeed,
+    tally: &mut Tally,
+) -> Result<Ended, RunError> {
+    let mut writer =
+        ResultsWriter::create(dir).map_err(write_error(&dir.join(output::RESULTS_FILE)))?;
+    let mut progress = Progress::new(planned, quiet);
+    let lanes = Arc::new(Lanes {
+        feed: tokio::sync::Mutex::new(feed),
+        stopping: AtomicBool::new(false),
+        feed_error: Mutex::new(None),
+        busy: AtomicUsize::new(0),
+        scorer: Arc::clone(scorer),
+    });
+    let (tx, mut results) = mpsc::unbounded_channel();
+    let mut running = JoinSet::new();
+    for _ in 0..concurrency.max(1) {
+        running.spawn(Arc::clone(&lanes).run(tx.clone()));
+    }
+    drop(tx);
+    let mut stop: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> =
+        Box::pin(stop_requested());
+    let mut interrupted = false;
+    let mut batch = Vec::new();
+    loop {
+        tokio::select! {
+            first = results.recv() => {
+                // None: every lane is done.
+                let Some(first) = first else { break };
+                batch.push(first);
+                while let Ok(more) = results.try_recv() {
+                    batch.push(more);
+                }
+                for result in batch.drain(..) {
+                    progress.finished_one(result.passed, result.is_error());
+                    writer.append(&result).map_err(write_error(writer.path()))?;
+                    tally.add(&result);
+                }
+                writer.flush().map_err(write_error(writer.path()))?;
+            }
+            _ = &mut stop => {
+                if interrupted {
+                    // A second signal, or the grace period is over: abandon what is left,
+                    // keeping whatever finished meanwhile.
+                    running.abort_all();
+                    while running.join_next().await.is_some() {}
+                    while let Ok(result) = results.try_recv() {
+                        progress.finished_one(result.passed, result.is_error());
+                        writer.append(&result).map_err(write_error(writer.path()))?;
+                        tally.add(&result);
+                    }
+                    writer.flush().map_err(write_error(writer.path()))?;
+                    break;
+                }
+                interrupted = true;
+                lanes.stopping.store(true, Ordering::Relaxed);
+                progress.note(&format!(
+                    "interrupted: finishing {} conversations in flight (at most {} s); press Ctrl-C again to abandon them",
+                    lanes.busy.load(Ordering::Relaxed),
+                    STOP_GRACE.as_secs()
+                ));
+                stop = Box::pin(async {
+                    tokio::select! {
+                        _ = stop_requested() => {}
+                        _ = tokio::time::sleep(STOP_GRACE) => {}
+                    }
+                });
+            }
+        }
+    }
+    progress.finish();
+    let feed_error = lanes.feed_error.lock().ok().and_then(|mut e| e.take());
+    Ok(match feed_error {
+        Some(problems) => Ended::FeedFailed(problems),
+        None if interrupted => Ended::Interrupted,
+        None => Ended::Finished,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evalset::load_file;
+    use crate::scoring::language::LanguageDetector;
+
+    fn cases(n: usize) -> Vec<Arc<Case>> {
+        let mut yaml = String::from("language: en\ncases:\n");
+        for i in 0..n {
+            yaml.push_str(&format!(
+                "  - id: c{i}\n    stratum: routine\n    turns:\n      - user: hi\n    expect:\n      outcome: resolve\n"
+            ));
+        }
+        let cases = load_file(Path::new("en.yaml"), &yaml).unwrap();
+        cases.into_iter().map(Arc::new).collect()
+    }
+
+    fn scorer() -> Arc<Scorer> {
+        Arc::new(Scorer {
+            detector: LanguageDetector::for_languages(&["en".to_string()]),
+            handoff: Default::default(),
+        })
+    }
+
+    fn temp_dir(tag: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("evalgate-drive-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// Every job ends as one result line, a panicking one as an error, and no more than
+    /// `concurrency` run at once.
+    #[tokio::test]
+    async fn every_job_once_within_the_concurrency() {
+        let dir = temp_dir("once");
+        let scorer = scorer();
+        let in_flight = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let jobs: Vec<Result<Job, Diagnostics>> = cases(40)
+            .into_iter()
+            .enumerate()
+            .map(|(i, case)| {
+                let (scorer, in_flight, most) = (
+                    Arc::clone(&scorer),
+                    Arc::clone(&in_flight),
+                    Arc::clone(&most),
+                );
+                let for_job = Arc::clone(&case);
+                Ok(Job {
+                    case,
+                    repeat: 0,
+                    work: Box::pin(async move {
+                        let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(now, Ordering::SeqCst);
+                        tokio::time::sleep(Duration::from_millis(2)).await;
+                        in_flight.fetch_sub(1, Ordering::SeqCst);
+                        assert!(i != 7, "job 7 fails on purpose");
+                        let conversation = failed_before_sending("not sent".into());
+                        scorer.score(&for_job, 0, conversation, None)
+                    }),
+                })
+            })
+            .collect();
+        let mut tally = Tally::new(1);
+        let ended = drive(
+            &dir,
+            40,
+            4,
+            true,
+            &scorer,
+            feed(jobs.into_iter()),
+            &mut tally,
+        )
+        .await
+        .unwrap();
+        assert!(matches!(ended, Ended::Finished));
+        assert!(most.load(Ordering::SeqCst) <= 4);
+        let text = std::fs::read_to_string(dir.join(output::RESULTS_FILE)).unwrap();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let mut keys: Vec<&str> = lines.iter().map(|l| l["key"].as_str().unwrap()).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        assert_eq!((lines.len(), keys.len()), (40, 40));
+        let panicked = lines.iter().find(|l| l["key"] == "en/c7").unwrap();
+        assert!(
+            panicked["error"].as_str().unwrap().contains("evalgate bug"),
+            "{panicked}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A feed that cannot read its next file stops the run and says why; what finished is kept.
+    #[tokio::test]
+    async fn a_failed_feed_stops_the_run() {
+        let dir = temp_dir("feed");
+        let scorer = scorer();
+        let mut jobs: Vec<Result<Job, Diagnostics>> = cases(3)
+            .into_iter()
+            .map(|case| {
+                let (scorer, for_job) = (Arc::clone(&scorer), Arc::clone(&case));
+                Ok(Job {
+                    case,
+                    repeat: 0,
+                    work: Box::pin(async move {
+                        scorer.score(&for_job, 0, failed_before_sending("x".into()), None)
+                    }),
+                })
+            })
+            .collect();
+        jobs.push(Err(Diagnostics(vec![crate::diagnostic::Diagnostic::new(
+            Path::new("de.yaml"),
+            "changed",
+        )])));
+        let mut tally = Tally::new(1);
+        let ended = drive(
+            &dir,
+            4,
+            1,
+            true,
+            &scorer,
+            feed(jobs.into_iter()),
+            &mut tally,
+        )
+        .await
+        .unwrap();
+        let Ended::FeedFailed(problems) = ended else {
+            panic!("the run did not report the failed feed")
+        };
+        assert!(problems.to_string().contains("de.yaml"));
+        let text = std::fs::read_to_string(dir.join(output::RESULTS_FILE)).unwrap();
+        assert_eq!(text.lines().count(), 3);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
