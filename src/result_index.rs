@@ -40,7 +40,6 @@ enum Source {
     File(PathBuf),
 }
 
-#[derive(Clone)]
 pub struct ResultIndex {
     path: PathBuf,
     source: Source,

@@ -129,18 +129,16 @@ pub fn write_reports(run: &RunDir, model: &ReportModel) -> Result<(), ReviewErro
     let json = serde_json::to_string_pretty(model).map_err(|e| ReviewError::Read(e.to_string()))?;
     write(REPORT_JSON, &(json + "\n"))?;
     // The per-case reports read one result at a time, each on its own core.
-    let mut junit_index = ResultIndex::build(&run.results_path()).map_err(ReviewError::Read)?;
-    let mut html_index = junit_index.clone();
-    html_index.sort_by_key();
+    let mut index = ResultIndex::build(&run.results_path()).map_err(ReviewError::Read)?;
+    index.sort_by_key();
     std::thread::scope(|scope| {
         let junit = scope.spawn(|| {
             write_with(&run.dir.join(JUNIT_XML), |out| {
-                junit::write(&mut junit_index, &model.summary.meta.run_id, out)
-                    .map_err(ReviewError::Read)
+                junit::write(&index, &model.summary.meta.run_id, out).map_err(ReviewError::Read)
             })
         });
         let html = write_with(&run.dir.join(REPORT_HTML), |out| {
-            write_html(&html_index, model, out)
+            write_html(&index, model, out)
         });
         let junit = junit.join().unwrap_or_else(|_| {
             Err(ReviewError::Read(

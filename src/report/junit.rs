@@ -11,16 +11,20 @@ use crate::result_index::ResultIndex;
 
 /// Reads a run's results and renders `junit.xml`.
 pub fn render(results_path: &Path, run_id: &str) -> Result<String, String> {
-    let mut index = ResultIndex::build(results_path)?;
+    let index = ResultIndex::build(results_path)?;
     let mut out = Vec::new();
-    write(&mut index, run_id, &mut out)?;
+    write(&index, run_id, &mut out)?;
     String::from_utf8(out).map_err(|e| e.to_string())
 }
 
 /// Writes `junit.xml` grouped by class (language.stratum), then in key order, reading one
 /// result at a time.
-pub fn write(index: &mut ResultIndex, run_id: &str, out: &mut impl Write) -> Result<(), String> {
-    index.entries.sort_unstable_by(|a, b| {
+pub fn write(index: &ResultIndex, run_id: &str, out: &mut impl Write) -> Result<(), String> {
+    // An order over the shared index rather than a sorted copy of it.
+    let entries = &index.entries;
+    let mut order: Vec<usize> = (0..entries.len()).collect();
+    order.sort_unstable_by(|&a, &b| {
+        let (a, b) = (&entries[a], &entries[b]);
         (a.language(), a.stratum.name(), &a.key, a.repeat).cmp(&(
             b.language(),
             b.stratum.name(),
@@ -49,8 +53,8 @@ pub fn write(index: &mut ResultIndex, run_id: &str, out: &mut impl Write) -> Res
     )
     .map_err(io)?;
     let mut reader = index.reader()?;
-    for entry in &index.entries {
-        let body = testcase(&reader.read(entry)?);
+    for &i in &order {
+        let body = testcase(&reader.read(&entries[i])?);
         out.write_all(body.as_bytes()).map_err(io)?;
     }
     writeln!(out, "  </testsuite>\n</testsuites>").map_err(io)?;
