@@ -166,8 +166,28 @@ pub fn render(model: &ReportModel, run_dir: &Path) -> String {
     for line in titles::cost_lines(summary) {
         let _ = writeln!(out, "{line}");
     }
-    let _ = writeln!(out, "\nresults: {}", run_dir.display());
+    match summary.run_seconds {
+        Some(seconds) => {
+            let _ = writeln!(
+                out,
+                "\nresults: {} (the conversations took {})",
+                run_dir.display(),
+                duration(seconds)
+            );
+        }
+        None => {
+            let _ = writeln!(out, "\nresults: {}", run_dir.display());
+        }
+    }
     out
+}
+
+fn duration(seconds: f64) -> String {
+    match seconds {
+        s if s < 10.0 => format!("{s:.2} s"),
+        s if s < 120.0 => format!("{s:.0} s"),
+        s => format!("{} min {:.0} s", (s / 60.0).floor(), s % 60.0),
+    }
 }
 
 fn pass_cell(slice: &SliceMetrics) -> String {
@@ -179,4 +199,16 @@ fn pass_cell(slice: &SliceMetrics) -> String {
         };
     }
     format!("{} {}/{}", pct(slice.pass_rate), slice.passed, slice.scored)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::duration;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(duration(0.0512), "0.05 s");
+        assert_eq!(duration(42.4), "42 s");
+        assert_eq!(duration(200.0), "3 min 20 s");
+    }
 }
