@@ -34,7 +34,6 @@ impl IndexEntry {
 /// read line by line where each result sits.
 const IN_MEMORY_BYTES: u64 = 16 << 20;
 
-#[derive(Clone)]
 enum Source {
     Memory(Arc<[u8]>),
     File(PathBuf),

@@ -129,23 +129,6 @@ pub struct CaseList<I> {
 /// into `&lt;`, so this can only come from the template.
 const CASES_MARKER: &str = "<!--evalgate:cases-->";
 
-/// Renders the page with `cases` listed in "Every case"; `hidden` counts passing results
-/// left out of a very large run.
-pub fn render(model: &ReportModel, cases: &[CaseResult], hidden: u64) -> Result<String, String> {
-    let mut languages: Vec<String> = cases.iter().map(|c| c.language.clone()).collect();
-    languages.sort_unstable();
-    languages.dedup();
-    let list = CaseList {
-        count: cases.len(),
-        languages,
-        hidden,
-        cases: cases.iter().cloned().map(Ok),
-    };
-    let mut out = Vec::new();
-    write(model, list, &mut out)?;
-    String::from_utf8(out).map_err(|e| e.to_string())
-}
-
 /// Writes the page, rendering one case at a time, so a large run never holds its cases.
 pub fn write<I>(
     model: &ReportModel,
