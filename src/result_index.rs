@@ -26,7 +26,7 @@ pub struct IndexEntry {
 
 impl IndexEntry {
     pub fn language(&self) -> &str {
-        self.key.split_once('/').map_or(&self.key, |(lang, _)| lang)
+        crate::evalset::language_of_key(&self.key)
     }
 }
 

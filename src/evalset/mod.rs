@@ -326,7 +326,7 @@ pub fn load_file_with(
             }
         };
         cases.push(Case {
-            key: format!("{language}/{id}"),
+            key: case_key(&language, &id),
             id,
             language: language.clone(),
             market: file_market.clone(),
@@ -352,6 +352,16 @@ pub fn load_file_with(
         });
     }
     problems.into_result(cases)
+}
+
+/// A case's key, unique across a run: `<language>/<id>`.
+pub fn case_key(language: &str, id: &str) -> String {
+    format!("{language}/{id}")
+}
+
+/// The language part of a [`case_key`].
+pub fn language_of_key(key: &str) -> &str {
+    key.split_once('/').map_or(key, |(language, _)| language)
 }
 
 /// Ids become parts of keys and file names, so they must not be able to name a path.

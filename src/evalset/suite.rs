@@ -59,7 +59,7 @@ pub struct CaseHead {
 
 impl CaseHead {
     pub fn language(&self) -> &str {
-        self.key.split_once('/').map_or(&self.key, |(lang, _)| lang)
+        crate::evalset::language_of_key(&self.key)
     }
 }
 
