@@ -27,7 +27,7 @@ pub fn run(config: &Path, args: &RunArgs) -> Outcome {
         Err(o) => return o,
     };
     let project = &loaded.project;
-    let (selection, filters) = match select_cases(&loaded.suite, args) {
+    let (selection, case_count, filters) = match select_cases(&loaded.suite, args) {
         Ok(c) => c,
         Err(message) => {
             eprintln!("error: {message}");
@@ -127,6 +127,7 @@ pub fn run(config: &Path, args: &RunArgs) -> Outcome {
         project,
         suite: &loaded.suite,
         selection: &selection,
+        case_count,
         filters: &filters,
         repeats,
         concurrency,
@@ -195,6 +196,8 @@ struct RunJob<'a> {
     project: &'a Project,
     suite: &'a Suite,
     selection: &'a Selection,
+    /// How many cases the selection takes.
+    case_count: u64,
     filters: &'a [String],
     repeats: u32,
     concurrency: usize,
@@ -279,7 +282,7 @@ impl RunJob<'_> {
             .filter(move |case| case.as_ref().map_or(true, |c| selection.takes(c)));
         let plan = RunPlan {
             cases: Box::new(cases),
-            case_count: self.selection.count(self.suite) as u64,
+            case_count: self.case_count,
             repeats: self.repeats,
             concurrency: self.concurrency,
             retry: RetryPolicy::new(self.project.config.run.retries),
@@ -363,9 +366,9 @@ fn prompt_at_revision(project: &Project, rev: &str) -> Result<PromptTemplate, St
     PromptTemplate::from_text(&path, text).map_err(|d| d.to_string())
 }
 
-/// Reads `--lang`, `--stratum` and `--filter`; returns the selection and a record of the
-/// filters. A selection that takes no case is an error.
-fn select_cases(suite: &Suite, args: &RunArgs) -> Result<(Selection, Vec<String>), String> {
+/// Reads `--lang`, `--stratum` and `--filter`; returns the selection, how many cases it
+/// takes and a record of the filters. A selection that takes no case is an error.
+fn select_cases(suite: &Suite, args: &RunArgs) -> Result<(Selection, u64, Vec<String>), String> {
     let mut selection = Selection {
         languages: args.langs.clone(),
         ..Selection::default()
@@ -380,14 +383,15 @@ fn select_cases(suite: &Suite, args: &RunArgs) -> Result<(Selection, Vec<String>
             .patterns
             .push(glob::Pattern::new(g).map_err(|e| format!("--filter {g}: {e}"))?);
     }
-    if selection.count(suite) == 0 {
+    let count = selection.count(suite) as u64;
+    if count == 0 {
         return Err("no case matches the --lang/--stratum/--filter selection".into());
     }
     let mut filters = Vec::new();
     filters.extend(args.langs.iter().map(|l| format!("lang={l}")));
     filters.extend(args.strata.iter().map(|s| format!("stratum={s}")));
     filters.extend(args.filter.iter().map(|f| format!("filter={f}")));
-    Ok((selection, filters))
+    Ok((selection, count, filters))
 }
 
 /// The judge, if the config has one, and the hash of its knowledge-base files.

@@ -152,6 +152,7 @@ pub async fn drive(
     feed: JobFeed,
     tally: &mut Tally,
 ) -> Result<Ended, RunError> {
+    let started = std::time::Instant::now();
     let mut writer =
         ResultsWriter::create(dir).map_err(write_error(&dir.join(output::RESULTS_FILE)))?;
     let mut progress = Progress::new(planned, quiet);
@@ -219,6 +220,7 @@ pub async fn drive(
         }
     }
     progress.finish();
+    tally.seconds = Some(started.elapsed().as_secs_f64());
     let feed_error = lanes.feed_error.lock().ok().and_then(|mut e| e.take());
     Ok(match feed_error {
         Some(problems) => Ended::FeedFailed(problems),
@@ -304,6 +306,7 @@ mod tests {
         .await
         .unwrap();
         assert!(matches!(ended, Ended::Finished));
+        assert!(tally.seconds.is_some_and(|s| s > 0.0), "the run phase is timed");
         assert!(most.load(Ordering::SeqCst) <= 4);
         let text = std::fs::read_to_string(dir.join(output::RESULTS_FILE)).unwrap();
         let lines: Vec<serde_json::Value> = text

@@ -119,7 +119,6 @@ pub async fn execute(
             })
             .collect()
     });
-    let started = std::time::Instant::now();
     let ended = drive(
         dir,
         to_run,
@@ -130,7 +129,6 @@ pub async fn execute(
         &mut tally,
     )
     .await?;
-    tally.seconds = Some(started.elapsed().as_secs_f64());
     let summary = summarize(
         dir,
         plan.meta,
@@ -150,7 +148,7 @@ pub struct Tally {
     metrics: MetricsBuilder,
     repeats: RepeatsBuilder,
     written: u64,
-    /// How long the conversations took, once they are over.
+    /// How long the conversations took, once [`drive`] is done.
     seconds: Option<f64>,
 }
 
@@ -344,7 +342,6 @@ pub async fn rescore(job: Rescore<'_>, scorer: Arc<Scorer>) -> Result<(RunSummar
         })
     });
     let mut tally = Tally::new(meta.repeats);
-    let started = std::time::Instant::now();
     let ended = drive(
         dir,
         planned,
@@ -355,7 +352,6 @@ pub async fn rescore(job: Rescore<'_>, scorer: Arc<Scorer>) -> Result<(RunSummar
         &mut tally,
     )
     .await?;
-    tally.seconds = Some(started.elapsed().as_secs_f64());
     let interrupted = matches!(ended, Ended::Interrupted);
     let summary = summarize(dir, meta, pricing.as_ref(), planned, tally, interrupted)?;
     Ok((summary, skipped))
