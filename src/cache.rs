@@ -67,18 +67,13 @@ mod tests {
 
     #[test]
     fn round_trips_and_separates_keys() {
-        let dir = std::env::temp_dir().join(format!(
-            "evalgate-cache-{}-{}",
-            std::process::id(),
-            fastrand::u32(..)
-        ));
-        let c = Cache::new(dir.clone());
+        let dir = crate::test_support::TempDir::new("cache");
+        let c = Cache::new(dir.to_path_buf());
         let k1 = Cache::key(&["model", "prompt"]);
         let k2 = Cache::key(&["modelp", "rompt"]);
         assert_ne!(k1, k2, "part boundaries matter");
         assert_eq!(c.get(&k1), None);
         c.put(&k1, "value");
         assert_eq!(c.get(&k1).as_deref(), Some("value"));
-        let _ = std::fs::remove_dir_all(dir);
     }
 }

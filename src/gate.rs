@@ -506,8 +506,7 @@ mod tests {
 
     #[test]
     fn rates_out_of_range_are_refused() {
-        let dir = std::env::temp_dir().join(format!("evalgate-gate-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::test_support::TempDir::new("gate");
         let p = dir.join("g.yaml");
         std::fs::write(&p, "pass_rate: { routine: 95 }\n").unwrap();
         assert!(
@@ -523,6 +522,5 @@ mod tests {
                 .message
                 .contains("did you mean `pass_rate`")
         );
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -30,4 +30,6 @@ pub mod runner;
 pub mod scoring;
 pub mod stats;
 pub mod summary;
+#[cfg(test)]
+pub mod test_support;
 pub mod yaml;

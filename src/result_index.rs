@@ -177,8 +177,7 @@ mod tests {
 
     #[test]
     fn indexes_lines_and_reads_them_back_in_any_order() {
-        let dir = std::env::temp_dir().join(format!("evalgate-index-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::test_support::TempDir::new("index");
         let path = dir.join("results.jsonl");
         let mut text = String::new();
         let mut written = Vec::new();
@@ -206,7 +205,6 @@ mod tests {
         std::fs::write(&path, "{\"key\": 1}\n{}\n").unwrap();
         let err = ResultIndex::build(&path).err().unwrap();
         assert!(err.contains("results.jsonl:1: not a result"), "{err}");
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     fn check(index: &mut ResultIndex, written: &[CaseResult]) {

@@ -210,8 +210,7 @@ mod tests {
 
     #[test]
     fn the_page_lists_failing_cases_first_then_by_key() {
-        let dir = std::env::temp_dir().join(format!("evalgate-review-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::test_support::TempDir::new("review");
         let mut lines = String::new();
         // Written in completion order, not key order; classes differ from key order too.
         for (key, stratum, passed) in [
@@ -236,7 +235,7 @@ mod tests {
         std::fs::write(dir.join(crate::rundir::RESULTS_FILE), lines).unwrap();
         let summary = RunSummary::fixture(MetricsBuilder::default().finish());
         let run = RunDir {
-            dir: dir.clone(),
+            dir: dir.to_path_buf(),
             summary: summary.clone(),
         };
         let model = ReportModel {
@@ -252,6 +251,5 @@ mod tests {
             .map(|rest| &rest[..4])
             .collect();
         assert_eq!(order, ["de-c", "de-z", "de-y", "en-a", "en-b"]);
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

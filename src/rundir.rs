@@ -115,17 +115,11 @@ mod tests {
 
     #[test]
     fn a_torn_last_line_is_dropped() {
-        let dir = std::env::temp_dir().join(format!(
-            "evalgate-rundir-{}-{}",
-            std::process::id(),
-            fastrand::u32(..)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::test_support::TempDir::new("rundir");
         let path = dir.join(RESULTS_FILE);
         std::fs::write(&path, "{\"a\":1}\n{\"b\":").unwrap();
         assert_eq!(repair_results(&path).unwrap(), 5);
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "{\"a\":1}\n");
         assert_eq!(repair_results(&path).unwrap(), 0);
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

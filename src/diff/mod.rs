@@ -504,15 +504,10 @@ mod tests {
     use crate::metrics::MetricsBuilder;
     use crate::result::ObservedOutcome;
     use crate::summary::RunSummary;
+    use crate::test_support::TempDir;
 
     /// Writes a run directory holding one result per (key, passed).
-    fn run_dir(name: &str, cases: &[(&str, bool)]) -> RunDir {
-        let dir = std::env::temp_dir().join(format!(
-            "evalgate-diff-{}-{}-{name}",
-            std::process::id(),
-            fastrand::u32(..)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
+    fn run_dir(dir: &TempDir, cases: &[(&str, bool)]) -> RunDir {
         let mut lines = String::new();
         let mut metrics = MetricsBuilder::default();
         for (key, passed) in cases {
@@ -542,7 +537,7 @@ mod tests {
         RunSummary::fixture(metrics.finish())
             .write(&dir.join(crate::rundir::SUMMARY_FILE))
             .unwrap();
-        RunDir::open(&dir).unwrap()
+        RunDir::open(dir).unwrap()
     }
 
     #[test]
@@ -568,8 +563,9 @@ mod tests {
             base_cases.push((k.as_str(), true));
             new_cases.push((k.as_str(), false));
         }
-        let base = run_dir("base", &base_cases);
-        let new = run_dir("new", &new_cases);
+        let (base_dir, new_dir) = (TempDir::new("diff-base"), TempDir::new("diff-new"));
+        let base = run_dir(&base_dir, &base_cases);
+        let new = run_dir(&new_dir, &new_cases);
         let d = compare(&base, &new).unwrap();
         let count = |s: &str| d.counts.get(s).copied().unwrap_or(0);
         assert_eq!(count("regressed"), 11);
@@ -616,8 +612,5 @@ mod tests {
             text::inline(&a.reply_diff),
             "arrives [-28 November-]{+soon+}"
         );
-        for dir in [&base.dir, &new.dir] {
-            let _ = std::fs::remove_dir_all(dir);
-        }
     }
 }

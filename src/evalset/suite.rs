@@ -387,6 +387,7 @@ fn check_all(files: &[PathBuf], prompt: Option<&PromptTemplate>, keep: bool) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::TempDir;
 
     fn file(dir: &Path, name: &str, lang: &str, ids: &[&str]) -> PathBuf {
         let mut text = format!("language: {lang}\ncases:\n");
@@ -400,20 +401,13 @@ mod tests {
         path
     }
 
-    fn temp_dir(tag: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("evalgate-suite-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
-    }
-
     fn keys(cases: &[Arc<Case>]) -> Vec<String> {
         cases.iter().map(|c| c.key.clone()).collect()
     }
 
     #[test]
     fn kept_and_streamed_suites_are_the_same() {
-        let dir = temp_dir("same");
+        let dir = TempDir::new("suite-same");
         let files = vec![
             file(&dir, "de.yaml", "de", &["b", "a"]),
             file(&dir, "en.yaml", "en", &["z", "y", "x"]),
@@ -435,12 +429,11 @@ mod tests {
             &cases[0].expect.regex[0],
             &cases[1].expect.regex[0]
         ));
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn a_file_changed_after_the_check_stops_the_reader() {
-        let dir = temp_dir("changed");
+        let dir = TempDir::new("suite-changed");
         let files = vec![
             file(&dir, "de.yaml", "de", &["a"]),
             file(&dir, "en.yaml", "en", &["a"]),
@@ -455,12 +448,11 @@ mod tests {
             err.contains("en.yaml") && err.contains("changed after"),
             "{err}"
         );
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn keys_repeated_across_files_point_at_the_first_use() {
-        let dir = temp_dir("repeated");
+        let dir = TempDir::new("suite-repeated");
         std::fs::create_dir_all(dir.join("a")).unwrap();
         std::fs::create_dir_all(dir.join("b")).unwrap();
         std::fs::create_dir_all(dir.join("c")).unwrap();
@@ -479,12 +471,11 @@ mod tests {
                 "{d}"
             );
         }
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn selection_counts_what_it_takes() {
-        let dir = temp_dir("select");
+        let dir = TempDir::new("suite-select");
         let files = vec![
             file(&dir, "de.yaml", "de", &["a", "b"]),
             file(&dir, "en.yaml", "en", &["a"]),
@@ -507,6 +498,5 @@ mod tests {
             .map(|c| c.key.clone())
             .collect();
         assert_eq!(taken, ["de/a", "en/a"]);
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

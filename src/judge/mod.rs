@@ -327,11 +327,7 @@ mod tests {
 
     #[test]
     fn knowledge_text_and_hash() {
-        let dir = std::env::temp_dir().join(format!(
-            "evalgate-kb-{}-{}",
-            std::process::id(),
-            fastrand::u32(..)
-        ));
+        let dir = crate::test_support::TempDir::new("kb");
         std::fs::create_dir_all(dir.join("kb")).unwrap();
         std::fs::write(
             dir.join("kb/refunds.md"),
@@ -354,7 +350,6 @@ mod tests {
             "the hash follows the content"
         );
         assert_eq!(load_knowledge(&[], &dir).unwrap(), (String::new(), None));
-        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[test]

@@ -234,6 +234,7 @@ mod tests {
     use super::*;
     use crate::evalset::load_file;
     use crate::scoring::language::LanguageDetector;
+    use crate::test_support::TempDir;
 
     fn cases(n: usize) -> Vec<Arc<Case>> {
         let mut yaml = String::from("language: en\ncases:\n");
@@ -253,18 +254,33 @@ mod tests {
         })
     }
 
-    fn temp_dir(tag: &str) -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!("evalgate-drive-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
+    /// Drives `jobs` to the end, quietly, `concurrency` at a time.
+    async fn drive_all(
+        dir: &Path,
+        scorer: &Arc<Scorer>,
+        jobs: Vec<Result<Job, Diagnostics>>,
+        concurrency: usize,
+        tally: &mut Tally,
+    ) -> Ended {
+        let planned = jobs.len() as u64;
+        drive(
+            dir,
+            planned,
+            concurrency,
+            true,
+            scorer,
+            feed(jobs.into_iter()),
+            tally,
+        )
+        .await
+        .unwrap()
     }
 
     /// Every job ends as one result line, a panicking one as an error, and no more than
     /// `concurrency` run at once.
     #[tokio::test]
     async fn every_job_once_within_the_concurrency() {
-        let dir = temp_dir("once");
+        let dir = TempDir::new("drive-once");
         let scorer = scorer();
         let in_flight = Arc::new(AtomicUsize::new(0));
         let most = Arc::new(AtomicUsize::new(0));
@@ -294,19 +310,12 @@ mod tests {
             })
             .collect();
         let mut tally = Tally::new(1);
-        let ended = drive(
-            &dir,
-            40,
-            4,
-            true,
-            &scorer,
-            feed(jobs.into_iter()),
-            &mut tally,
-        )
-        .await
-        .unwrap();
+        let ended = drive_all(&dir, &scorer, jobs, 4, &mut tally).await;
         assert!(matches!(ended, Ended::Finished));
-        assert!(tally.seconds.is_some_and(|s| s > 0.0), "the run phase is timed");
+        assert!(
+            tally.seconds.is_some_and(|s| s > 0.0),
+            "the run phase is timed"
+        );
         assert!(most.load(Ordering::SeqCst) <= 4);
         let text = std::fs::read_to_string(dir.join(output::RESULTS_FILE)).unwrap();
         let lines: Vec<serde_json::Value> = text
@@ -322,13 +331,12 @@ mod tests {
             panicked["error"].as_str().unwrap().contains("evalgate bug"),
             "{panicked}"
         );
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     /// A feed that cannot read its next file stops the run and says why; what finished is kept.
     #[tokio::test]
     async fn a_failed_feed_stops_the_run() {
-        let dir = temp_dir("feed");
+        let dir = TempDir::new("drive-feed");
         let scorer = scorer();
         let mut jobs: Vec<Result<Job, Diagnostics>> = cases(3)
             .into_iter()
@@ -348,23 +356,12 @@ mod tests {
             "changed",
         )])));
         let mut tally = Tally::new(1);
-        let ended = drive(
-            &dir,
-            4,
-            1,
-            true,
-            &scorer,
-            feed(jobs.into_iter()),
-            &mut tally,
-        )
-        .await
-        .unwrap();
+        let ended = drive_all(&dir, &scorer, jobs, 1, &mut tally).await;
         let Ended::FeedFailed(problems) = ended else {
             panic!("the run did not report the failed feed")
         };
         assert!(problems.to_string().contains("de.yaml"));
         let text = std::fs::read_to_string(dir.join(output::RESULTS_FILE)).unwrap();
         assert_eq!(text.lines().count(), 3);
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
