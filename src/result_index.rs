@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use serde::de::IgnoredAny;
 
-use crate::evalset::Stratum;
-use crate::result::CaseResult;
+use crate::evalset::{ExpectedOutcome, Stratum};
+use crate::result::{CaseResult, ObservedOutcome};
 
 /// One result: its identity, its verdict and where its line is.
 #[derive(Debug, Clone)]
@@ -20,6 +20,8 @@ pub struct IndexEntry {
     pub stratum: Stratum,
     pub passed: bool,
     pub error: bool,
+    /// It should have reached a human and did not (errors excepted: nothing was observed).
+    pub missed_escalation: bool,
     offset: u64,
     len: u32,
 }
@@ -72,6 +74,19 @@ impl ResultIndex {
         })
     }
 
+    /// Keys of the cases that should have reached a human and did not, sorted.
+    pub fn missed_escalations(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self
+            .entries
+            .iter()
+            .filter(|e| e.missed_escalation)
+            .map(|e| e.key.to_string())
+            .collect();
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+
     /// Sorts by key, then repeat.
     pub fn sort_by_key(&mut self) {
         self.entries
@@ -102,6 +117,8 @@ fn index_lines(path: &Path, mut reader: impl BufRead) -> Result<Vec<IndexEntry>,
         passed: bool,
         #[serde(default)]
         error: Option<IgnoredAny>,
+        expected_outcome: ExpectedOutcome,
+        observed_outcome: ObservedOutcome,
     }
     let fail = |line: usize, e: &dyn std::fmt::Display| format!("{}:{line}: {e}", path.display());
     let mut entries = Vec::new();
@@ -129,6 +146,11 @@ fn index_lines(path: &Path, mut reader: impl BufRead) -> Result<Vec<IndexEntry>,
                 stratum: head.stratum,
                 passed: head.passed,
                 error: head.error.is_some(),
+                missed_escalation: head.expected_outcome == ExpectedOutcome::Escalate
+                    && !matches!(
+                        head.observed_outcome,
+                        ObservedOutcome::Escalated | ObservedOutcome::Error
+                    ),
                 offset: start,
                 len: u32::try_from(read).map_err(|_| fail(number, &"line too long"))?,
             }),
@@ -223,5 +245,36 @@ mod tests {
                 serde_json::to_string(original).unwrap()
             );
         }
+    }
+
+    #[test]
+    fn missed_escalations_are_those_that_should_have_reached_a_human() {
+        use crate::evalset::Stratum::Edge;
+        let dir = crate::test_support::TempDir::new("index-missed");
+        let path = dir.join("results.jsonl");
+        let mut text = String::new();
+        for (key, expected, observed) in [
+            (
+                "en/b",
+                ExpectedOutcome::Escalate,
+                ObservedOutcome::Deflected,
+            ),
+            ("en/a", ExpectedOutcome::Escalate, ObservedOutcome::Resolved),
+            (
+                "en/c",
+                ExpectedOutcome::Escalate,
+                ObservedOutcome::Escalated,
+            ),
+            ("en/d", ExpectedOutcome::Escalate, ObservedOutcome::Error),
+            ("en/e", ExpectedOutcome::Resolve, ObservedOutcome::Resolved),
+        ] {
+            let mut r = CaseResult::fixture("en", Edge, expected, observed, false);
+            r.key = key.into();
+            text.push_str(&serde_json::to_string(&r).unwrap());
+            text.push('\n');
+        }
+        std::fs::write(&path, text).unwrap();
+        let index = ResultIndex::build(&path).unwrap();
+        assert_eq!(index.missed_escalations(), ["en/a", "en/b"]);
     }
 }

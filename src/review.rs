@@ -11,7 +11,7 @@ use crate::report::html::CaseList;
 use crate::report::model::ReportModel;
 use crate::report::{junit, markdown};
 use crate::result_index::{IndexEntry, ResultIndex};
-use crate::rundir::{RunDir, SUMMARY_FILE, read_lines};
+use crate::rundir::{RunDir, SUMMARY_FILE};
 use crate::summary::GateRef;
 
 pub const REPORT_MD: &str = "report.md";
@@ -49,9 +49,8 @@ fn write_html(
     crate::report::html::write(model, list, out).map_err(ReviewError::Read)
 }
 
-/// The page for a run.
-pub fn render_html(run: &RunDir, model: &ReportModel) -> Result<String, ReviewError> {
-    let mut index = ResultIndex::build(&run.results_path()).map_err(ReviewError::Read)?;
+/// The page for a run, from its index.
+pub fn render_html(mut index: ResultIndex, model: &ReportModel) -> Result<String, ReviewError> {
     index.sort_by_key();
     let mut page = Vec::new();
     write_html(&index, model, &mut page)?;
@@ -69,12 +68,14 @@ pub enum ReviewError {
     },
 }
 
-/// Builds the report model of a run: its diff against `baseline` and its gate verdict.
+/// Builds the report model of a run (its diff against `baseline` and its gate verdict)
+/// and the index of its results that the per-case reports are written from.
 pub fn review(
     run: &RunDir,
     gate: Option<&Gate>,
     baseline: Option<&RunDir>,
-) -> Result<ReportModel, ReviewError> {
+) -> Result<(ReportModel, ResultIndex), ReviewError> {
+    let index = ResultIndex::build(&run.results_path()).map_err(ReviewError::Read)?;
     let diff: Option<Diff> = baseline
         .map(|b| diff::compare(b, run))
         .transpose()
@@ -88,38 +89,22 @@ pub fn review(
             passed: v.passed,
         });
     }
-    Ok(ReportModel {
+    let model = ReportModel {
         summary,
         gate: verdict,
         diff,
-        missed_escalations: missed_escalations(&run.results_path())?,
-    })
-}
-
-fn missed_escalations(results: &Path) -> Result<Vec<String>, ReviewError> {
-    #[derive(serde::Deserialize)]
-    struct Row {
-        key: String,
-        expected_outcome: crate::evalset::ExpectedOutcome,
-        observed_outcome: crate::result::ObservedOutcome,
-    }
-    let mut keys = Vec::new();
-    read_lines(results, |r: Row| {
-        use crate::evalset::ExpectedOutcome::Escalate;
-        use crate::result::ObservedOutcome::{Error, Escalated};
-        if r.expected_outcome == Escalate && !matches!(r.observed_outcome, Escalated | Error) {
-            keys.push(r.key);
-        }
-    })
-    .map_err(ReviewError::Read)?;
-    keys.sort();
-    keys.dedup();
-    Ok(keys)
+        missed_escalations: index.missed_escalations(),
+    };
+    Ok((model, index))
 }
 
 /// Writes report.md, report.json, junit.xml and report.html into the run directory, records the gate
 /// in summary.json, and appends report.md to `$GITHUB_STEP_SUMMARY` when CI provides one.
-pub fn write_reports(run: &RunDir, model: &ReportModel) -> Result<(), ReviewError> {
+pub fn write_reports(
+    run: &RunDir,
+    model: &ReportModel,
+    mut index: ResultIndex,
+) -> Result<(), ReviewError> {
     let write = |name: &str, text: &str| {
         let path = run.dir.join(name);
         std::fs::write(&path, text).map_err(|source| ReviewError::Write { path, source })
@@ -129,7 +114,6 @@ pub fn write_reports(run: &RunDir, model: &ReportModel) -> Result<(), ReviewErro
     let json = serde_json::to_string_pretty(model).map_err(|e| ReviewError::Read(e.to_string()))?;
     write(REPORT_JSON, &(json + "\n"))?;
     // The per-case reports read one result at a time, each on its own core.
-    let mut index = ResultIndex::build(&run.results_path()).map_err(ReviewError::Read)?;
     index.sort_by_key();
     std::thread::scope(|scope| {
         let junit = scope.spawn(|| {
@@ -244,7 +228,8 @@ mod tests {
             diff: None,
             missed_escalations: vec![],
         };
-        let page = render_html(&run, &model).unwrap();
+        let index = ResultIndex::build(&run.results_path()).unwrap();
+        let page = render_html(index, &model).unwrap();
         let order: Vec<&str> = page
             .split("<details id=\"case-")
             .skip(1)

@@ -71,14 +71,14 @@ pub fn finish(
     baseline: Option<&RunDir>,
     print_summary: bool,
 ) -> Outcome {
-    let model = match review(run, gate, baseline) {
+    let (model, index) = match review(run, gate, baseline) {
         Ok(m) => m,
         Err(e) => {
             eprintln!("error: {e}");
             return Outcome::Internal;
         }
     };
-    if let Err(e) = write_reports(run, &model) {
+    if let Err(e) = write_reports(run, &model, index) {
         eprintln!("error: {e}");
         return Outcome::Internal;
     }
@@ -146,14 +146,14 @@ pub fn gate(config: &Path, args: &GateArgs) -> Outcome {
     match &project {
         Some(p) => finish(p, &run, Some(&gate), baseline.as_ref(), false),
         None => {
-            let model = match review(&run, Some(&gate), baseline.as_ref()) {
+            let (model, index) = match review(&run, Some(&gate), baseline.as_ref()) {
                 Ok(m) => m,
                 Err(e) => {
                     eprintln!("error: {e}");
                     return Outcome::Internal;
                 }
             };
-            if let Err(e) = write_reports(&run, &model) {
+            if let Err(e) = write_reports(&run, &model, index) {
                 eprintln!("error: {e}");
                 return Outcome::Internal;
             }
@@ -187,7 +187,7 @@ pub fn diff(args: &DiffArgs) -> Outcome {
             }
         },
         DiffFormat::Md => {
-            let model = match review(&new, None, Some(&base)) {
+            let (model, _) = match review(&new, None, Some(&base)) {
                 Ok(m) => m,
                 Err(e) => {
                     eprintln!("error: {e}");
@@ -223,7 +223,7 @@ pub fn report(config: &Path, args: &ReportArgs) -> Outcome {
         },
         None => None,
     };
-    let model = match review(&run, gate.as_ref(), baseline.as_ref()) {
+    let (model, index) = match review(&run, gate.as_ref(), baseline.as_ref()) {
         Ok(m) => m,
         Err(e) => {
             eprintln!("error: {e}");
@@ -231,7 +231,7 @@ pub fn report(config: &Path, args: &ReportArgs) -> Outcome {
         }
     };
     let text = match args.format {
-        ReportFormat::Html => match crate::review::render_html(&run, &model) {
+        ReportFormat::Html => match crate::review::render_html(index, &model) {
             Ok(h) => h,
             Err(e) => {
                 eprintln!("error: {e}");
@@ -246,8 +246,7 @@ pub fn report(config: &Path, args: &ReportArgs) -> Outcome {
                 return Outcome::Internal;
             }
         },
-        ReportFormat::Junit => match junit::render(&run.results_path(), &model.summary.meta.run_id)
-        {
+        ReportFormat::Junit => match junit::render(&index, &model.summary.meta.run_id) {
             Ok(x) => x,
             Err(e) => {
                 eprintln!("error: {e}");

@@ -4,16 +4,14 @@
 
 use std::fmt::Write as _;
 use std::io::Write;
-use std::path::Path;
 
 use crate::result::CaseResult;
 use crate::result_index::ResultIndex;
 
-/// Reads a run's results and renders `junit.xml`.
-pub fn render(results_path: &Path, run_id: &str) -> Result<String, String> {
-    let index = ResultIndex::build(results_path)?;
+/// Renders `junit.xml` for the results in `index`.
+pub fn render(index: &ResultIndex, run_id: &str) -> Result<String, String> {
     let mut out = Vec::new();
-    write(&index, run_id, &mut out)?;
+    write(index, run_id, &mut out)?;
     String::from_utf8(out).map_err(|e| e.to_string())
 }
 
