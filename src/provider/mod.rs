@@ -3,6 +3,7 @@
 
 pub mod demo;
 pub mod openai;
+mod plain_http;
 
 use std::fmt;
 use std::time::Duration;

@@ -7,6 +7,7 @@ use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::provider::plain_http::{PlainHttp, Reply};
 use crate::provider::{BotTurn, Message, ProviderError};
 use crate::result::{Role, ToolCall};
 
@@ -41,11 +42,31 @@ impl std::fmt::Debug for OpenaiSettings {
 }
 
 pub struct OpenaiBot {
-    client: reqwest::Client,
-    /// Parsed once: every request goes to it.
-    url: reqwest::Url,
+    transport: Transport,
     settings: OpenaiSettings,
     tools: Option<Value>,
+}
+
+/// How requests reach the bot.
+enum Transport {
+    /// `http://` with no proxy in the environment: the lean client.
+    Plain(PlainHttp),
+    /// HTTPS, proxies, user info in the URL: a general client.
+    General {
+        client: reqwest::Client,
+        /// Parsed once: every request goes to it.
+        url: reqwest::Url,
+    },
+}
+
+/// Proxy variables a general client would honour for an `http://` URL; with any of them
+/// set, requests go through that client so the proxy (and `NO_PROXY`) is respected.
+const PROXY_VARIABLES: [&str; 4] = ["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"];
+
+fn proxy_configured() -> bool {
+    PROXY_VARIABLES
+        .iter()
+        .any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()))
 }
 
 /// reqwest is built without a bundled crypto provider so that rustls uses `ring`
@@ -56,29 +77,44 @@ pub fn install_crypto_provider() {
 
 impl OpenaiBot {
     pub fn new(settings: OpenaiSettings) -> Result<OpenaiBot, String> {
-        install_crypto_provider();
-        let mut headers = HeaderMap::new();
-        if let Some(key) = &settings.api_key {
-            let mut value = HeaderValue::from_str(&format!("Bearer {key}")).map_err(|_| {
-                "the API key contains characters not allowed in an HTTP header".to_string()
-            })?;
-            value.set_sensitive(true);
-            headers.insert(AUTHORIZATION, value);
-        }
-        let client = reqwest::Client::builder()
-            .default_headers(headers)
-            .pool_max_idle_per_host(settings.max_connections)
-            .tcp_nodelay(true)
-            // A chat endpoint answers or fails; following a redirect would turn the POST
-            // into a GET elsewhere (and costs a URL parse per request).
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        let general = proxy_configured();
+        OpenaiBot::with_transport(settings, general)
+    }
+
+    /// `general`: use the general client even where the lean one would do.
+    fn with_transport(settings: OpenaiSettings, general: bool) -> Result<OpenaiBot, String> {
+        let authorization = match &settings.api_key {
+            Some(key) => {
+                let mut value = HeaderValue::from_str(&format!("Bearer {key}")).map_err(|_| {
+                    "the API key contains characters not allowed in an HTTP header".to_string()
+                })?;
+                value.set_sensitive(true);
+                Some(value)
+            }
+            None => None,
+        };
         let url = format!(
             "{}/chat/completions",
             settings.base_url.trim_end_matches('/')
         );
         let url = reqwest::Url::parse(&url).map_err(|e| format!("base_url `{url}`: {e}"))?;
+        let plain = (!general)
+            .then(|| {
+                PlainHttp::for_url(
+                    &url,
+                    authorization.clone(),
+                    settings.max_connections,
+                    MAX_BODY_BYTES,
+                )
+            })
+            .flatten();
+        let transport = match plain {
+            Some(plain) => Transport::Plain(plain),
+            None => Transport::General {
+                client: general_client(&settings, authorization)?,
+                url,
+            },
+        };
         let tools = settings.handoff_tool.as_ref().map(|name| {
             json!([{
                 "type": "function",
@@ -94,8 +130,7 @@ impl OpenaiBot {
             }])
         });
         Ok(OpenaiBot {
-            client,
-            url,
+            transport,
             settings,
             tools,
         })
@@ -211,39 +246,76 @@ impl OpenaiBot {
     }
 
     async fn send(&self, body: Vec<u8>) -> Result<BotTurn, ProviderError> {
-        let mut response = self
-            .client
-            .post(self.url.clone())
-            .header(CONTENT_TYPE, "application/json")
-            .body(body)
-            .send()
-            .await
-            .map_err(transport_error)?;
-        let status = response.status();
-        let retry_after = response
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_retry_after);
-        let mut bytes = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
-            if bytes.len() + chunk.len() > MAX_BODY_BYTES {
-                return Err(ProviderError::BadResponse(format!(
-                    "response body larger than {} MiB",
-                    MAX_BODY_BYTES / (1024 * 1024)
-                )));
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        if !status.is_success() {
+        let reply = match &self.transport {
+            Transport::Plain(plain) => plain.post_json(body).await?,
+            Transport::General { client, url } => general_post(client, url, body).await?,
+        };
+        if !(200..300).contains(&reply.status) {
             return Err(ProviderError::Status {
-                status: status.as_u16(),
-                retry_after,
-                body: excerpt(&self.scrub(String::from_utf8_lossy(&bytes).into_owned())),
+                status: reply.status,
+                retry_after: reply.retry_after,
+                body: excerpt(&self.scrub(String::from_utf8_lossy(&reply.body).into_owned())),
             });
         }
-        parse_completion(&bytes)
+        parse_completion(&reply.body)
     }
+}
+
+/// The client for HTTPS and proxies; `authorization` goes with every request.
+fn general_client(
+    settings: &OpenaiSettings,
+    authorization: Option<HeaderValue>,
+) -> Result<reqwest::Client, String> {
+    install_crypto_provider();
+    let mut headers = HeaderMap::new();
+    if let Some(value) = authorization {
+        headers.insert(AUTHORIZATION, value);
+    }
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .pool_max_idle_per_host(settings.max_connections)
+        .tcp_nodelay(true)
+        // A chat endpoint answers or fails; following a redirect would turn the POST
+        // into a GET elsewhere (and costs a URL parse per request).
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| format!("cannot build the HTTP client: {e}"))
+}
+
+/// One POST through the general client, read whole.
+async fn general_post(
+    client: &reqwest::Client,
+    url: &reqwest::Url,
+    body: Vec<u8>,
+) -> Result<Reply, ProviderError> {
+    let mut response = client
+        .post(url.clone())
+        .header(CONTENT_TYPE, "application/json")
+        .body(body)
+        .send()
+        .await
+        .map_err(transport_error)?;
+    let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get(RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_retry_after);
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
+        if bytes.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(ProviderError::BadResponse(format!(
+                "response body larger than {} MiB",
+                MAX_BODY_BYTES / (1024 * 1024)
+            )));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(Reply {
+        status,
+        retry_after,
+        body: bytes.into(),
+    })
 }
 
 fn transport_error(e: reqwest::Error) -> ProviderError {
@@ -267,7 +339,7 @@ fn excerpt(text: &str) -> String {
 }
 
 /// `Retry-After` in seconds (the HTTP-date form is rare from APIs and treated as absent).
-fn parse_retry_after(value: &str) -> Option<Duration> {
+pub(super) fn parse_retry_after(value: &str) -> Option<Duration> {
     let secs: f64 = value.trim().parse().ok()?;
     (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(300.0)))
 }
@@ -368,6 +440,45 @@ mod tests {
             assert!(matches!(err, ProviderError::BadResponse(_)), "{err}");
             assert!(!err.is_retryable());
         }
+    }
+
+    /// The lean client and the general one send the same request and read the same answer.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn both_transports_agree_with_the_demo_bot() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(crate::demo_server::serve(listener, async {
+            let _ = stopped.await;
+        }));
+        let settings = OpenaiSettings {
+            base_url: format!("http://{addr}/v1/"),
+            model: "demo".into(),
+            api_key: Some("sk-test".into()),
+            temperature: Some(0.0),
+            max_tokens: None,
+            timeout: Duration::from_secs(10),
+            handoff_tool: Some("escalate_to_human".into()),
+            max_connections: 2,
+        };
+        let history = [Message {
+            role: Role::User,
+            content: "Someone used my card without permission, I think it is fraud.".into(),
+        }];
+        let mut turns = Vec::new();
+        for general in [false, true] {
+            let bot = OpenaiBot::with_transport(settings.clone(), general).unwrap();
+            assert_eq!(matches!(bot.transport, Transport::General { .. }), general);
+            turns.push(
+                bot.respond(Some("You are a support bot."), &history)
+                    .await
+                    .unwrap(),
+            );
+        }
+        assert_eq!(turns[0], turns[1]);
+        assert!(!turns[0].content.is_empty() || !turns[0].tool_calls.is_empty());
+        let _ = stop.send(());
+        server.await.unwrap().unwrap();
     }
 
     #[test]
