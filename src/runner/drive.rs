@@ -25,9 +25,14 @@ use crate::scoring::Scorer;
 /// How long in-flight conversations may take to finish after a stop is requested.
 const STOP_GRACE: Duration = Duration::from_secs(30);
 
-/// Jobs prepared ahead of the conversations in flight: enough that a free lane never waits
-/// while the next eval-set file is read, few enough that memory does not grow with the suite.
-const JOBS_AHEAD: usize = 4096;
+/// Jobs travel from the feeder to the lanes in batches of this many: handing them over one
+/// by one would wake the feeder thread for every job a lane takes.
+const JOBS_PER_BATCH: usize = 256;
+
+/// Batches prepared ahead of the conversations in flight: enough that a free lane never
+/// waits while the next eval-set file is read, few enough that memory does not grow with
+/// the suite.
+const BATCHES_AHEAD: usize = 16;
 
 /// One case × repeat to work on, and the work.
 pub struct Job {
@@ -37,22 +42,74 @@ pub struct Job {
 }
 
 /// Jobs as a thread prepares them (reading eval-set files as it goes), at most
-/// [`JOBS_AHEAD`] ahead of the lanes.
-pub type JobFeed = mpsc::Receiver<Result<Job, Diagnostics>>;
+/// [`BATCHES_AHEAD`] batches ahead of the lanes. A problem ends the feed.
+pub struct JobFeed {
+    batches: mpsc::Receiver<Batch>,
+    /// The batch the lanes are taking jobs from, front first.
+    current: std::collections::VecDeque<Job>,
+    /// What ended the feed early, once the jobs before it are taken.
+    problem: Option<Diagnostics>,
+}
+
+struct Batch {
+    jobs: Vec<Job>,
+    problem: Option<Diagnostics>,
+}
+
+impl JobFeed {
+    /// The next job; `Err` once, when the feed failed, after the jobs before the failure.
+    async fn next(&mut self) -> Option<Result<Job, Diagnostics>> {
+        loop {
+            if let Some(job) = self.current.pop_front() {
+                return Some(Ok(job));
+            }
+            if let Some(problem) = self.problem.take() {
+                return Some(Err(problem));
+            }
+            let batch = self.batches.recv().await?;
+            self.current.extend(batch.jobs);
+            self.problem = batch.problem;
+        }
+    }
+}
 
 /// Prepares `jobs` on a thread of its own, so reading the next eval-set file never holds
-/// up the conversations in flight. The thread ends when the jobs do or the runner stops.
+/// up the conversations in flight. The thread ends when the jobs do, at the first
+/// problem, or when the runner stops.
 pub fn feed(jobs: impl Iterator<Item = Result<Job, Diagnostics>> + Send + 'static) -> JobFeed {
-    let (tx, rx) = mpsc::channel(JOBS_AHEAD);
+    let (tx, rx) = mpsc::channel(BATCHES_AHEAD);
     std::thread::spawn(move || {
-        for job in jobs {
-            let failed = job.is_err();
-            if tx.blocking_send(job).is_err() || failed {
+        let mut jobs = jobs.fuse();
+        loop {
+            let mut batch = Batch {
+                jobs: Vec::with_capacity(JOBS_PER_BATCH),
+                problem: None,
+            };
+            for job in jobs.by_ref() {
+                match job {
+                    Ok(job) => batch.jobs.push(job),
+                    Err(problem) => batch.problem = Some(problem),
+                }
+                if batch.problem.is_some() || batch.jobs.len() == JOBS_PER_BATCH {
+                    break;
+                }
+            }
+            let last = batch.problem.is_some() || batch.jobs.len() < JOBS_PER_BATCH;
+            if (!batch.jobs.is_empty() || batch.problem.is_some())
+                && tx.blocking_send(batch).is_err()
+            {
+                break;
+            }
+            if last {
                 break;
             }
         }
     });
-    rx
+    JobFeed {
+        batches: rx,
+        current: Default::default(),
+        problem: None,
+    }
 }
 
 /// How [`drive`] ended.
@@ -80,7 +137,7 @@ impl Lanes {
         if self.stopping.load(Ordering::Relaxed) {
             return None;
         }
-        let next = self.feed.lock().await.recv().await;
+        let next = self.feed.lock().await.next().await;
         if self.stopping.load(Ordering::Relaxed) {
             return None;
         }
@@ -333,12 +390,14 @@ mod tests {
         );
     }
 
-    /// A feed that cannot read its next file stops the run and says why; what finished is kept.
+    /// A feed that cannot read its next file stops the run and says why; every job before
+    /// the problem, over several batches, is run and kept.
     #[tokio::test]
     async fn a_failed_feed_stops_the_run() {
         let dir = TempDir::new("drive-feed");
         let scorer = scorer();
-        let mut jobs: Vec<Result<Job, Diagnostics>> = cases(3)
+        let before = JOBS_PER_BATCH * 2 + 3;
+        let mut jobs: Vec<Result<Job, Diagnostics>> = cases(before)
             .into_iter()
             .map(|case| {
                 let (scorer, for_job) = (Arc::clone(&scorer), Arc::clone(&case));
@@ -356,12 +415,12 @@ mod tests {
             "changed",
         )])));
         let mut tally = Tally::new(1);
-        let ended = drive_all(&dir, &scorer, jobs, 1, &mut tally).await;
+        let ended = drive_all(&dir, &scorer, jobs, 3, &mut tally).await;
         let Ended::FeedFailed(problems) = ended else {
             panic!("the run did not report the failed feed")
         };
         assert!(problems.to_string().contains("de.yaml"));
         let text = std::fs::read_to_string(dir.join(output::RESULTS_FILE)).unwrap();
-        assert_eq!(text.lines().count(), 3);
+        assert_eq!(text.lines().count(), before);
     }
 }
