@@ -22,6 +22,7 @@ pub struct IndexEntry {
     pub error: bool,
     /// It should have reached a human and did not (errors excepted: nothing was observed).
     pub missed_escalation: bool,
+    pub latency_ms: u64,
     offset: u64,
     len: u32,
 }
@@ -119,6 +120,7 @@ fn index_lines(path: &Path, mut reader: impl BufRead) -> Result<Vec<IndexEntry>,
         error: Option<IgnoredAny>,
         expected_outcome: ExpectedOutcome,
         observed_outcome: ObservedOutcome,
+        latency_ms: u64,
     }
     let fail = |line: usize, e: &dyn std::fmt::Display| format!("{}:{line}: {e}", path.display());
     let mut entries = Vec::new();
@@ -151,6 +153,7 @@ fn index_lines(path: &Path, mut reader: impl BufRead) -> Result<Vec<IndexEntry>,
                         head.observed_outcome,
                         ObservedOutcome::Escalated | ObservedOutcome::Error
                     ),
+                latency_ms: head.latency_ms,
                 offset: start,
                 len: u32::try_from(read).map_err(|_| fail(number, &"line too long"))?,
             }),
