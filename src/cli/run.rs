@@ -179,7 +179,10 @@ pub fn run(config: &Path, args: &RunArgs) -> Outcome {
         }
     };
     let baseline = same_run_baseline.or(baseline);
-    super::review::finish(project, &run, gate.as_ref(), baseline.as_ref(), true)
+    let outcome = super::review::finish(project, &run, gate.as_ref(), baseline.as_ref(), true);
+    // The process ends next: freeing a large suite case by case would only delay the exit.
+    std::mem::forget(loaded.suite);
+    outcome
 }
 
 /// A run that could not go on: an eval-set file changed under it is the user's to fix
