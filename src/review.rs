@@ -39,12 +39,11 @@ fn write_html(
     let mut languages: Vec<String> = listed.iter().map(|e| e.language().to_string()).collect();
     languages.sort_unstable();
     languages.dedup();
-    let mut reader = index.reader().map_err(ReviewError::Read)?;
     let list = CaseList {
-        count: listed.len(),
+        entries: listed,
+        index,
         languages,
         hidden,
-        cases: listed.iter().map(|e| reader.read(e)),
     };
     crate::report::html::write(model, list, out).map_err(ReviewError::Read)
 }
@@ -192,26 +191,18 @@ mod tests {
     use crate::result::{CaseResult, ObservedOutcome};
     use crate::summary::RunSummary;
 
-    #[test]
-    fn the_page_lists_failing_cases_first_then_by_key() {
-        let dir = crate::test_support::TempDir::new("review");
+    /// The page for `results` (key, stratum, passed), written in that order.
+    fn page_for(dir: &Path, results: &[(String, Stratum, bool)]) -> String {
         let mut lines = String::new();
-        // Written in completion order, not key order; classes differ from key order too.
-        for (key, stratum, passed) in [
-            ("en/b", Stratum::Routine, true),
-            ("de/z", Stratum::Edge, false),
-            ("en/a", Stratum::Adversarial, true),
-            ("de/c", Stratum::Routine, false),
-            ("de/y", Stratum::Adversarial, true),
-        ] {
+        for (key, stratum, passed) in results {
             let mut r = CaseResult::fixture(
                 "en",
-                stratum,
+                *stratum,
                 ExpectedOutcome::Resolve,
                 ObservedOutcome::Resolved,
-                passed,
+                *passed,
             );
-            r.key = key.into();
+            r.key = key.clone();
             r.language = key[..2].into();
             lines.push_str(&serde_json::to_string(&r).unwrap());
             lines.push('\n');
@@ -229,12 +220,53 @@ mod tests {
             missed_escalations: vec![],
         };
         let index = ResultIndex::build(&run.results_path()).unwrap();
-        let page = render_html(index, &model).unwrap();
-        let order: Vec<&str> = page
-            .split("<details id=\"case-")
+        render_html(index, &model).unwrap()
+    }
+
+    /// The keys of the cases on the page, in page order.
+    fn listed(page: &str) -> Vec<&str> {
+        page.split("<details id=\"case-")
             .skip(1)
-            .map(|rest| &rest[..4])
+            .map(|rest| &rest[..rest.find('"').unwrap()])
+            .collect()
+    }
+
+    #[test]
+    fn the_page_lists_failing_cases_first_then_by_key() {
+        let dir = crate::test_support::TempDir::new("review");
+        // Written in completion order, not key order; classes differ from key order too.
+        let results: Vec<(String, Stratum, bool)> = [
+            ("en/b", Stratum::Routine, true),
+            ("de/z", Stratum::Edge, false),
+            ("en/a", Stratum::Adversarial, true),
+            ("de/c", Stratum::Routine, false),
+            ("de/y", Stratum::Adversarial, true),
+        ]
+        .into_iter()
+        .map(|(k, s, p)| (k.to_string(), s, p))
+        .collect();
+        let page = page_for(&dir, &results);
+        assert_eq!(
+            listed(&page),
+            ["de-c-0", "de-z-0", "de-y-0", "en-a-0", "en-b-0"]
+        );
+    }
+
+    /// Cases rendered on several threads still come out in page order, each once.
+    #[test]
+    fn a_long_case_list_keeps_its_order() {
+        let dir = crate::test_support::TempDir::new("review-long");
+        let results: Vec<(String, Stratum, bool)> = (0..1000)
+            .rev()
+            .map(|i| (format!("en/c{i:04}"), Stratum::Routine, i % 7 != 0))
             .collect();
-        assert_eq!(order, ["de-c", "de-z", "de-y", "en-a", "en-b"]);
+        let page = page_for(&dir, &results);
+        let failing = (0..1000).filter(|i| i % 7 == 0);
+        let passing = (0..1000).filter(|i| i % 7 != 0);
+        let expected: Vec<String> = failing
+            .chain(passing)
+            .map(|i| format!("en-c{i:04}-0"))
+            .collect();
+        assert_eq!(listed(&page), expected);
     }
 }

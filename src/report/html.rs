@@ -5,6 +5,7 @@
 //! so even a mistake in escaping could not run injected code.
 
 use std::collections::BTreeMap;
+use std::sync::mpsc;
 
 use minijinja::{AutoEscape, Environment, Value, context};
 use serde::Serialize;
@@ -15,6 +16,7 @@ use crate::evalset::{ExpectedOutcome, Stratum};
 use crate::report::model::ReportModel;
 use crate::report::{pct, titles};
 use crate::result::{CaseResult, Check, JudgeVerdict, ObservedOutcome};
+use crate::result_index::{IndexEntry, ResultIndex, ResultReader};
 
 const TEMPLATE: &str = include_str!("report.html.j2");
 const CASE_TEMPLATE: &str = include_str!("case.html.j2");
@@ -116,28 +118,32 @@ fn rate100(r: Option<f64>) -> f64 {
 }
 
 /// The results "Every case" lists, read one at a time while the page is written.
-pub struct CaseList<I> {
-    pub count: usize,
+pub struct CaseList<'a> {
+    /// The listed results, in page order.
+    pub entries: Vec<&'a IndexEntry>,
+    pub index: &'a ResultIndex,
     /// The languages of the listed cases, for the filter.
     pub languages: Vec<String>,
     /// Passing results left out of a very large run.
     pub hidden: u64,
-    pub cases: I,
 }
+
+/// Cases rendered together by one thread and handed to the writer in one piece.
+const CASES_PER_CHUNK: usize = 64;
+/// Chunks a rendering thread may finish ahead of the writer: bounds the memory held.
+const CHUNKS_AHEAD: usize = 2;
 
 /// Where the case list goes in the page. Auto-escaping turns every `<` of bot or case text
 /// into `&lt;`, so this can only come from the template.
 const CASES_MARKER: &str = "<!--evalgate:cases-->";
 
-/// Writes the page, rendering one case at a time, so a large run never holds its cases.
-pub fn write<I>(
+/// Writes the page, reading and rendering a few cases at a time, so a large run never
+/// holds its cases.
+pub fn write(
     model: &ReportModel,
-    list: CaseList<I>,
+    list: CaseList<'_>,
     out: &mut impl std::io::Write,
-) -> Result<(), String>
-where
-    I: Iterator<Item = Result<CaseResult, String>>,
-{
+) -> Result<(), String> {
     let s = &model.summary;
     let m = &s.metrics;
     let mut env = Environment::new();
@@ -399,8 +405,8 @@ where
             parity => parity,
             parity_languages => parity_languages,
             cost_lines => cost_lines,
-            languages => list.languages,
-            case_count => list.count,
+            languages => &list.languages,
+            case_count => list.entries.len(),
             cases_html => Value::from_safe_string(CASES_MARKER.to_string()),
             cases_hidden => list.hidden,
             version => env!("CARGO_PKG_VERSION"),
@@ -415,15 +421,76 @@ where
     let io = |e: std::io::Error| e.to_string();
     out.write_all(head.as_bytes()).map_err(io)?;
     let case_template = env.get_template("case.html").map_err(|e| e.to_string())?;
-    for case in list.cases {
-        let case = case?;
-        let html = case_template
-            .render(context! { c => ser(&case_view(&case)) })
-            .map_err(|e| format!("report template: {e}"))?;
-        out.write_all(html.as_bytes()).map_err(io)?;
-    }
+    write_cases(&list, &case_template, out)?;
     out.write_all(tail.as_bytes()).map_err(io)?;
     out.flush().map_err(io)
+}
+
+/// Writes the listed cases in order. Reading a result and rendering it is most of the
+/// page's cost, so chunks of cases are rendered on as many threads as there are cores
+/// (up to [`RENDERING_THREADS`]) and written in turn.
+fn write_cases(
+    list: &CaseList<'_>,
+    template: &minijinja::Template<'_, '_>,
+    out: &mut impl std::io::Write,
+) -> Result<(), String> {
+    let chunks: Vec<&[&IndexEntry]> = list.entries.chunks(CASES_PER_CHUNK).collect();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .clamp(1, RENDERING_THREADS)
+        .min(chunks.len().max(1));
+    std::thread::scope(|scope| {
+        let rendered: Vec<mpsc::Receiver<Result<String, String>>> = (0..threads)
+            .map(|first| {
+                let (tx, rx) = mpsc::sync_channel(CHUNKS_AHEAD);
+                let mine = chunks.iter().skip(first).step_by(threads);
+                scope.spawn(move || {
+                    let mut reader = match list.index.reader() {
+                        Ok(r) => r,
+                        Err(e) => {
+                            let _ = tx.send(Err(e));
+                            return;
+                        }
+                    };
+                    for chunk in mine {
+                        let html = render_chunk(chunk, &mut reader, template);
+                        let failed = html.is_err();
+                        // A closed channel: the writer has stopped, so stop too.
+                        if tx.send(html).is_err() || failed {
+                            return;
+                        }
+                    }
+                });
+                rx
+            })
+            .collect();
+        for i in 0..chunks.len() {
+            let html = rendered[i % threads]
+                .recv()
+                .map_err(|_| "report: a rendering thread stopped".to_string())??;
+            out.write_all(html.as_bytes()).map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    })
+}
+
+/// Threads that render the case list at most; the page is written by one more.
+const RENDERING_THREADS: usize = 2;
+
+fn render_chunk(
+    chunk: &[&IndexEntry],
+    reader: &mut ResultReader,
+    template: &minijinja::Template<'_, '_>,
+) -> Result<String, String> {
+    let mut html = String::new();
+    for entry in chunk {
+        let case = reader.read(entry)?;
+        let one = template
+            .render(context! { c => ser(&case_view(&case)) })
+            .map_err(|e| format!("report template: {e}"))?;
+        html.push_str(&one);
+    }
+    Ok(html)
 }
 
 fn case_view(r: &CaseResult) -> CaseView<'_> {
