@@ -183,7 +183,7 @@ impl PlainHttp {
                 biased;
                 reply = &mut work => (reply, true),
                 // The connection is over, so whatever it delivered is all there is: the
-                // reply is complete, or finishing it fails at once.
+                // reply is complete, or finishing it fails at once (with the reason).
                 _ = driver.as_mut() => (work.await, false),
             }
         };
@@ -260,6 +260,8 @@ mod tests {
         Chunked,
         /// Answers with a body of this many bytes.
         Big(usize),
+        /// Answers with something that is not HTTP.
+        NotHttp,
     }
 
     struct Server {
@@ -296,6 +298,7 @@ mod tests {
                                 body.len() - 4,
                                 &body[4..]
                             ),
+                            Serve::NotHttp => "SSH-2.0-OpenSSH_9.6\r\n\r\n".to_string(),
                             Serve::Big(n) => format!(
                                 "HTTP/1.1 200 OK\r\ncontent-length: {n}\r\n\r\n{}",
                                 "x".repeat(n)
@@ -418,6 +421,19 @@ mod tests {
             .err()
             .unwrap();
         assert!(matches!(err, ProviderError::BadResponse(_)), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_reply_that_is_not_http_says_so() {
+        let server = server(Serve::NotHttp).await;
+        let err = client(&server.url)
+            .post_json(b"{}".to_vec())
+            .await
+            .err()
+            .unwrap();
+        let message = err.to_string();
+        assert!(matches!(err, ProviderError::Transport(_)), "{err}");
+        assert!(message.contains("invalid HTTP"), "{message}");
     }
 
     #[tokio::test]
