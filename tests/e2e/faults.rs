@@ -166,3 +166,37 @@ fn an_unreachable_bot_is_incomplete_not_a_failure() {
     );
     assert_eq!(results(&p.dir.join("run")).len(), 1);
 }
+
+/// An `http://` bot with `HTTP_PROXY` set is reached through the proxy, as users behind one
+/// expect: nothing listens at the bot's own address, so only the proxy can answer.
+#[test]
+fn an_http_proxy_in_the_environment_is_used() {
+    let proxy = stub::start();
+    let proxy_url = proxy.base_url.trim_end_matches("/v1").to_string();
+    let port = crate::closed_port();
+    let p = TempProject::new();
+    p.write(
+        "evalgate.yaml",
+        &config(&format!("http://127.0.0.1:{port}/v1"), "").replace("retries: 2", "retries: 0"),
+    );
+    p.write("prompt.j2", PROMPT);
+    p.write(
+        "evalsets/en.yaml",
+        &format!(
+            "language: en\ncases:\n{}",
+            case("a", "routine", "resolve", &["through the proxy"])
+        ),
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_evalgate"))
+        .args(["run", "--out", "run", "--no-cache"])
+        .current_dir(&p.dir)
+        .env("http_proxy", &proxy_url)
+        .env("HTTP_PROXY", &proxy_url)
+        .env("no_proxy", "")
+        .env("NO_PROXY", "")
+        .output()
+        .expect("run evalgate");
+    assert_exit(&out, 0);
+    let seen = proxy.seen.lock().expect("lock");
+    assert_eq!(seen.get("through the proxy"), Some(&1), "{}", stderr(&out));
+}
