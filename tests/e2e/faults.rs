@@ -140,8 +140,8 @@ fn a_clean_run_exits_zero_and_an_error_budget_is_respected() {
     assert_exit(&out, 0);
 }
 
-#[test]
-fn an_unreachable_bot_is_incomplete_not_a_failure() {
+/// One case saying `message` to a bot at a port nothing listens on, without retries.
+fn project_with_unreachable_bot(message: &str) -> TempProject {
     // Bind then drop a listener: nothing listens on that port any more.
     let port = crate::closed_port();
     let p = TempProject::new();
@@ -154,9 +154,15 @@ fn an_unreachable_bot_is_incomplete_not_a_failure() {
         "evalsets/en.yaml",
         &format!(
             "language: en\ncases:\n{}",
-            case("a", "routine", "resolve", &["hi"])
+            case("a", "routine", "resolve", &[message])
         ),
     );
+    p
+}
+
+#[test]
+fn an_unreachable_bot_is_incomplete_not_a_failure() {
+    let p = project_with_unreachable_bot("hi");
     let out = p.evalgate(&["run", "--out", "run"]);
     assert_exit(&out, 3);
     assert!(
@@ -173,20 +179,7 @@ fn an_unreachable_bot_is_incomplete_not_a_failure() {
 fn an_http_proxy_in_the_environment_is_used() {
     let proxy = stub::start();
     let proxy_url = proxy.base_url.trim_end_matches("/v1").to_string();
-    let port = crate::closed_port();
-    let p = TempProject::new();
-    p.write(
-        "evalgate.yaml",
-        &config(&format!("http://127.0.0.1:{port}/v1"), "").replace("retries: 2", "retries: 0"),
-    );
-    p.write("prompt.j2", PROMPT);
-    p.write(
-        "evalsets/en.yaml",
-        &format!(
-            "language: en\ncases:\n{}",
-            case("a", "routine", "resolve", &["through the proxy"])
-        ),
-    );
+    let p = project_with_unreachable_bot("through the proxy");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_evalgate"))
         .args(["run", "--out", "run", "--no-cache"])
         .current_dir(&p.dir)
