@@ -42,65 +42,39 @@ pub struct Job {
 }
 
 /// Jobs as a thread prepares them (reading eval-set files as it goes), at most
-/// [`BATCHES_AHEAD`] batches ahead of the lanes. A problem ends the feed.
+/// [`BATCHES_AHEAD`] batches ahead of the lanes. A problem is the feed's last item.
 pub struct JobFeed {
-    batches: mpsc::Receiver<Batch>,
+    batches: mpsc::Receiver<Vec<Result<Job, Diagnostics>>>,
     /// The batch the lanes are taking jobs from, front first.
-    current: std::collections::VecDeque<Job>,
-    /// What ended the feed early, once the jobs before it are taken.
-    problem: Option<Diagnostics>,
-}
-
-struct Batch {
-    jobs: Vec<Job>,
-    problem: Option<Diagnostics>,
+    current: std::collections::VecDeque<Result<Job, Diagnostics>>,
 }
 
 impl JobFeed {
-    /// The next job; `Err` once, when the feed failed, after the jobs before the failure.
     async fn next(&mut self) -> Option<Result<Job, Diagnostics>> {
-        loop {
-            if let Some(job) = self.current.pop_front() {
-                return Some(Ok(job));
-            }
-            if let Some(problem) = self.problem.take() {
-                return Some(Err(problem));
-            }
-            let batch = self.batches.recv().await?;
-            self.current.extend(batch.jobs);
-            self.problem = batch.problem;
+        if self.current.is_empty() {
+            self.current = self.batches.recv().await?.into();
         }
+        self.current.pop_front()
     }
 }
 
 /// Prepares `jobs` on a thread of its own, so reading the next eval-set file never holds
 /// up the conversations in flight. The thread ends when the jobs do, at the first
 /// problem, or when the runner stops.
-pub fn feed(jobs: impl Iterator<Item = Result<Job, Diagnostics>> + Send + 'static) -> JobFeed {
+pub fn feed(mut jobs: impl Iterator<Item = Result<Job, Diagnostics>> + Send + 'static) -> JobFeed {
     let (tx, rx) = mpsc::channel(BATCHES_AHEAD);
     std::thread::spawn(move || {
-        let mut jobs = jobs.fuse();
         loop {
-            let mut batch = Batch {
-                jobs: Vec::with_capacity(JOBS_PER_BATCH),
-                problem: None,
-            };
+            let mut batch = Vec::with_capacity(JOBS_PER_BATCH);
             for job in jobs.by_ref() {
-                match job {
-                    Ok(job) => batch.jobs.push(job),
-                    Err(problem) => batch.problem = Some(problem),
-                }
-                if batch.problem.is_some() || batch.jobs.len() == JOBS_PER_BATCH {
+                let failed = job.is_err();
+                batch.push(job);
+                if failed || batch.len() == JOBS_PER_BATCH {
                     break;
                 }
             }
-            let last = batch.problem.is_some() || batch.jobs.len() < JOBS_PER_BATCH;
-            if (!batch.jobs.is_empty() || batch.problem.is_some())
-                && tx.blocking_send(batch).is_err()
-            {
-                break;
-            }
-            if last {
+            let last = batch.len() < JOBS_PER_BATCH || batch.last().is_some_and(Result::is_err);
+            if batch.is_empty() || tx.blocking_send(batch).is_err() || last {
                 break;
             }
         }
@@ -108,7 +82,6 @@ pub fn feed(jobs: impl Iterator<Item = Result<Job, Diagnostics>> + Send + 'stati
     JobFeed {
         batches: rx,
         current: Default::default(),
-        problem: None,
     }
 }
 
