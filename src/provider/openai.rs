@@ -98,16 +98,16 @@ impl OpenaiBot {
             settings.base_url.trim_end_matches('/')
         );
         let url = reqwest::Url::parse(&url).map_err(|e| format!("base_url `{url}`: {e}"))?;
-        let plain = (!general)
-            .then(|| {
-                PlainHttp::for_url(
-                    &url,
-                    authorization.clone(),
-                    settings.max_connections,
-                    MAX_BODY_BYTES,
-                )
-            })
-            .flatten();
+        let plain = if general {
+            None
+        } else {
+            PlainHttp::for_url(
+                &url,
+                authorization.clone(),
+                settings.max_connections,
+                MAX_BODY_BYTES,
+            )
+        };
         let transport = match plain {
             Some(plain) => Transport::Plain(plain),
             None => Transport::General {
@@ -296,18 +296,11 @@ async fn general_post(
         .await
         .map_err(transport_error)?;
     let status = response.status().as_u16();
-    let retry_after = response
-        .headers()
-        .get(RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(parse_retry_after);
+    let retry_after = retry_after(response.headers());
     let mut bytes = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
         if bytes.len() + chunk.len() > MAX_BODY_BYTES {
-            return Err(ProviderError::BadResponse(format!(
-                "response body larger than {} MiB",
-                MAX_BODY_BYTES / (1024 * 1024)
-            )));
+            return Err(body_too_large(MAX_BODY_BYTES));
         }
         bytes.extend_from_slice(&chunk);
     }
@@ -338,8 +331,24 @@ fn excerpt(text: &str) -> String {
     }
 }
 
+/// A reply's `Retry-After`, whichever client read it.
+pub(super) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    headers
+        .get(RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_retry_after)
+}
+
+/// A reply body past `max_bytes`, refused rather than buffered.
+pub(super) fn body_too_large(max_bytes: usize) -> ProviderError {
+    ProviderError::BadResponse(format!(
+        "response body larger than {} MiB",
+        max_bytes / (1024 * 1024)
+    ))
+}
+
 /// `Retry-After` in seconds (the HTTP-date form is rare from APIs and treated as absent).
-pub(super) fn parse_retry_after(value: &str) -> Option<Duration> {
+fn parse_retry_after(value: &str) -> Option<Duration> {
     let secs: f64 = value.trim().parse().ok()?;
     (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(300.0)))
 }

@@ -13,7 +13,7 @@ use bytes::Bytes;
 use futures_util::FutureExt;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::client::conn::http1::{Connection, SendRequest};
-use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HOST, HeaderValue, RETRY_AFTER};
+use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HOST, HeaderValue};
 use hyper::{Method, Request};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
@@ -199,20 +199,13 @@ async fn read_reply(
     max_body_bytes: usize,
 ) -> Result<Reply, Failed> {
     let status = response.status().as_u16();
-    let retry_after = response
-        .headers()
-        .get(RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(super::openai::parse_retry_after);
+    let retry_after = super::openai::retry_after(response.headers());
     let body = Limited::new(response.into_body(), max_body_bytes)
         .collect()
         .await
         .map_err(|e| Failed {
             error: if e.is::<http_body_util::LengthLimitError>() {
-                ProviderError::BadResponse(format!(
-                    "response body larger than {} MiB",
-                    max_body_bytes / (1024 * 1024)
-                ))
+                super::openai::body_too_large(max_body_bytes)
             } else {
                 ProviderError::Transport(format!("error reading the response body: {e}"))
             },

@@ -132,6 +132,8 @@ pub struct CaseList<'a> {
 const CASES_PER_CHUNK: usize = 64;
 /// Chunks a rendering thread may finish ahead of the writer: bounds the memory held.
 const CHUNKS_AHEAD: usize = 2;
+/// Threads that render the case list at most; the page is written by one more.
+const RENDERING_THREADS: usize = 2;
 
 /// Where the case list goes in the page. Auto-escaping turns every `<` of bot or case text
 /// into `&lt;`, so this can only come from the template.
@@ -473,9 +475,6 @@ fn write_cases(
         Ok(())
     })
 }
-
-/// Threads that render the case list at most; the page is written by one more.
-const RENDERING_THREADS: usize = 2;
 
 fn render_chunk(
     chunk: &[&IndexEntry],

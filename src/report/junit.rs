@@ -31,13 +31,9 @@ pub fn write(index: &ResultIndex, run_id: &str, out: &mut impl Write) -> Result<
             b.repeat,
         ))
     });
-    let tests = index.entries.len();
-    let errors = index.entries.iter().filter(|e| e.error).count();
-    let failures = index
-        .entries
-        .iter()
-        .filter(|e| !e.error && !e.passed)
-        .count();
+    let tests = entries.len();
+    let errors = entries.iter().filter(|e| e.error).count();
+    let failures = entries.iter().filter(|e| !e.error && !e.passed).count();
     let io = |e: std::io::Error| e.to_string();
     writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#).map_err(io)?;
     writeln!(
