@@ -147,6 +147,50 @@ fn xml(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::evalset::ExpectedOutcome;
+    use crate::result::ObservedOutcome;
+
+    /// A pass is written from the index alone, a failure from its whole result; both carry
+    /// the class, the name (with its repeat) and the conversation's time.
+    #[test]
+    fn passes_from_the_index_and_failures_in_full() {
+        let dir = crate::test_support::TempDir::new("junit");
+        let path = dir.join("results.jsonl");
+        let mut lines = String::new();
+        for (repeat, passed, latency_ms) in [(1, true, 1234), (0, false, 56)] {
+            let mut r = CaseResult::fixture(
+                "de",
+                Stratum::Edge,
+                ExpectedOutcome::Resolve,
+                ObservedOutcome::Resolved,
+                passed,
+            );
+            r.key = "de/refund".into();
+            r.repeat = repeat;
+            r.latency_ms = latency_ms;
+            lines.push_str(&serde_json::to_string(&r).unwrap());
+            lines.push('\n');
+        }
+        std::fs::write(&path, lines).unwrap();
+        let xml = render(&ResultIndex::build(&path).unwrap(), "run-1").unwrap();
+        assert!(
+            xml.contains(
+                &(r#"<testcase classname="de.edge" name="de/refund" time="0.056">"#.to_owned()
+                    + "\n      <failure")
+            ),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(
+                r#"<testcase classname="de.edge" name="de/refund #1" time="1.234"></testcase>"#
+            ),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(r#"tests="2" failures="1" errors="0""#),
+            "{xml}"
+        );
+    }
 
     #[test]
     fn escapes_hostile_text() {
