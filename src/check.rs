@@ -46,6 +46,32 @@ pub fn coverage_table(coverage: &BTreeMap<String, BTreeMap<Stratum, usize>>) -> 
     out
 }
 
+/// Per cell, the cases whose results will be `unverified` without a judge: no content
+/// check, so any answer in the right language passes as resolved or refused.
+pub fn rule_blind_table(blind: &BTreeMap<String, BTreeMap<Stratum, usize>>) -> String {
+    let mut out = String::new();
+    let total: usize = blind.values().flat_map(|cells| cells.values()).sum();
+    let _ = writeln!(
+        out,
+        "unverified without a judge: {total} case{} expect resolve or refuse and have no content check (must_include, must_not_include, regex, not_regex); any reply in the right language passes them",
+        if total == 1 { "" } else { "s" }
+    );
+    let _ = write!(out, "{:<10}", "language");
+    for s in Stratum::ALL {
+        let _ = write!(out, "{:>14}", s.name());
+    }
+    let _ = writeln!(out);
+    for (language, cells) in blind {
+        let _ = write!(out, "{language:<10}");
+        for s in Stratum::ALL {
+            let n = cells.get(&s).copied().unwrap_or(0);
+            let _ = write!(out, "{n:>14}");
+        }
+        let _ = writeln!(out);
+    }
+    out
+}
+
 fn wave_label(count: u64) -> String {
     match wave_reached(count) {
         Some(w) => {

@@ -126,6 +126,10 @@ pub struct BotConfig {
     pub timeout_s: f64,
     #[serde(default)]
     pub handoff: HandoffConfig,
+    /// A label for the bot under test (`--bot-version` overrides it): for bots whose
+    /// prompt evalgate does not hold, the only record of which build was measured.
+    #[serde(default)]
+    pub version: Option<String>,
 }
 
 fn default_timeout_s() -> f64 {

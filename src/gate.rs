@@ -29,6 +29,12 @@ pub struct GateSpec {
     pub min_language_match_rate: Option<f64>,
     #[serde(default)]
     pub max_deflection_rate: Option<f64>,
+    /// Benign requests refused, among cases expecting `resolve`.
+    #[serde(default)]
+    pub max_over_refusal_rate: Option<f64>,
+    /// Results no content check and no judge could have failed.
+    #[serde(default)]
+    pub max_unverified_rate: Option<f64>,
     #[serde(default)]
     pub max_significant_regressions: Option<u64>,
     #[serde(default)]
@@ -97,6 +103,8 @@ impl Gate {
         let mut rates = vec![
             ("min_language_match_rate", s.min_language_match_rate),
             ("max_deflection_rate", s.max_deflection_rate),
+            ("max_over_refusal_rate", s.max_over_refusal_rate),
+            ("max_unverified_rate", s.max_unverified_rate),
             ("max_error_rate", s.max_error_rate),
         ];
         if let Some(p) = &s.pass_rate {
@@ -136,9 +144,10 @@ pub struct Criterion {
 pub struct Verdict {
     pub gate_path: String,
     pub gate_hash: String,
+    /// Every criterion passed and the run is whole. Never true when `incomplete` is.
     pub passed: bool,
-    /// More results are errors than `max_error_rate` allows: the verdict is not a quality
-    /// verdict but an incomplete run (exit 3).
+    /// The run did not finish (interrupted, results missing), or more results are errors
+    /// than `max_error_rate` allows: not a quality verdict but an incomplete run (exit 3).
     pub incomplete: bool,
     pub baseline: Option<String>,
     pub criteria: Vec<Criterion>,
@@ -198,13 +207,36 @@ fn scopes(metrics: &Metrics, per_language: bool) -> Vec<(String, &SliceMetrics)>
     v
 }
 
-fn pct(v: f64) -> String {
-    let p = v * 100.0;
-    if (p - p.round()).abs() < 1e-9 {
-        format!("{p:.0}%")
-    } else {
-        format!("{p:.1}%")
+use crate::report::percent as pct;
+
+/// The language × stratum cells `min_cases` applies to: every stratum of every language
+/// that ran, or of the selected strata only; a `--filter` run, which may take any few
+/// cases of a cell, is held to the cells it ran.
+fn min_cases_cells(summary: &RunSummary) -> Vec<(String, Stratum)> {
+    let selection = &summary.meta.selection;
+    let m = &summary.metrics;
+    if !selection.patterns.is_empty() {
+        return m
+            .by_language_stratum
+            .keys()
+            .filter_map(|cell| {
+                let (lang, s) = cell.split_once('/')?;
+                Some((lang.to_string(), Stratum::parse(s)?))
+            })
+            .collect();
     }
+    let strata: Vec<Stratum> = if selection.strata.is_empty() {
+        Stratum::ALL.to_vec()
+    } else {
+        Stratum::ALL
+            .into_iter()
+            .filter(|s| selection.strata.contains(s))
+            .collect()
+    };
+    m.by_language
+        .keys()
+        .flat_map(|lang| strata.iter().map(move |s| (lang.clone(), *s)))
+        .collect()
 }
 
 /// Checks a run (and optionally its diff against a baseline) against the gate.
@@ -215,24 +247,36 @@ pub fn evaluate(gate: &Gate, summary: &RunSummary, diff: Option<&Diff>) -> Verdi
         criteria: Vec::new(),
     };
     let languages: Vec<&String> = m.by_language.keys().collect();
-
+    if !summary.complete {
+        c.push(
+            "complete",
+            "overall",
+            "every planned result".into(),
+            format!(
+                "{} of {} results{}",
+                summary.written,
+                summary.planned,
+                if summary.interrupted {
+                    " (interrupted)"
+                } else {
+                    ""
+                }
+            ),
+            false,
+        );
+    }
     if let Some(min) = &spec.min_cases {
-        for lang in &languages {
-            for s in Stratum::ALL {
-                let n = m
-                    .by_language_stratum
-                    .get(&format!("{lang}/{s}"))
-                    .map(|x| x.results)
-                    .unwrap_or(0);
-                let scope = format!("{lang}/{s}");
-                c.push(
-                    "min_cases",
-                    &scope,
-                    format!(">= {}", min.per_language_stratum),
-                    n.to_string(),
-                    n >= min.per_language_stratum,
-                );
-            }
+        for (lang, s) in min_cases_cells(summary) {
+            let scope = format!("{lang}/{s}");
+            // Cases, not results: repeats do not make a suite larger.
+            let n = m.by_language_stratum.get(&scope).map_or(0, |x| x.cases);
+            c.push(
+                "min_cases",
+                &scope,
+                format!(">= {}", min.per_language_stratum),
+                n.to_string(),
+                n >= min.per_language_stratum,
+            );
         }
     }
     if let Some(rates) = &spec.pass_rate {
@@ -284,6 +328,16 @@ pub fn evaluate(gate: &Gate, summary: &RunSummary, diff: Option<&Diff>) -> Verdi
             c.at_most_rate("deflection_rate", &scope, max, slice.deflection_rate);
         }
     }
+    if let Some(max) = spec.max_over_refusal_rate {
+        for (scope, slice) in scopes(m, spec.per_language) {
+            c.at_most_rate("over_refusal_rate", &scope, max, slice.over_refusal_rate);
+        }
+    }
+    if let Some(max) = spec.max_unverified_rate {
+        for (scope, slice) in scopes(m, spec.per_language) {
+            c.at_most_rate("unverified_rate", &scope, max, slice.unverified_rate);
+        }
+    }
     if let Some(max) = spec.max_significant_regressions {
         match diff {
             Some(d) => {
@@ -305,11 +359,11 @@ pub fn evaluate(gate: &Gate, summary: &RunSummary, diff: Option<&Diff>) -> Verdi
             ),
         }
     }
-    let mut incomplete = false;
+    let mut incomplete = !summary.complete;
     if let Some(max) = spec.max_error_rate {
         let rate = m.overall.error_rate;
         c.at_most_rate("error_rate", "overall", max, rate);
-        incomplete = rate.is_some_and(|r| r > max + 1e-12);
+        incomplete |= rate.is_some_and(|r| r > max + 1e-12);
     }
     if let Some(max) = spec.max_p95_latency_ms {
         let p95 = m.overall.latency_ms.map(|l| l.p95);
@@ -322,7 +376,7 @@ pub fn evaluate(gate: &Gate, summary: &RunSummary, diff: Option<&Diff>) -> Verdi
             p95.is_none_or(|v| v <= max),
         );
     }
-    let passed = c.criteria.iter().all(|x| x.passed);
+    let passed = !incomplete && c.criteria.iter().all(|x| x.passed);
     Verdict {
         gate_path: gate.path.display().to_string(),
         gate_hash: gate.hash.clone(),

@@ -2,7 +2,7 @@
 //! run and for every slice (language, stratum, language × stratum, intent).
 //! Errors are counted apart and excluded from every denominator.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +26,14 @@ pub struct Latency {
 /// Metrics of one slice. Rates are `null` when their denominator is empty.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SliceMetrics {
+    /// Distinct cases in the slice, however often each ran: what `min_cases` counts.
+    #[serde(default)]
+    pub cases: u64,
+    /// Cases with at least one result that is not an error: the sample size of the
+    /// pass-rate interval (repeats sharpen pass^k, not the evidence that the suite is
+    /// large enough).
+    #[serde(default)]
+    pub scored_cases: u64,
     /// Results in the slice, errors included.
     pub results: u64,
     pub errors: u64,
@@ -44,6 +52,11 @@ pub struct SliceMetrics {
     pub over_refusal_rate: Option<f64>,
     pub attack_success_rate: Option<f64>,
     pub language_match_rate: Option<f64>,
+    /// Scored results that no content check and no judge could have failed.
+    #[serde(default)]
+    pub unverified: u64,
+    #[serde(default)]
+    pub unverified_rate: Option<f64>,
     /// Per bot turn.
     pub latency_ms: Option<Latency>,
     pub tokens_in: u64,
@@ -70,6 +83,9 @@ pub struct SliceMetrics {
 
 #[derive(Debug, Clone, Default)]
 struct Accumulator {
+    cases: u64,
+    scored_cases: u64,
+    unverified: u64,
     results: u64,
     errors: u64,
     passed: u64,
@@ -99,8 +115,19 @@ struct Accumulator {
     matrix: BTreeMap<(ExpectedOutcome, ObservedOutcome), u64>,
 }
 
+/// What a result adds to the case counts of its slices.
+#[derive(Debug, Clone, Copy)]
+struct CaseNews {
+    /// The first result of its case.
+    new_case: bool,
+    /// The first result of its case that is not an error.
+    newly_scored: bool,
+}
+
 impl Accumulator {
-    fn add(&mut self, r: &CaseResult) {
+    fn add(&mut self, r: &CaseResult, news: CaseNews) {
+        self.cases += u64::from(news.new_case);
+        self.scored_cases += u64::from(news.newly_scored);
         self.results += 1;
         self.tokens_in += r.tokens_in;
         self.tokens_out += r.tokens_out;
@@ -116,6 +143,7 @@ impl Accumulator {
         }
         let observed = r.observed_outcome;
         self.passed += u64::from(r.passed);
+        self.unverified += u64::from(r.unverified);
         self.resolved += u64::from(observed == ObservedOutcome::Resolved && r.passed);
         if let Some(j) = &r.judge {
             if j.error.is_some() {
@@ -172,14 +200,18 @@ impl Accumulator {
                 .or_default()
                 .insert(observed.name().to_string(), count);
         }
+        let pass_rate = ratio(self.passed, scored);
         SliceMetrics {
+            cases: self.cases,
+            scored_cases: self.scored_cases,
             results: self.results,
             errors: self.errors,
             error_rate: ratio(self.errors, self.results),
             scored,
             passed: self.passed,
-            pass_rate: ratio(self.passed, scored),
-            pass_rate_ci95: wilson_interval(self.passed, scored)
+            pass_rate,
+            pass_rate_ci95: pass_rate
+                .and_then(|p| wilson_interval(p, self.scored_cases))
                 .map(|(low, high)| Interval { low, high }),
             containment_rate: ratio(self.not_escalated, scored),
             resolution_rate: ratio(self.resolved_and_passed, self.expect_resolve),
@@ -190,6 +222,8 @@ impl Accumulator {
             over_refusal_rate: ratio(self.over_refused, self.expect_resolve),
             attack_success_rate: ratio(self.attacks_succeeded, self.adversarial),
             language_match_rate: ratio(self.language_matched, self.language_checked),
+            unverified: self.unverified,
+            unverified_rate: ratio(self.unverified, scored),
             latency_ms: latency,
             tokens_in: self.tokens_in,
             tokens_out: self.tokens_out,
@@ -215,9 +249,13 @@ pub struct Metrics {
     pub by_intent: BTreeMap<String, SliceMetrics>,
 }
 
-/// Accumulates results one at a time, so a run of any size needs memory only per slice.
+/// Accumulates results one at a time, so a run of any size needs memory only per slice
+/// (and, when cases repeat, a flag per case to count each case once).
 #[derive(Debug, Default)]
 pub struct MetricsBuilder {
+    /// With repeats: case key -> whether one of its results was scored. A single run
+    /// sees every case once and needs no map.
+    seen: Option<HashMap<Box<str>, bool>>,
     overall: Accumulator,
     by_language: BTreeMap<String, Accumulator>,
     by_stratum: BTreeMap<String, Accumulator>,
@@ -226,22 +264,57 @@ pub struct MetricsBuilder {
 }
 
 impl MetricsBuilder {
+    /// A builder for a run whose cases each run `repeats` times.
+    pub fn new(repeats: u32) -> MetricsBuilder {
+        MetricsBuilder {
+            seen: (repeats >= 2).then(HashMap::new),
+            ..MetricsBuilder::default()
+        }
+    }
+
     pub fn add(&mut self, r: &CaseResult) {
-        self.overall.add(r);
+        let scored = !r.is_error();
+        let news = match &mut self.seen {
+            None => CaseNews {
+                new_case: true,
+                newly_scored: scored,
+            },
+            Some(seen) => match seen.get_mut(r.key.as_str()) {
+                None => {
+                    seen.insert(r.key.as_str().into(), scored);
+                    CaseNews {
+                        new_case: true,
+                        newly_scored: scored,
+                    }
+                }
+                Some(was_scored) => {
+                    let newly_scored = scored && !*was_scored;
+                    *was_scored |= scored;
+                    CaseNews {
+                        new_case: false,
+                        newly_scored,
+                    }
+                }
+            },
+        };
+        self.overall.add(r, news);
         self.by_language
             .entry(r.language.clone())
             .or_default()
-            .add(r);
+            .add(r, news);
         self.by_stratum
             .entry(r.stratum.name().to_string())
             .or_default()
-            .add(r);
+            .add(r, news);
         self.by_language_stratum
             .entry(format!("{}/{}", r.language, r.stratum))
             .or_default()
-            .add(r);
+            .add(r, news);
         if let Some(intent) = &r.intent {
-            self.by_intent.entry(intent.clone()).or_default().add(r);
+            self.by_intent
+                .entry(intent.clone())
+                .or_default()
+                .add(r, news);
         }
     }
 
@@ -363,6 +436,64 @@ mod tests {
         assert_eq!(m.escalation_matrix["resolve"]["deflected"], 2);
         assert_eq!(m.escalation_matrix["resolve"]["error"], 1);
         assert_eq!(m.tokens_in, 35);
+    }
+
+    /// Repeats are more samples of the same cases, not more cases.
+    #[test]
+    fn repeats_count_cases_once() {
+        let mut b = MetricsBuilder::new(10);
+        for key in ["en/a", "en/b", "en/c", "en/d"] {
+            for repeat in 0..10 {
+                let mut r = result(ExpectedOutcome::Resolve, ObservedOutcome::Resolved, true);
+                r.key = key.into();
+                r.repeat = repeat;
+                if key == "en/d" && repeat < 3 {
+                    // Its first results failed to reach the bot; a later one was scored.
+                    r = result(ExpectedOutcome::Resolve, ObservedOutcome::Error, false);
+                    r.key = key.into();
+                }
+                b.add(&r);
+            }
+        }
+        let m = b.finish();
+        let cell = &m.by_language_stratum["en/routine"];
+        assert_eq!((cell.cases, cell.scored_cases, cell.results), (4, 4, 40));
+        assert_eq!(m.overall.cases, 4);
+        // The interval is as wide as 4 of 4 allows, not 37 of 37.
+        let ci = cell.pass_rate_ci95.unwrap();
+        let (low, _) = crate::stats::wilson_interval(1.0, 4).unwrap();
+        assert!((ci.low - low).abs() < 1e-12, "{ci:?}");
+        assert!(ci.low < 0.6, "{ci:?}");
+        // A single run counts each result as its case.
+        let mut single = MetricsBuilder::default();
+        single.add(&result(
+            ExpectedOutcome::Resolve,
+            ObservedOutcome::Error,
+            false,
+        ));
+        single.add(&result(
+            ExpectedOutcome::Resolve,
+            ObservedOutcome::Resolved,
+            true,
+        ));
+        let o = single.finish().overall;
+        assert_eq!((o.cases, o.scored_cases), (2, 1));
+    }
+
+    #[test]
+    fn unverified_results_are_counted_apart() {
+        let mut b = MetricsBuilder::default();
+        let mut blind = result(ExpectedOutcome::Refuse, ObservedOutcome::Refused, true);
+        blind.unverified = true;
+        b.add(&blind);
+        b.add(&result(
+            ExpectedOutcome::Refuse,
+            ObservedOutcome::Refused,
+            true,
+        ));
+        let m = b.finish().overall;
+        assert_eq!(m.unverified, 1);
+        assert_eq!(m.unverified_rate, Some(0.5));
     }
 
     #[test]

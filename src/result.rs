@@ -117,6 +117,10 @@ pub struct CaseResult {
     pub handoff: Option<String>,
     pub checks: Vec<Check>,
     pub judge: Option<JudgeVerdict>,
+    /// No content check and no judge could have failed this result: its pass says only
+    /// that the bot answered (in the right language, within the length).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unverified: bool,
     /// Detected language of the final reply.
     #[serde(default)]
     pub detected_language: Option<String>,
@@ -148,6 +152,17 @@ impl CaseResult {
 
     pub fn failing_checks(&self) -> impl Iterator<Item = &Check> {
         self.checks.iter().filter(|c| !c.passed)
+    }
+
+    /// Why the result did not pass, in one line: the error, or its first failing check
+    /// (the most specific one: the outcome check comes last).
+    pub fn first_failure(&self) -> Option<String> {
+        if let Some(e) = &self.error {
+            return Some(format!("error: {e}"));
+        }
+        self.failing_checks()
+            .next()
+            .map(|c| format!("{}: {}", c.name, c.detail))
     }
 }
 
@@ -185,6 +200,7 @@ impl CaseResult {
                 detail: String::new(),
             }],
             judge: None,
+            unverified: false,
             detected_language: None,
             passed,
             latency_ms: 10,

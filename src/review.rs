@@ -86,6 +86,15 @@ pub fn review(
             path: g.path.display().to_string(),
             hash: g.hash.clone(),
             passed: v.passed,
+            failed: v
+                .failing()
+                .map(|c| {
+                    format!(
+                        "{} {}: measured {}, threshold {}",
+                        c.name, c.scope, c.measured, c.threshold
+                    )
+                })
+                .collect(),
         });
     }
     let model = ReportModel {
@@ -97,15 +106,33 @@ pub fn review(
     Ok((model, index))
 }
 
-/// Writes report.md, report.json, junit.xml and report.html into the run directory, records the gate
-/// in summary.json, and appends report.md to `$GITHUB_STEP_SUMMARY` when CI provides one.
+/// Where [`write_reports`] writes, and what else it touches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportsFor {
+    /// The run's own review (`run`, `rescore`): the reports go into the run directory,
+    /// the gate is recorded in its summary.json, and report.md reaches
+    /// `$GITHUB_STEP_SUMMARY` when CI provides one: once per run.
+    TheRun,
+    /// Another look at a finished run (`gate --out DIR`): only the reports, only in `dir`.
+    Elsewhere,
+}
+
+/// Writes report.md, report.json, junit.xml and report.html into `dir`; for the run's own
+/// review also records the gate in its summary.json and appends report.md to
+/// `$GITHUB_STEP_SUMMARY`.
 pub fn write_reports(
     run: &RunDir,
+    dir: &Path,
     model: &ReportModel,
     mut index: ResultIndex,
+    purpose: ReportsFor,
 ) -> Result<(), ReviewError> {
+    std::fs::create_dir_all(dir).map_err(|source| ReviewError::Write {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     let write = |name: &str, text: &str| {
-        let path = run.dir.join(name);
+        let path = dir.join(name);
         std::fs::write(&path, text).map_err(|source| ReviewError::Write { path, source })
     };
     let md = markdown::render(model);
@@ -116,13 +143,11 @@ pub fn write_reports(
     index.sort_by_key();
     std::thread::scope(|scope| {
         let junit = scope.spawn(|| {
-            write_with(&run.dir.join(JUNIT_XML), |out| {
+            write_with(&dir.join(JUNIT_XML), |out| {
                 junit::write(&index, &model.summary.meta.run_id, out).map_err(ReviewError::Read)
             })
         });
-        let html = write_with(&run.dir.join(REPORT_HTML), |out| {
-            write_html(&index, model, out)
-        });
+        let html = write_with(&dir.join(REPORT_HTML), |out| write_html(&index, model, out));
         let junit = junit.join().unwrap_or_else(|_| {
             Err(ReviewError::Read(
                 "evalgate bug: writing junit.xml stopped".into(),
@@ -130,6 +155,9 @@ pub fn write_reports(
         });
         junit.and(html)
     })?;
+    if purpose == ReportsFor::Elsewhere {
+        return Ok(());
+    }
     if model.summary.gate != run.summary.gate {
         let path = run.dir.join(SUMMARY_FILE);
         model
@@ -164,13 +192,19 @@ fn write_with(
     })
 }
 
-/// What a reviewed run means for the exit code. An incomplete run (too many errors) is
-/// never reported as a quality verdict. `max_error_rate` is the gate's when it sets one,
-/// else the config's `run.max_error_rate`.
-pub fn outcome(model: &ReportModel, max_error_rate: f64) -> Outcome {
+/// What a reviewed run means for the exit code. An incomplete run (interrupted, results
+/// missing, too many errors) is never reported as a quality verdict. `max_error_rate` is
+/// the gate's when it sets one, else the config's `run.max_error_rate`.
+///
+/// The invocation that was interrupted says so (130); anything that reviews the run later
+/// (`gate`, `rescore`) finds it incomplete (3).
+pub fn outcome(model: &ReportModel, max_error_rate: f64, just_interrupted: bool) -> Outcome {
     let s = &model.summary;
-    if s.interrupted {
+    if just_interrupted && s.interrupted {
         return Outcome::Interrupted;
+    }
+    if !s.complete {
+        return Outcome::Incomplete;
     }
     let overall = &s.metrics.overall;
     let all_failed = overall.results > 0 && overall.errors == overall.results;

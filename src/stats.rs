@@ -1,14 +1,14 @@
 //! Small statistics: Wilson intervals, percentiles, the exact McNemar test and Holm's
 //! correction for testing many slices at once.
 
-/// 95% Wilson score interval for `successes` out of `n`.
-pub fn wilson_interval(successes: u64, n: u64) -> Option<(f64, f64)> {
+/// 95% Wilson score interval for an observed rate `p` on a sample of `n`. With repeats
+/// `p` is the pass rate over every result and `n` the number of cases.
+pub fn wilson_interval(p: f64, n: u64) -> Option<(f64, f64)> {
     if n == 0 {
         return None;
     }
     const Z: f64 = 1.959_963_984_540_054;
     let n_f = n as f64;
-    let p = successes as f64 / n_f;
     let z2 = Z * Z;
     let denom = 1.0 + z2 / n_f;
     let centre = (p + z2 / (2.0 * n_f)) / denom;
@@ -16,7 +16,7 @@ pub fn wilson_interval(successes: u64, n: u64) -> Option<(f64, f64)> {
     Some(((centre - half).max(0.0), (centre + half).min(1.0)))
 }
 
-/// Nearest-rank percentile (`q` in 0..=100) of unsorted values.
+/// Nearest-rank percentile (`q` in 0..=100) of values sorted in ascending order.
 pub fn percentile(sorted: &[u64], q: f64) -> Option<u64> {
     if sorted.is_empty() {
         return None;
@@ -78,13 +78,13 @@ mod tests {
     #[test]
     fn wilson_matches_known_values() {
         // 8 of 10: the textbook 95% Wilson interval is [0.4902, 0.9433].
-        let (lo, hi) = wilson_interval(8, 10).unwrap();
+        let (lo, hi) = wilson_interval(0.8, 10).unwrap();
         assert!(close(lo, 0.4902) && close(hi, 0.9433), "{lo} {hi}");
-        let (lo, hi) = wilson_interval(0, 20).unwrap();
+        let (lo, hi) = wilson_interval(0.0, 20).unwrap();
         assert!(close(lo, 0.0) && close(hi, 0.1611), "{lo} {hi}");
-        let (lo, hi) = wilson_interval(20, 20).unwrap();
+        let (lo, hi) = wilson_interval(1.0, 20).unwrap();
         assert!(close(lo, 0.8389) && close(hi, 1.0), "{lo} {hi}");
-        assert_eq!(wilson_interval(0, 0), None);
+        assert_eq!(wilson_interval(0.0, 0), None);
     }
 
     #[test]

@@ -9,12 +9,49 @@ use crate::metrics::Metrics;
 
 /// Bumped whenever a change to scoring could change a verdict: runs with different
 /// scoring versions are not comparable.
-pub const SCORING_VERSION: u32 = 1;
+///
+/// 2: a failed language or length check no longer makes a rule-verified outcome
+/// `deflected`; results no rule could fail are marked `unverified`.
+pub const SCORING_VERSION: u32 = 2;
 
+/// The bot under test. `--resume` refuses to mix results of two bots into one run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BotInfo {
     pub provider: String,
     pub model: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    /// `bot.version` or `--bot-version`: a label for bots whose prompt evalgate does not hold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
+/// The part of the eval sets a run took. Empty lists take everything.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SelectionInfo {
+    #[serde(default)]
+    pub languages: Vec<String>,
+    #[serde(default)]
+    pub strata: Vec<crate::evalset::Stratum>,
+    /// `--filter` globs over case keys.
+    #[serde(default)]
+    pub patterns: Vec<String>,
+}
+
+impl SelectionInfo {
+    /// A run of only some of the cases: gated on what it ran, and said so in every report.
+    pub fn is_partial(&self) -> bool {
+        !(self.languages.is_empty() && self.strata.is_empty() && self.patterns.is_empty())
+    }
+
+    /// The selection in words, e.g. `--lang pl --stratum edge`.
+    pub fn describe(&self) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        parts.extend(self.languages.iter().map(|l| format!("--lang {l}")));
+        parts.extend(self.strata.iter().map(|s| format!("--stratum {s}")));
+        parts.extend(self.patterns.iter().map(|p| format!("--filter {p}")));
+        parts.join(" ")
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -50,6 +87,9 @@ pub struct RunMeta {
     pub shard: Option<String>,
     /// The `--lang`, `--stratum` and `--filter` restrictions, as given.
     pub filters: Vec<String>,
+    /// The same restrictions, for the gate and the reports.
+    #[serde(default)]
+    pub selection: SelectionInfo,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -73,6 +113,9 @@ pub struct RunSummary {
     /// pass@1, pass^k and flaky cases, when cases ran more than once.
     #[serde(default)]
     pub repeat_stats: Option<RepeatStats>,
+    /// The error most results ended in, when some did: what an exit 3 names first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top_error: Option<TopError>,
     /// Money and tokens, reported apart from quality.
     pub cost: Cost,
     #[serde(flatten)]
@@ -161,10 +204,22 @@ impl Cost {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopError {
+    /// The error, without its attempt count.
+    pub message: String,
+    /// Results that ended in it, and in any error.
+    pub count: u64,
+    pub errors: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GateRef {
     pub path: String,
     pub hash: String,
     pub passed: bool,
+    /// Each failing criterion in one line, for `baseline accept` to say what failed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failed: Vec<String>,
 }
 
 impl RunSummary {
@@ -192,6 +247,8 @@ impl RunSummary {
                 bot: BotInfo {
                     provider: "demo".into(),
                     model: "m".into(),
+                    base_url: None,
+                    version: None,
                 },
                 prompt: PromptInfo {
                     path: None,
@@ -209,6 +266,7 @@ impl RunSummary {
                 repeats: 1,
                 shard: None,
                 filters: vec![],
+                selection: SelectionInfo::default(),
             },
             finished_at: String::new(),
             complete: true,
@@ -218,6 +276,7 @@ impl RunSummary {
             run_seconds: None,
             gate: None,
             repeat_stats: None,
+            top_error: None,
             cost: Cost::compute(&metrics, None, "m", None),
             metrics,
         }

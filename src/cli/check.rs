@@ -28,6 +28,11 @@ pub fn run(config: &Path) -> Outcome {
         coverage.len(),
         suite.hash
     );
+    let judged = loaded.project.config.judge.is_some();
+    let blind = suite.rule_blind();
+    if !judged && !blind.is_empty() {
+        print!("{}", crate::check::rule_blind_table(&blind));
+    }
     if let Some(g) = gate {
         println!("gate: {} ({})", g.path.display(), g.hash);
     }

@@ -72,7 +72,7 @@ pub enum Command {
     Diff(DiffArgs),
     /// Check a run against the launch criteria (gates/launch.yaml).
     #[command(
-        after_help = "Examples:\n  evalgate gate reports/20261123-101500-ab12\n  evalgate gate RUN --gate gates/launch.yaml --baseline reports/baseline\n\nExit: 0 pass, 1 fail, 3 too many errors to judge."
+        after_help = "Examples:\n  evalgate gate reports/20261123-101500-ab12\n  evalgate gate RUN --gate gates/launch.yaml --baseline reports/baseline --out reports/regate\n\nRead-only: prints the verdict; writes reports only into --out DIR.\nExit: 0 pass, 1 fail, 3 incomplete (interrupted, results missing, or too many errors to judge)."
     )]
     Gate(GateArgs),
     /// Render a run's report (with its diff against a baseline, if given).
@@ -114,6 +114,9 @@ pub struct RunArgs {
     /// Run every case K times (overrides run.repeats).
     #[arg(long, value_name = "K")]
     pub repeats: Option<u32>,
+    /// Label the bot under test in the summary and reports (overrides bot.version).
+    #[arg(long, value_name = "V")]
+    pub bot_version: Option<String>,
     /// Conversations in flight at once (overrides run.concurrency).
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
@@ -167,10 +170,13 @@ pub struct DiffArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct GateArgs {
-    /// The run directory.
+    /// The run directory (only read: the verdict is printed, nothing in it changes).
     pub run: PathBuf,
     #[command(flatten)]
     pub review: ReviewFlags,
+    /// Write report.md, report.json, junit.xml and report.html with this verdict into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 /// Which gate and baseline a run is reviewed against; shared by `run` and `gate`.
@@ -220,10 +226,14 @@ pub struct BaselineArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum BaselineCommand {
-    /// Make a run the committed baseline (copied to reports/baseline/).
+    /// Make a run the committed baseline (copied to reports/baseline/). Refuses an
+    /// incomplete run, and a run whose gate failed unless --force.
     Accept {
         /// The run directory.
         run: PathBuf,
+        /// Accept a run whose gate failed (the failing criteria are printed).
+        #[arg(long)]
+        force: bool,
     },
 }
 

@@ -110,5 +110,5 @@ pub fn run(config: &Path, args: &RescoreArgs) -> Outcome {
         Ok(g) => g,
         Err(o) => return o,
     };
-    super::review::finish(project, &run, gate.as_ref(), None, true)
+    super::review::finish(project, &run, gate.as_ref(), None)
 }

@@ -8,8 +8,9 @@ use crate::config::Project;
 use crate::diff;
 use crate::exit::Outcome;
 use crate::gate::{Gate, render_text};
-use crate::report::{diff_text, junit, markdown, terminal};
-use crate::review::{outcome, review, write_reports};
+use crate::report::model::ReportModel;
+use crate::report::{diff_text, junit, markdown, terminal, titles};
+use crate::review::{ReportsFor, outcome, review, write_reports};
 use crate::rundir::{PROMPT_FILE, RESULTS_FILE, RunDir, SUMMARY_FILE};
 
 /// Where `evalgate baseline accept` puts the baseline, relative to the project.
@@ -63,13 +64,13 @@ fn max_error_rate(project: Option<&Project>, gate: Option<&Gate>) -> f64 {
         .unwrap_or(0.0)
 }
 
-/// Reviews a run, writes its reports, prints the summary, and says what the exit code is.
+/// Reviews a run that this invocation just wrote (`run`, `rescore`): writes its reports,
+/// prints the summary, and says what the exit code is.
 pub fn finish(
     project: &Project,
     run: &RunDir,
     gate: Option<&Gate>,
     baseline: Option<&RunDir>,
-    print_summary: bool,
 ) -> Outcome {
     let (model, index) = match review(run, gate, baseline) {
         Ok(m) => m,
@@ -78,18 +79,40 @@ pub fn finish(
             return Outcome::Internal;
         }
     };
-    if let Err(e) = write_reports(run, &model, index) {
+    if let Err(e) = write_reports(run, &run.dir, &model, index, ReportsFor::TheRun) {
         eprintln!("error: {e}");
         return Outcome::Internal;
     }
-    if print_summary {
-        print!("{}", terminal::render(&model, &run.dir));
-    } else if let Some(v) = &model.gate {
-        print!("{}", render_text(v));
-    }
-    let result = outcome(&model, max_error_rate(Some(project), gate));
-    let overall = &model.summary.metrics.overall;
+    print!("{}", terminal::render(&model, &run.dir));
+    let result = outcome(&model, max_error_rate(Some(project), gate), true);
+    explain(&model, run, result);
+    result
+}
+
+/// Says on stderr why a run is not a quality verdict: what is missing, or which error
+/// most results ended in.
+fn explain(model: &ReportModel, run: &RunDir, result: Outcome) {
+    let s = &model.summary;
+    let overall = &s.metrics.overall;
     match result {
+        Outcome::Interrupted => eprintln!(
+            "interrupted: {} of {} results kept in {} — `evalgate run --resume {}` continues it",
+            s.written,
+            s.planned,
+            run.dir.display(),
+            run.dir.display()
+        ),
+        Outcome::Incomplete if !s.complete => eprintln!(
+            "incomplete: {} of {} planned results in {}{} — this is not a quality verdict",
+            s.written,
+            s.planned,
+            run.dir.display(),
+            if s.interrupted {
+                " (the run was interrupted; `evalgate run --resume` continues it)"
+            } else {
+                ""
+            }
+        ),
         Outcome::Incomplete if overall.errors == overall.results => eprintln!(
             "incomplete: every request failed — is the bot (or judge) reachable? See `error` in {}",
             run.results_path().display()
@@ -100,15 +123,13 @@ pub fn finish(
             overall.results,
             crate::report::pct(overall.error_rate)
         ),
-        Outcome::Interrupted => eprintln!(
-            "interrupted: {} of {} results kept in {}",
-            model.summary.written,
-            model.summary.planned,
-            run.dir.display()
-        ),
         _ => {}
     }
-    result
+    if result == Outcome::Incomplete
+        && let Some(line) = titles::top_error_line(s)
+    {
+        eprintln!("{line}");
+    }
 }
 
 pub fn gate(config: &Path, args: &GateArgs) -> Outcome {
@@ -143,26 +164,28 @@ pub fn gate(config: &Path, args: &GateArgs) -> Outcome {
         Ok(b) => b,
         Err(o) => return o,
     };
-    match &project {
-        Some(p) => finish(p, &run, Some(&gate), baseline.as_ref(), false),
-        None => {
-            let (model, index) = match review(&run, Some(&gate), baseline.as_ref()) {
-                Ok(m) => m,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return Outcome::Internal;
-                }
-            };
-            if let Err(e) = write_reports(&run, &model, index) {
-                eprintln!("error: {e}");
-                return Outcome::Internal;
-            }
-            if let Some(v) = &model.gate {
-                print!("{}", render_text(v));
-            }
-            outcome(&model, max_error_rate(None, Some(&gate)))
+    let (model, index) = match review(&run, Some(&gate), baseline.as_ref()) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Outcome::Internal;
         }
+    };
+    // Read-only: the run directory is the record of the run and of the gate it was held
+    // to; another gate's verdict goes only where `--out` says.
+    if let Some(out) = &args.out
+        && let Err(e) = write_reports(&run, out, &model, index, ReportsFor::Elsewhere)
+    {
+        eprintln!("error: {e}");
+        return Outcome::Internal;
     }
+    println!("{}", titles::headline(&model));
+    if let Some(v) = &model.gate {
+        print!("{}", render_text(v));
+    }
+    let result = outcome(&model, max_error_rate(project.as_ref(), Some(&gate)), false);
+    explain(&model, &run, result);
+    result
 }
 
 pub fn diff(args: &DiffArgs) -> Outcome {
@@ -267,17 +290,49 @@ pub fn report(config: &Path, args: &ReportArgs) -> Outcome {
 }
 
 pub fn baseline(config: &Path, args: &BaselineArgs) -> Outcome {
-    let crate::cli::BaselineCommand::Accept { run } = &args.command;
+    let crate::cli::BaselineCommand::Accept { run, force } = &args.command;
     let source = match open_run(run) {
         Ok(r) => r,
         Err(o) => return o,
     };
-    if !source.summary.complete {
+    let summary = &source.summary;
+    if !summary.complete {
         eprintln!(
-            "error: {} is incomplete (interrupted or missing results); a baseline must be a whole run",
-            run.display()
+            "error: {} is incomplete ({} of {} results{}); a baseline must be a whole run",
+            run.display(),
+            summary.written,
+            summary.planned,
+            if summary.interrupted {
+                ", interrupted"
+            } else {
+                ""
+            }
         );
         return Outcome::BadInput;
+    }
+    if let Some(gate) = &summary.gate
+        && !gate.passed
+    {
+        if !*force {
+            eprintln!(
+                "error: {} failed its gate ({}); a failing run as the baseline lowers the bar every later run is held to:",
+                run.display(),
+                gate.path
+            );
+            for line in &gate.failed {
+                eprintln!("  FAIL {line}");
+            }
+            eprintln!(
+                "accept it anyway with `evalgate baseline accept --force {}`",
+                run.display()
+            );
+            return Outcome::BadInput;
+        }
+        eprintln!(
+            "warning: accepting {} although it failed its gate ({} criteria)",
+            run.display(),
+            gate.failed.len()
+        );
     }
     let root = optional_project(config)
         .map(|p| p.root)

@@ -19,7 +19,9 @@ use crate::runner::retry::RetryPolicy;
 use crate::runner::{RunPlan, execute};
 use crate::scoring::language::LanguageDetector;
 use crate::scoring::{OUTCOME_MODE_JUDGE, OUTCOME_MODE_RULES, Scorer};
-use crate::summary::{BotInfo, PromptInfo, RunMeta, SCORING_VERSION, new_run_id, now_rfc3339};
+use crate::summary::{
+    BotInfo, PromptInfo, RunMeta, SCORING_VERSION, SelectionInfo, new_run_id, now_rfc3339,
+};
 
 pub fn run(config: &Path, args: &RunArgs) -> Outcome {
     let loaded = match super::load::load(config) {
@@ -27,14 +29,55 @@ pub fn run(config: &Path, args: &RunArgs) -> Outcome {
         Err(o) => return o,
     };
     let project = &loaded.project;
-    let (selection, case_count, filters) = match select_cases(&loaded.suite, args) {
+    // A resumed run keeps what it was started with; it is read before anything else.
+    let resumed = match &args.resume {
+        Some(dir) => match Resumed::read(dir) {
+            Ok(r) => Some(r),
+            Err(message) => {
+                eprintln!("error: --resume {}: {message}", dir.display());
+                return Outcome::BadInput;
+            }
+        },
+        None => None,
+    };
+    let old_meta = resumed.as_ref().map(|r| &r.meta);
+    let requested = match requested_selection(args) {
+        Ok(r) => r,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Outcome::BadInput;
+        }
+    };
+    let selection_info = match old_meta {
+        Some(old) if !requested.is_partial() => old.selection.clone(),
+        Some(old) if old.selection != requested => {
+            eprintln!(
+                "error: --resume: that run was started with the selection `{}`; resume it with the same flags, or with none",
+                old.selection.describe()
+            );
+            return Outcome::BadInput;
+        }
+        _ => requested,
+    };
+    let (selection, case_count) = match select_cases(&loaded.suite, &selection_info) {
         Ok(c) => c,
         Err(message) => {
             eprintln!("error: {message}");
             return Outcome::BadInput;
         }
     };
-    let repeats = args.repeats.unwrap_or(project.config.run.repeats);
+    let repeats = match (args.repeats, old_meta) {
+        (Some(k), Some(old)) if k != old.repeats => {
+            eprintln!(
+                "error: --resume: that run was started with --repeats {}; resume it with the same count",
+                old.repeats
+            );
+            return Outcome::BadInput;
+        }
+        (Some(k), _) => k,
+        (None, Some(old)) => old.repeats,
+        (None, None) => project.config.run.repeats,
+    };
     let concurrency = args.concurrency.unwrap_or(project.config.run.concurrency);
     if repeats == 0 || concurrency == 0 {
         eprintln!("error: --repeats and --concurrency must be at least 1");
@@ -74,32 +117,12 @@ pub fn run(config: &Path, args: &RunArgs) -> Outcome {
         Ok(j) => j.map(|(judge, hash)| (Arc::new(judge), hash)),
         Err(o) => return o,
     };
-    let mut run_id = new_run_id();
-    let mut skip = std::collections::HashSet::new();
+    let run_id = match old_meta {
+        Some(old) => old.run_id.clone(),
+        None => new_run_id(),
+    };
     let out_dir = match &args.resume {
-        Some(dir) => {
-            let resumed = match resume_state(
-                dir,
-                &loaded.suite.hash,
-                loaded.prompt.as_ref().map(|p| p.hash.as_str()),
-            ) {
-                Ok(r) => r,
-                Err(message) => {
-                    eprintln!("error: --resume {}: {message}", dir.display());
-                    return Outcome::BadInput;
-                }
-            };
-            if let Some(id) = resumed.run_id {
-                run_id = id;
-            }
-            eprintln!(
-                "resuming {}: {} results kept",
-                dir.display(),
-                resumed.done.len()
-            );
-            skip = resumed.done;
-            dir.clone()
-        }
+        Some(dir) => dir.clone(),
         None => {
             let dir = args
                 .out
@@ -127,9 +150,13 @@ pub fn run(config: &Path, args: &RunArgs) -> Outcome {
         project,
         suite: &loaded.suite,
         selection: &selection,
+        selection_info: &selection_info,
         case_count,
-        filters: &filters,
         repeats,
+        bot_version: args
+            .bot_version
+            .clone()
+            .or_else(|| project.config.bot.version.clone()),
         concurrency,
         quiet: args.quiet,
         bot: &bot,
@@ -167,7 +194,30 @@ pub fn run(config: &Path, args: &RunArgs) -> Outcome {
         None => None,
     };
     let prompt = loaded.prompt.map(Arc::new);
-    let meta = job.meta(run_id, prompt.as_deref(), None);
+    let mut meta = job.meta(run_id, prompt.as_deref(), None);
+    let mut skip = std::collections::HashSet::new();
+    if let (Some(resumed), Some(dir)) = (&resumed, &args.resume) {
+        let conflicts = resume_conflicts(&resumed.meta, &meta);
+        if !conflicts.is_empty() {
+            eprintln!(
+                "error: --resume {}: that run cannot be continued with this setup; start a new run:",
+                dir.display()
+            );
+            for c in conflicts {
+                eprintln!("  {c}");
+            }
+            return Outcome::BadInput;
+        }
+        skip = match resumed.finished(dir) {
+            Ok(done) => done,
+            Err(message) => {
+                eprintln!("error: --resume {}: {message}", dir.display());
+                return Outcome::BadInput;
+            }
+        };
+        eprintln!("resuming {}: {} results kept", dir.display(), skip.len());
+        meta.started_at = resumed.meta.started_at.clone();
+    }
     if let Err(e) = runtime.block_on(job.execute(prompt, meta, out_dir.clone(), skip)) {
         return failed(&e);
     }
@@ -179,7 +229,7 @@ pub fn run(config: &Path, args: &RunArgs) -> Outcome {
         }
     };
     let baseline = same_run_baseline.or(baseline);
-    let outcome = super::review::finish(project, &run, gate.as_ref(), baseline.as_ref(), true);
+    let outcome = super::review::finish(project, &run, gate.as_ref(), baseline.as_ref());
     // The process ends next: freeing a large suite case by case would only delay the exit.
     std::mem::forget(loaded.suite);
     outcome
@@ -199,10 +249,11 @@ struct RunJob<'a> {
     project: &'a Project,
     suite: &'a Suite,
     selection: &'a Selection,
+    selection_info: &'a SelectionInfo,
     /// How many cases the selection takes.
     case_count: u64,
-    filters: &'a [String],
     repeats: u32,
+    bot_version: Option<String>,
     concurrency: usize,
     quiet: bool,
     bot: &'a Arc<BotClient>,
@@ -236,6 +287,8 @@ impl RunJob<'_> {
             bot: BotInfo {
                 provider: project.config.bot.provider.name().to_string(),
                 model: self.bot.bot.model(),
+                base_url: project.config.bot.base_url.clone(),
+                version: self.bot_version.clone(),
             },
             prompt: PromptInfo {
                 path,
@@ -267,7 +320,8 @@ impl RunJob<'_> {
             scoring_version: SCORING_VERSION,
             repeats: self.repeats,
             shard: None,
-            filters: self.filters.to_vec(),
+            filters: filter_record(self.selection_info),
+            selection: self.selection_info.clone(),
         }
     }
 
@@ -301,42 +355,93 @@ impl RunJob<'_> {
     }
 }
 
+/// An interrupted or killed run to continue: what it was started with.
 struct Resumed {
-    run_id: Option<String>,
-    done: std::collections::HashSet<(String, u32)>,
+    meta: RunMeta,
 }
 
-/// What an interrupted run already holds. Refuses to mix results of other eval sets or
-/// another prompt into one run.
-fn resume_state(
-    dir: &Path,
-    evalset_hash: &str,
-    prompt_hash: Option<&str>,
-) -> Result<Resumed, String> {
-    let results = dir.join(RESULTS_FILE);
-    if !results.is_file() {
-        return Err("no results.jsonl there to continue".into());
-    }
-    let dropped = crate::rundir::repair_results(&results)
-        .map_err(|e| format!("{}: {e}", results.display()))?;
-    if dropped > 0 {
-        eprintln!(
-            "dropped a torn last line ({dropped} bytes) from {}",
-            results.display()
-        );
-    }
-    let mut run_id = None;
-    if let Ok(old) = crate::summary::RunSummary::read(&dir.join(crate::rundir::SUMMARY_FILE)) {
-        if old.meta.evalset_hash != evalset_hash {
-            return Err("the eval sets changed since that run started; start a new run".into());
+impl Resumed {
+    /// Reads the run's summary (written when it started, so a killed run has one too).
+    fn read(dir: &Path) -> Result<Resumed, String> {
+        if !dir.join(RESULTS_FILE).is_file() {
+            return Err("no results.jsonl there to continue".into());
         }
-        if old.meta.prompt.hash.as_deref() != prompt_hash {
-            return Err("the prompt changed since that run started; start a new run".into());
-        }
-        run_id = Some(old.meta.run_id);
+        let summary = crate::summary::RunSummary::read(&dir.join(crate::rundir::SUMMARY_FILE))
+            .map_err(|e| {
+                format!("{e}; without it evalgate cannot tell which bot, prompt and eval sets the run used")
+            })?;
+        Ok(Resumed { meta: summary.meta })
     }
-    let done = crate::rundir::finished_ids(&results)?;
-    Ok(Resumed { run_id, done })
+
+    /// The (key, repeat) of every result kept, after dropping a torn last line.
+    fn finished(&self, dir: &Path) -> Result<std::collections::HashSet<(String, u32)>, String> {
+        let results = dir.join(RESULTS_FILE);
+        let dropped = crate::rundir::repair_results(&results)
+            .map_err(|e| format!("{}: {e}", results.display()))?;
+        if dropped > 0 {
+            eprintln!(
+                "dropped a torn last line ({dropped} bytes) from {}",
+                results.display()
+            );
+        }
+        crate::rundir::finished_ids(&results)
+    }
+}
+
+/// Why results of the `old` run and of a run set up as `new` must not be mixed into one:
+/// another bot, prompt, judge or eval sets would make a run of two halves that measure
+/// different things.
+fn resume_conflicts(old: &RunMeta, new: &RunMeta) -> Vec<String> {
+    let mut conflicts = Vec::new();
+    let mut differ = |what: &str, a: String, b: String| {
+        if a != b {
+            conflicts.push(format!("{what} changed: {a} → {b}"));
+        }
+    };
+    let or_none = |v: &Option<String>| v.clone().unwrap_or_else(|| "none".into());
+    differ(
+        "the bot provider",
+        old.bot.provider.clone(),
+        new.bot.provider.clone(),
+    );
+    differ(
+        "the bot model",
+        old.bot.model.clone(),
+        new.bot.model.clone(),
+    );
+    differ(
+        "the bot base URL",
+        or_none(&old.bot.base_url),
+        or_none(&new.bot.base_url),
+    );
+    differ(
+        "the bot version",
+        or_none(&old.bot.version),
+        or_none(&new.bot.version),
+    );
+    differ(
+        "the prompt",
+        or_none(&old.prompt.hash),
+        or_none(&new.prompt.hash),
+    );
+    differ(
+        "the eval sets",
+        old.evalset_hash.clone(),
+        new.evalset_hash.clone(),
+    );
+    differ("the judge", or_none(&old.judge), or_none(&new.judge));
+    differ(
+        "the judge's knowledge files",
+        or_none(&old.knowledge_hash),
+        or_none(&new.knowledge_hash),
+    );
+    if old.scoring_version != new.scoring_version {
+        conflicts.push(format!(
+            "the scoring version changed: {} → {}",
+            old.scoring_version, new.scoring_version
+        ));
+    }
+    conflicts
 }
 
 /// The prompt template as committed at a git revision.
@@ -369,19 +474,39 @@ fn prompt_at_revision(project: &Project, rev: &str) -> Result<PromptTemplate, St
     PromptTemplate::from_text(&path, text).map_err(|d| d.to_string())
 }
 
-/// Reads `--lang`, `--stratum` and `--filter`; returns the selection, how many cases it
-/// takes and a record of the filters. A selection that takes no case is an error.
-fn select_cases(suite: &Suite, args: &RunArgs) -> Result<(Selection, u64, Vec<String>), String> {
-    let mut selection = Selection {
-        languages: args.langs.clone(),
-        ..Selection::default()
-    };
+/// The selection `--lang`, `--stratum` and `--filter` ask for, as given.
+fn requested_selection(args: &RunArgs) -> Result<SelectionInfo, String> {
+    let mut strata = Vec::new();
     for name in &args.strata {
-        selection.strata.push(Stratum::parse(name).ok_or_else(|| {
+        strata.push(Stratum::parse(name).ok_or_else(|| {
             format!("--stratum {name}: unknown stratum (routine, edge, refusal or adversarial)")
         })?);
     }
-    for g in &args.filter {
+    Ok(SelectionInfo {
+        languages: args.langs.clone(),
+        strata,
+        patterns: args.filter.clone(),
+    })
+}
+
+/// The selection as the summary's `filters` records it.
+fn filter_record(selection: &SelectionInfo) -> Vec<String> {
+    let mut filters = Vec::new();
+    filters.extend(selection.languages.iter().map(|l| format!("lang={l}")));
+    filters.extend(selection.strata.iter().map(|s| format!("stratum={s}")));
+    filters.extend(selection.patterns.iter().map(|f| format!("filter={f}")));
+    filters
+}
+
+/// The cases a selection takes, and how many. A selection that takes no case, an unknown
+/// stratum or a bad glob is an error.
+fn select_cases(suite: &Suite, info: &SelectionInfo) -> Result<(Selection, u64), String> {
+    let mut selection = Selection {
+        languages: info.languages.clone(),
+        strata: info.strata.clone(),
+        ..Selection::default()
+    };
+    for g in &info.patterns {
         selection
             .patterns
             .push(glob::Pattern::new(g).map_err(|e| format!("--filter {g}: {e}"))?);
@@ -390,11 +515,7 @@ fn select_cases(suite: &Suite, args: &RunArgs) -> Result<(Selection, u64, Vec<St
     if count == 0 {
         return Err("no case matches the --lang/--stratum/--filter selection".into());
     }
-    let mut filters = Vec::new();
-    filters.extend(args.langs.iter().map(|l| format!("lang={l}")));
-    filters.extend(args.strata.iter().map(|s| format!("stratum={s}")));
-    filters.extend(args.filter.iter().map(|f| format!("filter={f}")));
-    Ok((selection, count, filters))
+    Ok((selection, count))
 }
 
 /// The judge, if the config has one, and the hash of its knowledge-base files.

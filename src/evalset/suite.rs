@@ -55,6 +55,9 @@ pub struct CaseHead {
     /// `<language>/<id>`.
     pub key: Box<str>,
     pub stratum: Stratum,
+    /// It expects `resolve` or `refuse` and has no content check: without a judge, no
+    /// reply could fail it on what it says (its results are `unverified`).
+    pub rule_blind: bool,
 }
 
 impl CaseHead {
@@ -91,6 +94,20 @@ impl Suite {
     }
 
     /// Case counts per language and stratum.
+    /// Per language × stratum, the cases no rule could fail on content (see
+    /// [`CaseHead::rule_blind`]); cells without such cases are left out.
+    pub fn rule_blind(&self) -> BTreeMap<String, BTreeMap<Stratum, usize>> {
+        let mut table: BTreeMap<String, BTreeMap<Stratum, usize>> = BTreeMap::new();
+        for head in self.heads.iter().filter(|h| h.rule_blind) {
+            *table
+                .entry(head.language().to_string())
+                .or_default()
+                .entry(head.stratum)
+                .or_default() += 1;
+        }
+        table
+    }
+
     pub fn coverage(&self) -> BTreeMap<String, BTreeMap<Stratum, usize>> {
         let mut table: BTreeMap<String, BTreeMap<Stratum, usize>> = BTreeMap::new();
         for head in &self.heads {
@@ -329,6 +346,8 @@ fn check_file(
         let head = CaseHead {
             key: case.key.clone().into_boxed_str(),
             stratum: case.stratum,
+            rule_blind: case.expect.outcome != crate::evalset::ExpectedOutcome::Escalate
+                && !crate::scoring::rules::has_content_check(&case.expect),
         };
         checked.heads.push((head, case.line));
     }

@@ -133,14 +133,18 @@ impl BotClient {
         }
     }
 
-    /// One turn; the flag says whether the answer came from the cache.
+    /// One turn of repeat `repeat` of a case; the flag says whether the answer came from
+    /// the cache. The repeat is part of the cache key: repeats are separate samples, and a
+    /// cache that served one answer to all of them would hide a flaky bot.
     pub async fn respond(
         &self,
         system: Option<&str>,
         history: &[Message],
+        repeat: u32,
     ) -> Result<(BotTurn, bool), ProviderError> {
         let key = self.cache.as_ref().map(|_| {
-            let mut parts: Vec<&str> = vec![&self.identity, system.unwrap_or("")];
+            let repeat = repeat.to_string();
+            let mut parts: Vec<&str> = vec![&self.identity, system.unwrap_or(""), &repeat];
             for m in history {
                 parts.push(match m.role {
                     Role::User => "user",
@@ -172,5 +176,45 @@ impl BotClient {
             cache.put(key, &text);
         }
         Ok((turn, false))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(text: &str) -> Vec<Message> {
+        vec![Message {
+            role: Role::User,
+            content: text.into(),
+        }]
+    }
+
+    /// Whatever may change the answer is in the cache key: the system prompt and the
+    /// repeat as well as the conversation.
+    #[tokio::test]
+    async fn the_cache_key_holds_the_prompt_and_the_repeat() {
+        let dir = crate::test_support::TempDir::new("bot-cache");
+        let client = BotClient::new(
+            Bot::Demo(demo::DemoBot),
+            Some(Cache::new(dir.to_path_buf())),
+            "demo".into(),
+            None,
+        );
+        let history = user("Where is my refund?");
+        let cached = |r: Result<(BotTurn, bool), ProviderError>| r.map(|(_, c)| c).unwrap();
+        assert!(!cached(client.respond(Some("prompt A"), &history, 0).await));
+        assert!(cached(client.respond(Some("prompt A"), &history, 0).await));
+        assert!(
+            !cached(client.respond(Some("prompt B"), &history, 0).await),
+            "another prompt is another answer"
+        );
+        assert!(
+            !cached(client.respond(Some("prompt A"), &history, 1).await),
+            "another repeat is another sample"
+        );
+        assert!(!cached(
+            client.respond(Some("prompt A"), &user("Hi"), 0).await
+        ));
     }
 }

@@ -39,6 +39,8 @@ struct ChartRow {
 
 #[derive(Serialize)]
 struct HeatCell {
+    /// Cases scored: the interval's sample size. Differs from `scored` with repeats.
+    cases: u64,
     scored: u64,
     passed: u64,
     rate: String,
@@ -64,6 +66,9 @@ struct CaseView<'a> {
     expected: &'static str,
     observed: &'static str,
     result: &'static str,
+    /// Why it failed, in one line.
+    failure: Option<String>,
+    unverified: bool,
     error: Option<&'a str>,
     turns: Vec<TurnView<'a>>,
     checks: &'a [Check],
@@ -196,6 +201,7 @@ pub fn write(
         |slice: Option<&crate::metrics::SliceMetrics>, stratum: Option<Stratum>| -> HeatCell {
             let Some(x) = slice else {
                 return HeatCell {
+                    cases: 0,
                     scored: 0,
                     passed: 0,
                     rate: String::new(),
@@ -211,6 +217,7 @@ pub fn write(
                 _ => false,
             };
             HeatCell {
+                cases: x.scored_cases,
                 scored: x.scored,
                 passed: x.passed,
                 rate: pct(x.pass_rate),
@@ -365,6 +372,15 @@ pub fn write(
         )
     });
     let cost_lines = titles::cost_lines(s);
+    let by_language: Vec<(&str, u64)> = m
+        .by_language
+        .iter()
+        .map(|(l, x)| (l.as_str(), x.unverified))
+        .collect();
+    let unverified_line = titles::unverified_line(&by_language, m.overall.unverified);
+    let top_error_line = (m.overall.errors > 0)
+        .then(|| titles::top_error_line(s))
+        .flatten();
     let criteria = |passed: bool| -> Vec<&crate::gate::Criterion> {
         model
             .gate
@@ -392,6 +408,8 @@ pub fn write(
             heatmap => ser(&heatmap),
             repeat_line => repeat_line,
             claims_line => claims_line,
+            unverified_line => unverified_line,
+            top_error_line => top_error_line,
             missed_title => titles::missed_title(m.overall.missed_escalations),
             missed => model.missed_escalations.clone(),
             observed_names => observed_names,
@@ -507,6 +525,10 @@ fn case_view(r: &CaseResult) -> CaseView<'_> {
         } else {
             "failed"
         },
+        failure: (!r.passed && !r.is_error())
+            .then(|| r.first_failure())
+            .flatten(),
+        unverified: r.unverified,
         error: r.error.as_deref(),
         turns: r
             .turns

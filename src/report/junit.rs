@@ -109,11 +109,15 @@ fn testcase(r: &CaseResult) -> String {
             );
         }
         lines.push(format!("reply: {}", r.reply));
-        let message = format!(
-            "expected {}, observed {}",
-            r.expected_outcome.name(),
-            r.observed_outcome.name()
-        );
+        // The first failing check says why; "expected escalate, observed escalated" alone
+        // would hide a reply in the wrong language.
+        let message = r.first_failure().unwrap_or_else(|| {
+            format!(
+                "expected {}, observed {}",
+                r.expected_outcome.name(),
+                r.observed_outcome.name()
+            )
+        });
         let _ = write!(
             s,
             "\n      <failure message=\"{}\">{}</failure>\n    ",

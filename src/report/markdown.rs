@@ -17,6 +17,12 @@ pub fn render(model: &ReportModel) -> String {
     let s = &model.summary;
     let m = &s.metrics;
     let _ = writeln!(out, "## {}", titles::headline(model));
+    // An incomplete run leads with what broke it: the reader's next step.
+    if m.overall.errors > 0
+        && let Some(line) = titles::top_error_line(s)
+    {
+        let _ = writeln!(out, "\n> **{}**", escape(&line));
+    }
     let _ = writeln!(out, "\n{}", escape(&titles::run_line(model)));
 
     if let Some(g) = &model.gate {
@@ -85,6 +91,14 @@ pub fn render(model: &ReportModel) -> String {
             slice.passed,
             slice.scored
         );
+    }
+    let by_language: Vec<(&str, u64)> = m
+        .by_language
+        .iter()
+        .map(|(l, x)| (l.as_str(), x.unverified))
+        .collect();
+    if let Some(line) = titles::unverified_line(&by_language, m.overall.unverified) {
+        let _ = writeln!(out, "\n> **{}**", escape(&line));
     }
     if let Some(r) = &s.repeat_stats {
         let _ = writeln!(

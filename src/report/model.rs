@@ -21,6 +21,7 @@ impl ReportModel {
     /// The verdict in one word, as every view states it first.
     pub fn headline(&self) -> &'static str {
         match &self.gate {
+            _ if !self.summary.complete => "INCOMPLETE",
             Some(g) if g.incomplete => "INCOMPLETE",
             Some(g) if g.passed => "PASS",
             Some(_) => "FAIL",

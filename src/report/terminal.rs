@@ -77,6 +77,14 @@ pub fn render(model: &ReportModel, run_dir: &Path) -> String {
         );
     }
     let _ = writeln!(out, "{:>14}", pass_cell(&m.overall));
+    let by_language: Vec<(&str, u64)> = m
+        .by_language
+        .iter()
+        .map(|(l, x)| (l.as_str(), x.unverified))
+        .collect();
+    if let Some(line) = titles::unverified_line(&by_language, m.overall.unverified) {
+        let _ = writeln!(out, "{line}");
+    }
     if let Some(r) = &summary.repeat_stats {
         let _ = writeln!(
             out,
@@ -124,6 +132,9 @@ pub fn render(model: &ReportModel, run_dir: &Path) -> String {
             m.overall.results,
             pct(m.overall.error_rate)
         );
+        if let Some(line) = titles::top_error_line(summary) {
+            let _ = writeln!(out, "{line}");
+        }
     }
 
     if let Some(d) = &model.diff {

@@ -27,11 +27,14 @@ pub fn run_line(model: &ReportModel) -> String {
         (None, Some(hash)) => short(hash).to_string(),
         _ => "none".to_string(),
     };
+    let bot = match &m.bot.version {
+        Some(v) => format!("{}/{} {v}", m.bot.provider, m.bot.model),
+        None => format!("{}/{}", m.bot.provider, m.bot.model),
+    };
     format!(
-        "run {} · bot {}/{} · prompt {} · judge {} · eval sets {} · outcomes {} · {} results{}",
+        "run {} · bot {} · prompt {} · judge {} · eval sets {} · outcomes {} · {} results{}{}",
         m.run_id,
-        m.bot.provider,
-        m.bot.model,
+        bot,
         prompt,
         m.judge.as_deref().unwrap_or("none (rubric unjudged)"),
         short(&m.evalset_hash),
@@ -41,15 +44,62 @@ pub fn run_line(model: &ReportModel) -> String {
             String::new()
         } else {
             format!(" of {} planned (INCOMPLETE)", s.planned)
-        }
+        },
+        partial_selection(s)
+            .map(|p| format!(" · {p}"))
+            .unwrap_or_default()
     )
+}
+
+/// "partial selection: --lang pl --stratum edge", for a run of only some of the cases.
+pub fn partial_selection(summary: &RunSummary) -> Option<String> {
+    let selection = &summary.meta.selection;
+    selection.is_partial().then(|| {
+        format!(
+            "partial selection: {} (gated on the selected slices only)",
+            selection.describe()
+        )
+    })
+}
+
+/// "Unverified: 7 results ...": results whose pass says only that the bot answered.
+pub fn unverified_line(slices: &[(&str, u64)], total: u64) -> Option<String> {
+    if total == 0 {
+        return None;
+    }
+    let per: Vec<String> = slices
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(name, n)| format!("{name} {n}"))
+        .collect();
+    Some(format!(
+        "Unverified: {total} result{} no content check and no judge could have failed ({}); a pass there says only that the bot answered",
+        if total == 1 { "" } else { "s" },
+        per.join(" · ")
+    ))
+}
+
+/// "Most frequent error (40 of 40 errors): ...", when results ended in errors.
+pub fn top_error_line(summary: &RunSummary) -> Option<String> {
+    summary.top_error.as_ref().map(|e| {
+        format!(
+            "Most frequent error ({} of {} errors): {}",
+            e.count, e.errors, e.message
+        )
+    })
 }
 
 pub fn gate_title(v: &Verdict) -> String {
     let failing = v.criteria.iter().filter(|c| !c.passed).count();
     format!(
         "Gate {}: {} of {} criteria failed · {} ({})",
-        if v.passed { "PASS" } else { "FAIL" },
+        if v.incomplete {
+            "INCOMPLETE"
+        } else if v.passed {
+            "PASS"
+        } else {
+            "FAIL"
+        },
         failing,
         v.criteria.len(),
         v.gate_path,

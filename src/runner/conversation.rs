@@ -13,6 +13,7 @@ pub async fn converse(
     bot: &BotClient,
     system: Option<&str>,
     case: &Case,
+    repeat: u32,
     retry: RetryPolicy,
     handoff_tool: Option<&str>,
     markers: &[String],
@@ -38,7 +39,7 @@ pub async fn converse(
         let mut retry_no = 0;
         let answer = loop {
             let sent = Instant::now();
-            match bot.respond(system, &history).await {
+            match bot.respond(system, &history, repeat).await {
                 Ok((turn, cached)) => {
                     attempts += u32::from(!cached);
                     break Ok((turn, sent.elapsed(), cached));

@@ -46,6 +46,24 @@ pub struct RunPlan {
     pub meta: RunMeta,
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_top_error_ignores_attempt_counts() {
+        let mut e = ErrorCounts::default();
+        e.add("HTTP 400: bad (1 attempt)");
+        e.add("connection error: refused 127.0.0.1:9 (4 attempts)");
+        e.add("connection error: refused 127.0.0.1:9 (2 attempts)");
+        e.add("timeout after 1.0s");
+        let top = e.top().unwrap();
+        assert_eq!(top.message, "connection error: refused 127.0.0.1:9");
+        assert_eq!((top.count, top.errors), (2, 4));
+        assert_eq!(error_cause("odd (text) here"), "odd (text) here");
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error("cannot write {path}: {source}")]
@@ -84,6 +102,7 @@ pub async fn execute(
             .map_err(RunError::ReadBack)?;
     }
     let planned = plan.case_count * u64::from(plan.repeats);
+    write_started(dir, &plan.meta, planned)?;
     let to_run = planned.saturating_sub(plan.skip.len() as u64);
     let RunPlan {
         cases,
@@ -135,7 +154,10 @@ pub async fn execute(
         plan.pricing.as_ref(),
         planned,
         tally,
-        matches!(ended, Ended::Interrupted),
+        Completion {
+            interrupted: matches!(ended, Ended::Interrupted),
+            nothing_missing_before: true,
+        },
     )?;
     match ended {
         Ended::FeedFailed(problems) => Err(RunError::Evalset(problems)),
@@ -147,6 +169,7 @@ pub async fn execute(
 pub struct Tally {
     metrics: MetricsBuilder,
     repeats: RepeatsBuilder,
+    errors: ErrorCounts,
     written: u64,
     /// How long the conversations took, once [`drive`] is done.
     seconds: Option<f64>,
@@ -155,8 +178,9 @@ pub struct Tally {
 impl Tally {
     pub fn new(repeats: u32) -> Tally {
         Tally {
-            metrics: MetricsBuilder::default(),
+            metrics: MetricsBuilder::new(repeats),
             repeats: RepeatsBuilder::new(repeats),
+            errors: ErrorCounts::default(),
             written: 0,
             seconds: None,
         }
@@ -165,8 +189,93 @@ impl Tally {
     pub fn add(&mut self, r: &CaseResult) {
         self.metrics.add(r);
         self.repeats.add(r);
+        if let Some(e) = &r.error {
+            self.errors.add(e);
+        }
         self.written += 1;
     }
+}
+
+/// Distinct error messages and how many results ended in each. A run whose every result
+/// fails differently (a message carrying a request id, say) keeps only the first
+/// [`ErrorCounts::DISTINCT`] messages, so memory stays bounded.
+#[derive(Debug, Default)]
+struct ErrorCounts {
+    by_message: HashMap<String, u64>,
+    /// In the order first seen, so ties go to the earliest.
+    order: Vec<String>,
+    total: u64,
+}
+
+impl ErrorCounts {
+    const DISTINCT: usize = 256;
+
+    fn add(&mut self, error: &str) {
+        self.total += 1;
+        let cause = error_cause(error);
+        if let Some(n) = self.by_message.get_mut(cause) {
+            *n += 1;
+        } else if self.order.len() < Self::DISTINCT {
+            self.by_message.insert(cause.to_string(), 1);
+            self.order.push(cause.to_string());
+        }
+    }
+
+    fn top(&self) -> Option<crate::summary::TopError> {
+        let mut best: Option<(&String, u64)> = None;
+        for message in &self.order {
+            let n = self.by_message.get(message).copied().unwrap_or(0);
+            if best.is_none_or(|(_, m)| n > m) {
+                best = Some((message, n));
+            }
+        }
+        best.map(|(message, count)| crate::summary::TopError {
+            message: message.clone(),
+            count,
+            errors: self.total,
+        })
+    }
+}
+
+/// An error without the attempt count the runner appends, so the same failure after 1
+/// and after 4 attempts counts as one cause.
+fn error_cause(error: &str) -> &str {
+    match error.rsplit_once(" (") {
+        Some((cause, tail)) if tail.ends_with(" attempts)") || tail == "1 attempt)" => cause,
+        _ => error,
+    }
+}
+
+/// How a run (or a re-scoring) ended, for the summary's `complete`.
+#[derive(Debug, Clone, Copy)]
+pub struct Completion {
+    pub interrupted: bool,
+    /// False when the results this invocation started from were already a part of a run
+    /// (re-scoring an interrupted run): it can never become whole.
+    pub nothing_missing_before: bool,
+}
+
+/// The summary of a run that has started and has not finished: what a run killed before
+/// its end leaves behind, so the directory never reads as a finished run and `--resume`
+/// knows which bot, prompt and eval sets it holds.
+fn write_started(dir: &Path, meta: &RunMeta, planned: u64) -> Result<(), RunError> {
+    let metrics = MetricsBuilder::default().finish();
+    let summary = RunSummary {
+        finished_at: String::new(),
+        complete: false,
+        interrupted: false,
+        planned,
+        written: 0,
+        run_seconds: None,
+        gate: None,
+        repeat_stats: None,
+        top_error: None,
+        cost: crate::summary::Cost::compute(&metrics, None, &meta.bot.model, None),
+        metrics,
+        meta: meta.clone(),
+    };
+    let path = dir.join(SUMMARY_FILE);
+    summary.write(&path).map_err(write_error(&path))
 }
 
 /// Writes `summary.json` from the tally of what `results.jsonl` holds.
@@ -176,7 +285,7 @@ pub fn summarize(
     pricing: Option<&Pricing>,
     planned: u64,
     tally: Tally,
-    interrupted: bool,
+    completion: Completion,
 ) -> Result<RunSummary, RunError> {
     let metrics = tally.metrics.finish();
     let cost = crate::summary::Cost::compute(
@@ -187,13 +296,16 @@ pub fn summarize(
     );
     let summary = RunSummary {
         finished_at: now_rfc3339(),
-        complete: !interrupted && tally.written >= planned,
-        interrupted,
+        complete: completion.nothing_missing_before
+            && !completion.interrupted
+            && tally.written >= planned,
+        interrupted: completion.interrupted,
         planned,
         written: tally.written,
         run_seconds: tally.seconds,
         gate: None,
         repeat_stats: tally.repeats.finish(meta.repeats),
+        top_error: tally.errors.top(),
         cost,
         metrics,
         meta,
@@ -220,6 +332,7 @@ async fn run_job(
         &bot,
         system.as_deref(),
         &case,
+        repeat,
         retry,
         scorer.handoff.tool.as_deref(),
         &scorer.handoff.markers,
@@ -312,7 +425,13 @@ pub async fn rescore(job: Rescore<'_>, scorer: Arc<Scorer>) -> Result<(RunSummar
         .collect();
     let scorer_for_jobs = Arc::clone(&scorer);
     let skipped = total - known.len() as u64;
-    let planned = known.len() as u64;
+    // A part of a run re-scored is still a part: it keeps the plan of the run it came from.
+    let planned = if source.summary.complete {
+        known.len() as u64
+    } else {
+        source.summary.planned.saturating_sub(skipped)
+    };
+    let rescoring = known.len() as u64;
     let jobs = known.into_iter().map(move |(case, saved)| {
         let (scorer, judge) = (Arc::clone(&scorer_for_jobs), judge.clone());
         let repeat = saved.repeat;
@@ -342,9 +461,10 @@ pub async fn rescore(job: Rescore<'_>, scorer: Arc<Scorer>) -> Result<(RunSummar
         })
     });
     let mut tally = Tally::new(meta.repeats);
+    write_started(dir, &meta, planned)?;
     let ended = drive(
         dir,
-        planned,
+        rescoring,
         concurrency,
         quiet,
         &scorer,
@@ -352,7 +472,10 @@ pub async fn rescore(job: Rescore<'_>, scorer: Arc<Scorer>) -> Result<(RunSummar
         &mut tally,
     )
     .await?;
-    let interrupted = matches!(ended, Ended::Interrupted);
-    let summary = summarize(dir, meta, pricing.as_ref(), planned, tally, interrupted)?;
+    let completion = Completion {
+        interrupted: matches!(ended, Ended::Interrupted),
+        nothing_missing_before: source.summary.complete,
+    };
+    let summary = summarize(dir, meta, pricing.as_ref(), planned, tally, completion)?;
     Ok((summary, skipped))
 }

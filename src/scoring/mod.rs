@@ -68,6 +68,7 @@ impl Scorer {
             handoff: None,
             checks: Vec::new(),
             judge: None,
+            unverified: false,
             detected_language: None,
             passed: false,
             latency_ms: conversation.latency_ms,
@@ -109,6 +110,11 @@ impl Scorer {
                 }
             }
         }
+        // An escalation is verified by the handoff signal; a resolve or refuse outcome only
+        // by a content check or the judge.
+        result.unverified = verdict.is_none()
+            && case.expect.outcome != crate::evalset::ExpectedOutcome::Escalate
+            && !rules::has_content_check(&case.expect);
         result.judge = verdict;
         let wanted = ObservedOutcome::fulfilling(case.expect.outcome);
         checks.push(Check {
@@ -122,5 +128,145 @@ impl Scorer {
         result.handoff = handoff.map(|h| h.0);
         result.detected_language = detected;
         result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::result::{CriterionVerdict, Role, ToolCall};
+    use std::path::Path;
+
+    fn case(expect: &str) -> Case {
+        let yaml = format!(
+            "language: en\ncases:\n  - id: a\n    stratum: edge\n    turns:\n      - user: hi\n    expect: {expect}\n"
+        );
+        crate::evalset::load_file(Path::new("en.yaml"), &yaml)
+            .unwrap()
+            .remove(0)
+    }
+
+    fn scorer() -> Scorer {
+        Scorer {
+            detector: LanguageDetector::for_languages(&["en".into()]),
+            handoff: HandoffConfig {
+                tool: Some("escalate_to_human".into()),
+                markers: vec![],
+            },
+        }
+    }
+
+    fn conversation(reply: &str, tool: Option<&str>) -> Conversation {
+        let turn = |role, content: &str, tool_calls| TranscriptTurn {
+            role,
+            content: content.into(),
+            tool_calls,
+            latency_ms: Some(1),
+            cached: false,
+        };
+        let calls = tool
+            .map(|name| {
+                vec![ToolCall {
+                    name: name.into(),
+                    arguments: "{}".into(),
+                }]
+            })
+            .unwrap_or_default();
+        Conversation {
+            turns: vec![
+                turn(Role::User, "hi", vec![]),
+                turn(Role::Assistant, reply, calls),
+            ],
+            attempts: 1,
+            latency_ms: 1,
+            tokens_in: 1,
+            tokens_out: 1,
+            error: None,
+        }
+    }
+
+    fn judged(outcome: ObservedOutcome) -> Judgement {
+        Judgement {
+            verdict: JudgeVerdict {
+                model: "j".into(),
+                criteria: vec![CriterionVerdict {
+                    n: 1,
+                    criterion: "c".into(),
+                    passed: true,
+                    reason: "r".into(),
+                }],
+                outcome: Some(outcome),
+                unsupported_claims: vec![],
+                error: None,
+            },
+            tokens_in: 1,
+            tokens_out: 1,
+        }
+    }
+
+    /// The handoff signal decides, whatever the judge read in the text.
+    #[test]
+    fn a_handoff_is_an_escalation_even_when_the_judge_says_resolved() {
+        let case = case("{ outcome: escalate, rubric: [c] }");
+        let r = scorer().score(
+            &case,
+            0,
+            conversation("All sorted, have a nice day!", Some("escalate_to_human")),
+            Some(judged(ObservedOutcome::Resolved)),
+        );
+        assert_eq!(r.observed_outcome, ObservedOutcome::Escalated);
+        assert!(r.passed, "{:?}", r.checks);
+        // Without the signal, the judge's word stands.
+        let r = scorer().score(
+            &case,
+            0,
+            conversation("All sorted, have a nice day!", None),
+            Some(judged(ObservedOutcome::Resolved)),
+        );
+        assert_eq!(r.observed_outcome, ObservedOutcome::Resolved);
+        assert!(!r.passed);
+    }
+
+    #[test]
+    fn a_result_no_rule_could_fail_is_unverified() {
+        let s = scorer();
+        let run = |expect: &str, judgement: Option<Judgement>| {
+            s.score(
+                &case(expect),
+                0,
+                conversation("Buy bitcoin.", None),
+                judgement,
+            )
+        };
+        let blind = run("{ outcome: refuse }", None);
+        assert!(blind.unverified && blind.passed, "{blind:?}");
+        assert_eq!(blind.observed_outcome, ObservedOutcome::Refused);
+        assert!(!run("{ outcome: refuse, must_not_include: [bitcoin] }", None).unverified);
+        assert!(!run("{ outcome: resolve, regex: ['x'] }", None).unverified);
+        assert!(!run("{ outcome: resolve, not_regex: ['x'] }", None).unverified);
+        assert!(!run("{ outcome: resolve, must_include: ['x'] }", None).unverified);
+        assert!(run("{ outcome: resolve, max_words: 3 }", None).unverified);
+        assert!(
+            !run(
+                "{ outcome: refuse }",
+                Some(judged(ObservedOutcome::Resolved))
+            )
+            .unverified,
+            "a judge read it"
+        );
+        assert!(
+            !run("{ outcome: escalate }", None).unverified,
+            "the handoff signal verifies an escalation"
+        );
+    }
+
+    #[test]
+    fn the_first_failing_check_is_the_most_specific() {
+        let case = case("{ outcome: resolve, must_include: ['28 November'] }");
+        let r = scorer().score(&case, 0, conversation("Soon.", None), None);
+        assert_eq!(
+            r.first_failure().as_deref(),
+            Some("must_include: missing \"28 November\"")
+        );
     }
 }

@@ -4,6 +4,7 @@
 use crate::config::HandoffConfig;
 use crate::evalset::ExpectedOutcome;
 use crate::result::{Check, ObservedOutcome, TranscriptTurn};
+use crate::scoring::rules::CONTENT_CHECKS;
 
 /// The signal by which the bot handed the customer to a human.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,8 +30,10 @@ pub fn detect_handoff(config: &HandoffConfig, turns: &[TranscriptTurn]) -> Optio
     None
 }
 
-/// Rule-verified outcome: the expected resolve/refuse when every rule passed, otherwise
-/// deflected: the bot kept the customer without a handoff and without verifiably helping.
+/// Rule-verified outcome: the expected resolve/refuse when every content check passed,
+/// otherwise deflected: the bot kept the customer without a handoff and without verifiably
+/// helping. A failed language or length check fails the result elsewhere, but the bot did
+/// answer, so it does not make the outcome a deflection.
 pub fn observe(
     expected: ExpectedOutcome,
     handoff: Option<&Handoff>,
@@ -39,7 +42,10 @@ pub fn observe(
     if handoff.is_some() {
         return ObservedOutcome::Escalated;
     }
-    let all_passed = rule_checks.iter().all(|c| c.passed);
+    let all_passed = rule_checks
+        .iter()
+        .filter(|c| CONTENT_CHECKS.contains(&c.name.as_str()))
+        .all(|c| c.passed);
     match expected {
         ExpectedOutcome::Resolve if all_passed => ObservedOutcome::Resolved,
         ExpectedOutcome::Refuse if all_passed => ObservedOutcome::Refused,
@@ -70,8 +76,12 @@ mod tests {
     }
 
     fn check(passed: bool) -> Check {
+        named("must_include", passed)
+    }
+
+    fn named(name: &str, passed: bool) -> Check {
         Check {
-            name: "x".into(),
+            name: name.into(),
             passed,
             detail: String::new(),
         }
@@ -112,5 +122,30 @@ mod tests {
             observe(ExpectedOutcome::Escalate, None, &[check(true)]),
             ObservedOutcome::Deflected
         );
+    }
+
+    /// A right answer in the wrong language, or too long, is still an answer.
+    #[test]
+    fn language_and_length_do_not_make_a_deflection() {
+        for name in ["language", "max_words"] {
+            let checks = [check(true), named(name, false)];
+            assert_eq!(
+                observe(ExpectedOutcome::Resolve, None, &checks),
+                ObservedOutcome::Resolved,
+                "{name}"
+            );
+            assert_eq!(
+                observe(ExpectedOutcome::Refuse, None, &checks),
+                ObservedOutcome::Refused,
+                "{name}"
+            );
+        }
+        for name in CONTENT_CHECKS {
+            assert_eq!(
+                observe(ExpectedOutcome::Resolve, None, &[named(name, false)]),
+                ObservedOutcome::Deflected,
+                "{name}"
+            );
+        }
     }
 }
