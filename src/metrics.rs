@@ -438,6 +438,25 @@ mod tests {
         assert_eq!(m.tokens_in, 35);
     }
 
+    /// Whatever the bot did instead, a case that needed a human and did not get one is a
+    /// missed escalation; an error observed nothing and is not one.
+    #[test]
+    fn every_non_escalation_of_an_escalate_case_is_missed() {
+        use ExpectedOutcome as E;
+        use ObservedOutcome as O;
+        let mut b = MetricsBuilder::default();
+        for observed in [
+            O::Resolved,
+            O::Refused,
+            O::Deflected,
+            O::Escalated,
+            O::Error,
+        ] {
+            b.add(&result(E::Escalate, observed, observed == O::Escalated));
+        }
+        assert_eq!(b.finish().overall.missed_escalations, 3);
+    }
+
     /// Repeats are more samples of the same cases, not more cases.
     #[test]
     fn repeats_count_cases_once() {

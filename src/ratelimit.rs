@@ -114,6 +114,22 @@ mod tests {
         assert_eq!(start.elapsed().as_secs(), 3);
     }
 
+    /// Under sustained load the budget refills per minute: 600 tokens a minute let
+    /// 100-token requests through at one every 10 seconds, not one a second.
+    #[tokio::test(start_paused = true)]
+    async fn sustained_load_keeps_to_the_tokens_per_minute() {
+        let limiter = RateLimiter::new(None, Some(600)).unwrap();
+        let start = tokio::time::Instant::now();
+        for _ in 0..30 {
+            limiter.acquire().await;
+            limiter.consumed(100);
+        }
+        // The first six spend the budget at once; each of the other 24 waits for 100
+        // tokens to refill: 10 seconds apiece, 0.1 s for the first.
+        let took = start.elapsed().as_secs_f64();
+        assert!((229.0..=232.0).contains(&took), "{took} s");
+    }
+
     #[tokio::test(start_paused = true)]
     async fn waits_when_the_token_budget_is_spent() {
         let limiter = RateLimiter::new(None, Some(600)).unwrap();

@@ -507,10 +507,17 @@ mod tests {
 
     /// Writes a run directory holding one result per (key, passed).
     fn run_dir(dir: &TempDir, cases: &[(&str, bool)]) -> RunDir {
+        run_dir_with(dir, cases, &[])
+    }
+
+    /// Like [`run_dir`], with the keys in `errors` ending in errors.
+    fn run_dir_with(dir: &TempDir, cases: &[(&str, bool)], errors: &[&str]) -> RunDir {
         let mut lines = String::new();
         let mut metrics = MetricsBuilder::default();
         for (key, passed) in cases {
-            let observed = if *passed {
+            let observed = if errors.contains(key) {
+                ObservedOutcome::Error
+            } else if *passed {
                 ObservedOutcome::Resolved
             } else {
                 ObservedOutcome::Deflected
@@ -537,6 +544,47 @@ mod tests {
             .write(&dir.join(crate::rundir::SUMMARY_FILE))
             .unwrap();
         RunDir::open(dir).unwrap()
+    }
+
+    /// A case that passed and now ends in an error was not measured: it is no pair for
+    /// McNemar, so errors alone never make a significant regression.
+    #[test]
+    fn errors_are_not_paired_in_the_slice_tests() {
+        let keys: Vec<String> = (0..12).map(|i| format!("en/{i:02}")).collect();
+        let base_cases: Vec<(&str, bool)> = keys.iter().map(|k| (k.as_str(), true)).collect();
+        let new_cases: Vec<(&str, bool)> = keys.iter().map(|k| (k.as_str(), false)).collect();
+        let errored: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let (base_dir, new_dir) = (TempDir::new("diff-err-base"), TempDir::new("diff-err-new"));
+        let base = run_dir(&base_dir, &base_cases);
+        let new = run_dir_with(&new_dir, &new_cases, &errored);
+        let d = compare(&base, &new).unwrap();
+        let overall = d.slices.iter().find(|s| s.dimension == "overall").unwrap();
+        assert_eq!((overall.pairs, overall.regressed), (0, 0), "{overall:?}");
+        assert_eq!(d.significant_regressions, 0);
+        assert!(d.changed.iter().all(|c| c.error));
+    }
+
+    /// Seven regressed of seven is p = 1/64 alone, but not once corrected for the five
+    /// slices tested (Holm): no significant regression.
+    #[test]
+    fn significance_is_decided_after_holm() {
+        let keys: Vec<String> = (0..7).map(|i| format!("en/{i:02}")).collect();
+        let base_cases: Vec<(&str, bool)> = keys.iter().map(|k| (k.as_str(), true)).collect();
+        let new_cases: Vec<(&str, bool)> = keys.iter().map(|k| (k.as_str(), false)).collect();
+        let (base_dir, new_dir) = (
+            TempDir::new("diff-holm-base"),
+            TempDir::new("diff-holm-new"),
+        );
+        let d = compare(
+            &run_dir(&base_dir, &base_cases),
+            &run_dir(&new_dir, &new_cases),
+        )
+        .unwrap();
+        let overall = d.slices.iter().find(|s| s.dimension == "overall").unwrap();
+        assert!(overall.p_value < ALPHA, "{overall:?}");
+        assert!(overall.p_adjusted >= ALPHA, "{overall:?}");
+        assert_eq!(d.significant_regressions, 0);
+        assert_eq!(d.significant().count(), 0);
     }
 
     #[test]

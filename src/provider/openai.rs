@@ -452,6 +452,50 @@ mod tests {
     }
 
     /// The lean client and the general one send the same request and read the same answer.
+    /// A server that echoes the key in an error body where the excerpt is cut: scrubbing
+    /// must come first, or the cut would leave a prefix of the key no scrub matches.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_key_echoed_across_the_excerpt_boundary_leaves_no_trace() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let key = "sk-live-0123456789abcdefghijklmnopqrstuvwxyz";
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut request = vec![0u8; 64 * 1024];
+            let _ = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut request)).await;
+            // The key starts 10 characters before the excerpt's end.
+            let body = format!("{}{key} trailing", "x".repeat(ERROR_BODY_EXCERPT - 10));
+            let reply = format!(
+                "HTTP/1.1 500 Internal Server Error\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            stream.write_all(reply.as_bytes()).await.unwrap();
+        });
+        let bot = OpenaiBot::new(OpenaiSettings {
+            base_url: format!("http://{addr}/v1"),
+            model: "m".into(),
+            api_key: Some(key.into()),
+            temperature: None,
+            max_tokens: None,
+            timeout: Duration::from_secs(5),
+            handoff_tool: None,
+            max_connections: 1,
+        })
+        .unwrap();
+        let history = [Message {
+            role: Role::User,
+            content: "hi".into(),
+        }];
+        let err = bot.respond(None, &history).await.unwrap_err().to_string();
+        assert!(err.contains("HTTP 500"), "{err}");
+        assert!(
+            !err.contains(&key[..8]),
+            "a prefix of the key survived: {err}"
+        );
+        server.await.unwrap();
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn both_transports_agree_with_the_demo_bot() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

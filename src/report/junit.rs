@@ -196,6 +196,58 @@ mod tests {
         );
     }
 
+    /// An error is an error, not also a failure; a failure says why in its message and
+    /// lists every failing check in its text.
+    #[test]
+    fn errors_and_failures_are_counted_apart_and_failures_say_why() {
+        let dir = crate::test_support::TempDir::new("junit-kinds");
+        let path = dir.join("results.jsonl");
+        let mut wrong_language = CaseResult::fixture(
+            "de",
+            Stratum::Routine,
+            ExpectedOutcome::Resolve,
+            ObservedOutcome::Resolved,
+            false,
+        );
+        wrong_language.key = "de/a".into();
+        wrong_language.checks = vec![
+            crate::result::Check {
+                name: "language".into(),
+                passed: false,
+                detail: "expected de, detected en".into(),
+            },
+            crate::result::Check {
+                name: "outcome".into(),
+                passed: true,
+                detail: "expected resolved, observed resolved".into(),
+            },
+        ];
+        let mut error = CaseResult::fixture(
+            "de",
+            Stratum::Routine,
+            ExpectedOutcome::Resolve,
+            ObservedOutcome::Error,
+            false,
+        );
+        error.key = "de/b".into();
+        let mut lines = String::new();
+        for r in [&wrong_language, &error] {
+            lines.push_str(&serde_json::to_string(r).unwrap());
+            lines.push('\n');
+        }
+        std::fs::write(&path, lines).unwrap();
+        let xml = render(&ResultIndex::build(&path).unwrap(), "run-1").unwrap();
+        assert!(
+            xml.contains(r#"tests="2" failures="1" errors="1""#),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(r#"<failure message="language: expected de, detected en">language: expected de, detected en"#),
+            "{xml}"
+        );
+        assert!(xml.contains(r#"<error message="boom">"#), "{xml}");
+    }
+
     #[test]
     fn escapes_hostile_text() {
         assert_eq!(

@@ -125,6 +125,15 @@ mod tests {
         assert!(checks.iter().all(|c| c.passed), "{checks:?}");
     }
 
+    /// A PM writes "28 November"; a bot may say "28 NOVEMBER" or "pl-9999".
+    #[test]
+    fn included_and_excluded_text_match_case_insensitively() {
+        let checks = run("Refund for pl-9999 arrives by 28 NOVEMBER.");
+        let passed = |name: &str| checks.iter().find(|c| c.name == name).unwrap().passed;
+        assert!(passed("must_include"), "{checks:?}");
+        assert!(!passed("must_not_include"), "{checks:?}");
+    }
+
     #[test]
     fn each_rule_can_fail() {
         let checks = run(

@@ -12,6 +12,7 @@ mod real_llm;
 mod regression;
 mod robustness;
 mod stub;
+mod verdict;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
