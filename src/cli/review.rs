@@ -102,6 +102,11 @@ fn explain(model: &ReportModel, run: &RunDir, result: Outcome) {
             run.dir.display(),
             run.dir.display()
         ),
+        Outcome::Incomplete if s.finished_at.is_empty() => eprintln!(
+            "incomplete: the run in {} stopped before it finished (killed?) — this is not a quality verdict; `evalgate run --resume {}` continues it",
+            run.dir.display(),
+            run.dir.display()
+        ),
         Outcome::Incomplete if !s.complete => eprintln!(
             "incomplete: {} of {} planned results in {}{} — this is not a quality verdict",
             s.written,

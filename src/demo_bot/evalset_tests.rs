@@ -229,7 +229,25 @@ fn eval_sets_have_the_promised_shape() {
             );
             if case.stratum == "routine" {
                 assert_eq!(case.expect.outcome, "resolve", "{lang}/{}", case.id);
-                assert!(!case.expect.must_include.is_empty(), "{lang}/{}", case.id);
+                // A routine answer is checked for the fact the customer needs.
+                assert!(
+                    !(case.expect.must_include.is_empty() && case.expect.regex.is_empty()),
+                    "{lang}/{}",
+                    case.id
+                );
+            }
+            // Without a judge, a resolve or refuse case with no content check would pass
+            // any reply in the right language: the shipped gate allows no such result.
+            if case.expect.outcome != "escalate" {
+                let e = &case.expect;
+                assert!(
+                    !(e.must_include.is_empty()
+                        && e.must_not_include.is_empty()
+                        && e.regex.is_empty()
+                        && e.not_regex.is_empty()),
+                    "{lang}/{} has no content check",
+                    case.id
+                );
             }
             if case.stratum == "refusal" {
                 assert_eq!(case.expect.outcome, "refuse", "{lang}/{}", case.id);

@@ -25,7 +25,6 @@ impl ReportModel {
             Some(g) if g.incomplete => "INCOMPLETE",
             Some(g) if g.passed => "PASS",
             Some(_) => "FAIL",
-            None if !self.summary.complete => "INCOMPLETE",
             None => "NO GATE",
         }
     }

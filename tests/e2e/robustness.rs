@@ -171,6 +171,15 @@ fn interrupted_and_killed_runs_resume_to_the_same_results() {
     let mut child = start_run(&p, "sigkill");
     signal(&child, "-KILL");
     let _ = child.wait();
+    // The summary written when the run started says it never finished.
+    p.write("gate.yaml", "max_error_rate: 0\n");
+    let out = p.evalgate(&["gate", "sigkill", "--gate", "gate.yaml"]);
+    assert_exit(&out, 3);
+    assert!(
+        stderr(&out).contains("stopped before it finished"),
+        "{}",
+        stderr(&out)
+    );
     let results_file = p.dir.join("sigkill/results.jsonl");
     let mut text = std::fs::read_to_string(&results_file).unwrap();
     text.push_str("{\"key\": \"en/c00"); // a torn write
