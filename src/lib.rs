@@ -24,6 +24,7 @@ pub mod ratelimit;
 pub mod report;
 pub mod result;
 pub mod result_index;
+pub mod retry;
 pub mod review;
 pub mod rundir;
 pub mod runner;
@@ -32,4 +33,5 @@ pub mod stats;
 pub mod summary;
 #[cfg(test)]
 pub mod test_support;
+pub mod transport;
 pub mod yaml;

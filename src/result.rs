@@ -45,6 +45,64 @@ impl ObservedOutcome {
     }
 }
 
+/// Which part of a run failed, when a result is an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorSource {
+    /// The bot under test: the result says nothing about quality.
+    Bot,
+    /// The judge: the bot's transcript stands and can be judged again (`rescore`).
+    Judge,
+    /// The customer simulator.
+    Simulator,
+    /// evalgate itself (a prompt that would not render for this case, a bug).
+    Evalgate,
+}
+
+/// How a call or step failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCause {
+    Timeout,
+    /// Could not connect, or the connection broke.
+    Connection,
+    /// An HTTP status other than success.
+    HttpStatus,
+    /// A reply that is not what the protocol promises.
+    BadResponse,
+    /// A prompt template that would not render.
+    Prompt,
+    Internal,
+}
+
+impl ErrorCause {
+    pub fn of(error: &crate::transport::ProviderError) -> ErrorCause {
+        use crate::transport::ProviderError as E;
+        match error {
+            E::Timeout(_) => ErrorCause::Timeout,
+            E::Transport(_) => ErrorCause::Connection,
+            E::Status { .. } => ErrorCause::HttpStatus,
+            E::BadResponse(_) => ErrorCause::BadResponse,
+        }
+    }
+}
+
+/// The kind of an error result, for tools that must tell a judge failure from a bot
+/// failure without reading the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+pub struct ErrorKind {
+    pub source: ErrorSource,
+    pub cause: ErrorCause,
+}
+
+/// Why a conversation or its scoring ended without a verdict.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResultError {
+    pub message: String,
+    pub source: ErrorSource,
+    pub cause: ErrorCause,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
@@ -138,6 +196,9 @@ pub struct CaseResult {
     #[serde(default)]
     pub attempts: u32,
     pub error: Option<String>,
+    /// What failed, when `error` is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_kind: Option<ErrorKind>,
 }
 
 impl CaseResult {
@@ -148,6 +209,16 @@ impl CaseResult {
 
     pub fn is_error(&self) -> bool {
         self.observed_outcome == ObservedOutcome::Error
+    }
+
+    /// The result ended in a judge error: the bot's transcript stands. Results written
+    /// before errors had kinds are told by their message.
+    pub fn is_judge_error(&self) -> bool {
+        match (&self.error_kind, &self.error) {
+            (Some(kind), _) => kind.source == ErrorSource::Judge,
+            (None, Some(message)) => message.starts_with("judge unreachable"),
+            (None, None) => false,
+        }
     }
 
     pub fn failing_checks(&self) -> impl Iterator<Item = &Check> {
@@ -210,6 +281,10 @@ impl CaseResult {
             judge_tokens_out: 0,
             attempts: 1,
             error: (observed == ObservedOutcome::Error).then(|| "boom".to_string()),
+            error_kind: (observed == ObservedOutcome::Error).then_some(ErrorKind {
+                source: ErrorSource::Bot,
+                cause: ErrorCause::Connection,
+            }),
         }
     }
 }

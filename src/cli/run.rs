@@ -2,20 +2,18 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::cache::Cache;
 use crate::cli::RunArgs;
-use crate::config::{Project, ProviderKind};
+use crate::config::Project;
 use crate::evalset::{Selection, Stratum, Suite};
 use crate::exit::Outcome;
 use crate::judge::{Judge, JudgeSettings};
 use crate::prompt::PromptTemplate;
-use crate::provider::openai::{OpenaiBot, OpenaiSettings};
-use crate::provider::{Bot, BotClient, demo};
+use crate::provider::BotClient;
 use crate::ratelimit::RateLimiter;
+use crate::retry::RetryPolicy;
 use crate::rundir::{RESULTS_FILE, RunDir};
-use crate::runner::retry::RetryPolicy;
 use crate::runner::{RunPlan, execute};
 use crate::scoring::language::LanguageDetector;
 use crate::scoring::{OUTCOME_MODE_JUDGE, OUTCOME_MODE_RULES, Scorer};
@@ -286,7 +284,7 @@ impl RunJob<'_> {
             evalgate_version: env!("CARGO_PKG_VERSION").to_string(),
             bot: BotInfo {
                 provider: project.config.bot.provider.name().to_string(),
-                model: self.bot.bot.model(),
+                model: self.bot.model(),
                 base_url: project.config.bot.base_url.clone(),
                 version: self.bot_version.clone(),
             },
@@ -530,17 +528,7 @@ pub fn build_judge(
         eprintln!("error: {d}");
         Outcome::BadInput
     };
-    let client = OpenaiBot::new(OpenaiSettings {
-        base_url: cfg.base_url.clone().unwrap_or_default(),
-        model: cfg.model.clone().unwrap_or_default(),
-        api_key: project.judge_api_key(),
-        temperature: Some(cfg.temperature.unwrap_or(0.0)),
-        max_tokens: cfg.max_tokens,
-        timeout: Duration::from_secs_f64(cfg.timeout_s),
-        handoff_tool: None,
-        max_connections: cfg.concurrency,
-    })
-    .map_err(|m| {
+    let client = crate::provider::build_llm(cfg, project.judge_api_key()).map_err(|m| {
         fail(crate::diagnostic::Diagnostic::new(
             &project.config_path,
             format!("judge: {m}"),
@@ -592,47 +580,16 @@ pub fn build_judge(
 /// Where response caches live, relative to the project (git-ignored).
 pub const CACHE_DIR: &str = ".evalgate/cache";
 
-/// The bot behind its cache and rate limits. Responses are cached only where a repeat is
-/// expected to give the same answer: an LLM endpoint at temperature 0.
+/// The bot behind its cache and rate limits. The provider says whether its answers may
+/// be replayed from the cache.
 fn build_bot(project: &Project, concurrency: usize, use_cache: bool) -> Result<BotClient, String> {
-    let cfg = &project.config.bot;
-    let bot = raw_bot(project, concurrency)?;
-    let cacheable = use_cache && cfg.provider != ProviderKind::Demo && cfg.temperature == Some(0.0);
-    let identity = format!(
-        "{}\u{0}{}\u{0}{}\u{0}{:?}\u{0}{:?}\u{0}{:?}",
-        cfg.provider.name(),
-        cfg.base_url.as_deref().unwrap_or(""),
-        bot.model(),
-        cfg.temperature,
-        cfg.max_tokens,
-        cfg.handoff.tool
-    );
-    let cache = cacheable.then(|| Cache::new(project.root.join(CACHE_DIR).join("bot")));
+    let provider = crate::provider::build(project, concurrency)?;
+    let cache = use_cache.then(|| Cache::new(project.root.join(CACHE_DIR).join("bot")));
     let limiter = RateLimiter::new(
         project.config.run.requests_per_minute,
         project.config.run.tokens_per_minute,
     );
-    Ok(BotClient::new(bot, cache, identity, limiter))
-}
-
-fn raw_bot(project: &Project, concurrency: usize) -> Result<Bot, String> {
-    let bot = &project.config.bot;
-    match bot.provider {
-        ProviderKind::Demo => Ok(Bot::Demo(demo::DemoBot)),
-        ProviderKind::Openai => {
-            let settings = OpenaiSettings {
-                base_url: bot.base_url.clone().unwrap_or_default(),
-                model: bot.model.clone().unwrap_or_default(),
-                api_key: project.api_key(),
-                temperature: bot.temperature,
-                max_tokens: bot.max_tokens,
-                timeout: Duration::from_secs_f64(bot.timeout_s),
-                handoff_tool: bot.handoff.tool.clone(),
-                max_connections: concurrency,
-            };
-            OpenaiBot::new(settings).map(|b| Bot::Openai(Box::new(b)))
-        }
-    }
+    Ok(BotClient::new(provider, cache, limiter))
 }
 
 fn relative_to(path: &Path, root: &Path) -> String {

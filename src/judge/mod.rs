@@ -17,11 +17,10 @@ use crate::cache::Cache;
 use crate::config::ResponseFormat;
 use crate::diagnostic::Diagnostic;
 use crate::evalset::Case;
-use crate::provider::ProviderError;
-use crate::provider::openai::OpenaiBot;
+use crate::provider::{BotTurn, JsonMode, LlmClient, LlmRequest, Message, ProviderError};
 use crate::ratelimit::RateLimiter;
-use crate::result::{JudgeVerdict, Role, TranscriptTurn};
-use crate::runner::retry::RetryPolicy;
+use crate::result::{ErrorCause, ErrorSource, JudgeVerdict, ResultError, Role, TranscriptTurn};
+use crate::retry::{RetryPolicy, Retrying, with_retries};
 
 /// The built-in rubric prompt; `judge.prompt` in the config overrides it.
 pub const DEFAULT_PROMPT: &str = include_str!("../../prompts/judge/rubric.j2");
@@ -29,7 +28,7 @@ const SYSTEM: &str = "You are a strict, fair evaluator of customer-support conve
 const TEMPLATE: &str = "rubric";
 
 pub struct Judge {
-    client: OpenaiBot,
+    client: Arc<dyn LlmClient>,
     model: String,
     env: Environment<'static>,
     pub prompt_hash: String,
@@ -49,7 +48,7 @@ pub enum Judged {
         tokens_out: u64,
     },
     /// The judge could not be reached: the result is an error, not a failure.
-    Unreachable(String),
+    Unreachable(ResultError),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -58,7 +57,7 @@ struct CachedAnswer {
 }
 
 pub struct JudgeSettings {
-    pub client: OpenaiBot,
+    pub client: Arc<dyn LlmClient>,
     pub model: String,
     pub prompt_text: Option<(String, std::path::PathBuf)>,
     pub concurrency: usize,
@@ -139,7 +138,13 @@ impl Judge {
             .map_err(|e| format!("judge prompt: {e}"))
     }
 
-    pub async fn judge(&self, case: &Case, transcript: &[TranscriptTurn]) -> Judged {
+    /// Judges a conversation; `on_retry` hears of each call that is tried again.
+    pub async fn judge(
+        &self,
+        case: &Case,
+        transcript: &[TranscriptTurn],
+        mut on_retry: impl FnMut(Retrying<'_>),
+    ) -> Judged {
         let prompt = match self.render(case, transcript) {
             Ok(p) => p,
             Err(e) => return self.error_verdict(e),
@@ -151,17 +156,27 @@ impl Judge {
         {
             return self.verdict(parsed, 0, 0);
         }
-        let mut messages = vec![
-            json!({ "role": "system", "content": SYSTEM }),
-            json!({ "role": "user", "content": prompt }),
-        ];
+        let mut request = LlmRequest {
+            system: SYSTEM.to_string(),
+            messages: vec![Message {
+                role: Role::User,
+                content: prompt,
+            }],
+            json: self.json_mode(case.expect.rubric.len()),
+        };
         let (mut tokens_in, mut tokens_out) = (0, 0);
         let mut last_error = String::new();
         // One retry for an answer that breaks the protocol, with the reason attached.
         for attempt in 0..2 {
-            let answer = match self.call(messages.clone(), case.expect.rubric.len()).await {
+            let answer = match self.call(&request, &mut on_retry).await {
                 Ok(a) => a,
-                Err(e) => return Judged::Unreachable(format!("judge unreachable: {e}")),
+                Err(gave_up) => {
+                    return Judged::Unreachable(ResultError {
+                        message: format!("judge unreachable: {gave_up}"),
+                        source: ErrorSource::Judge,
+                        cause: ErrorCause::of(&gave_up.error),
+                    });
+                }
             };
             tokens_in += answer.tokens_in;
             tokens_out += answer.tokens_out;
@@ -179,11 +194,14 @@ impl Judge {
                 Err(e) => {
                     last_error = e;
                     if attempt == 0 {
-                        messages.push(json!({ "role": "assistant", "content": answer.content }));
-                        messages.push(json!({
-                            "role": "user",
-                            "content": format!("That answer does not follow the protocol ({last_error}). Reply with only the JSON object, one entry per criterion.")
-                        }));
+                        request.messages.push(Message {
+                            role: Role::Assistant,
+                            content: answer.content,
+                        });
+                        request.messages.push(Message {
+                            role: Role::User,
+                            content: format!("That answer does not follow the protocol ({last_error}). Reply with only the JSON object, one entry per criterion."),
+                        });
                     }
                 }
             }
@@ -201,44 +219,34 @@ impl Judge {
         judged
     }
 
-    /// One request, with the judge's own concurrency limit and transport retries.
+    fn json_mode(&self, criteria: usize) -> JsonMode {
+        match self.response_format {
+            ResponseFormat::JsonObject => JsonMode::Object,
+            ResponseFormat::JsonSchema => JsonMode::Schema(verdict_schema(criteria)),
+            ResponseFormat::None => JsonMode::None,
+        }
+    }
+
+    /// One request, with the judge's own concurrency limit, rate limits and retries.
     async fn call(
         &self,
-        messages: Vec<serde_json::Value>,
-        criteria: usize,
-    ) -> Result<crate::provider::BotTurn, ProviderError> {
-        let format = match self.response_format {
-            ResponseFormat::JsonObject => Some(json!({ "type": "json_object" })),
-            ResponseFormat::JsonSchema => Some(json!({
-                "type": "json_schema",
-                "json_schema": { "name": "verdict", "strict": true, "schema": verdict_schema(criteria) }
-            })),
-            ResponseFormat::None => None,
-        };
-        let mut retry_no = 0;
-        loop {
-            let result = {
-                let _permit = self.permits.acquire().await;
-                if let Some(limiter) = &self.limiter {
-                    limiter.acquire().await;
-                }
-                let result = self.client.chat(messages.clone(), format.clone()).await;
-                if let (Some(limiter), Ok(turn)) = (&self.limiter, &result) {
-                    limiter.consumed(turn.tokens_in + turn.tokens_out);
-                }
-                result
-            };
-            match result {
-                Ok(turn) => return Ok(turn),
-                Err(e) => {
-                    retry_no += 1;
-                    match self.retry.delay(retry_no, &e) {
-                        Some(wait) => tokio::time::sleep(wait).await,
-                        None => return Err(e),
-                    }
-                }
+        request: &LlmRequest,
+        on_retry: &mut impl FnMut(Retrying<'_>),
+    ) -> Result<BotTurn, crate::retry::GaveUp> {
+        let attempt = || async {
+            let _permit = self.permits.acquire().await;
+            if let Some(limiter) = &self.limiter {
+                limiter.acquire().await;
             }
-        }
+            let result: Result<BotTurn, ProviderError> = self.client.complete(request).await;
+            if let (Some(limiter), Ok(turn)) = (&self.limiter, &result) {
+                limiter.consumed(turn.tokens_in + turn.tokens_out);
+            }
+            result
+        };
+        with_retries(self.retry, attempt, on_retry)
+            .await
+            .map(|(turn, _)| turn)
     }
 
     fn verdict(&self, parsed: parse::Parsed, tokens_in: u64, tokens_out: u64) -> Judged {

@@ -1,7 +1,9 @@
 //! The built-in demo bot as a provider: in-process, deterministic, no network.
 
 use crate::demo_bot;
-use crate::provider::{BotTurn, Message, estimate_tokens};
+use crate::provider::{
+    BotTurn, BoxFuture, Message, Opening, Provider, ProviderError, Session, estimate_tokens,
+};
 use crate::result::{Role, ToolCall};
 
 pub const MODEL: &str = "evalgate-demo";
@@ -11,9 +13,61 @@ pub const HANDOFF_TOOL: &str = "escalate_to_human";
 #[derive(Debug, Default, Clone)]
 pub struct DemoBot;
 
-impl DemoBot {
-    pub fn respond(&self, system: Option<&str>, history: &[Message]) -> BotTurn {
-        answer(system.unwrap_or(""), history)
+impl Provider for DemoBot {
+    fn model(&self) -> String {
+        MODEL.to_string()
+    }
+
+    /// Its answers cost less to compute than to read from disk.
+    fn cache_identity(&self) -> Option<String> {
+        None
+    }
+
+    fn open<'a>(
+        &'a self,
+        opening: Opening<'a>,
+    ) -> BoxFuture<'a, Result<Box<dyn Session>, ProviderError>> {
+        let session = DemoSession {
+            system: opening.system_prompt.unwrap_or("").to_string(),
+            history: Vec::new(),
+        };
+        Box::pin(async move { Ok(Box::new(session) as Box<dyn Session>) })
+    }
+}
+
+/// A conversation with the demo bot: it reads the whole history each turn, like an LLM.
+struct DemoSession {
+    system: String,
+    history: Vec<Message>,
+}
+
+impl Session for DemoSession {
+    fn send<'a>(&'a mut self, message: &'a str) -> BoxFuture<'a, Result<BotTurn, ProviderError>> {
+        self.history.push(Message {
+            role: Role::User,
+            content: message.to_string(),
+        });
+        let turn = answer(&self.system, &self.history);
+        self.history.push(Message {
+            role: Role::Assistant,
+            content: turn.content.clone(),
+        });
+        Box::pin(async move { Ok(turn) })
+    }
+
+    fn replay(&mut self, message: &str, turn: &BotTurn) {
+        self.history.push(Message {
+            role: Role::User,
+            content: message.to_string(),
+        });
+        self.history.push(Message {
+            role: Role::Assistant,
+            content: turn.content.clone(),
+        });
+    }
+
+    fn close(self: Box<Self>) -> BoxFuture<'static, ()> {
+        Box::pin(async {})
     }
 }
 
@@ -48,6 +102,7 @@ pub fn answer(system: &str, history: &[Message]) -> BotTurn {
         tokens_out: estimate_tokens(&reply.content),
         content: reply.content,
         tool_calls,
+        handoff: false,
         tokens_in,
     }
 }

@@ -1,20 +1,18 @@
 //! OpenAI-compatible chat completions (OpenAI, Azure, Ollama, vLLM, llama.cpp, LiteLLM).
 //! The rendered prompt is the system message; the whole history is sent every turn.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::provider::plain_http::{PlainHttp, Reply};
-use crate::provider::{BotTurn, Message, ProviderError};
+use crate::provider::{
+    BotTurn, BoxFuture, JsonMode, LlmClient, LlmRequest, Message, Opening, Provider, ProviderError,
+    Session,
+};
 use crate::result::{Role, ToolCall};
-
-/// Bodies past this are refused rather than buffered: a misbehaving bot must not exhaust memory.
-const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
-/// Longest error-body excerpt kept in a result.
-const ERROR_BODY_EXCERPT: usize = 300;
+use crate::transport::{HttpClient, bearer, excerpt};
 
 #[derive(Clone)]
 pub struct OpenaiSettings {
@@ -41,80 +39,41 @@ impl std::fmt::Debug for OpenaiSettings {
     }
 }
 
+/// An OpenAI-compatible endpoint: as the bot under test, and as an LLM for the judge.
+#[derive(Clone)]
 pub struct OpenaiBot {
-    transport: Transport,
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: HttpClient,
     settings: OpenaiSettings,
     tools: Option<Value>,
 }
 
-/// How requests reach the bot.
-enum Transport {
-    /// `http://` with no proxy in the environment: the lean client.
-    Plain(PlainHttp),
-    /// HTTPS, proxies, user info in the URL: a general client.
-    General {
-        client: reqwest::Client,
-        /// Parsed once: every request goes to it.
-        url: reqwest::Url,
-    },
-}
-
-/// Proxy variables a general client would honour for an `http://` URL; with any of them
-/// set, requests go through that client so the proxy (and `NO_PROXY`) is respected.
-const PROXY_VARIABLES: [&str; 4] = ["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"];
-
-fn proxy_configured() -> bool {
-    PROXY_VARIABLES
-        .iter()
-        .any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()))
-}
-
-/// reqwest is built without a bundled crypto provider so that rustls uses `ring`
-/// (no C toolchain beyond gcc, no aws-lc); install it once per process.
-pub fn install_crypto_provider() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
 impl OpenaiBot {
     pub fn new(settings: OpenaiSettings) -> Result<OpenaiBot, String> {
-        let general = proxy_configured();
-        OpenaiBot::with_transport(settings, general)
+        let http = HttpClient::new(
+            &chat_url(&settings.base_url),
+            authorization(&settings)?,
+            settings.max_connections,
+        )?;
+        Ok(OpenaiBot::with_http(settings, http))
     }
 
-    /// `general`: use the general client even where the lean one would do.
+    /// `general`: use the general HTTP client even where the lean one would do.
+    #[cfg(test)]
     fn with_transport(settings: OpenaiSettings, general: bool) -> Result<OpenaiBot, String> {
-        let authorization = match &settings.api_key {
-            Some(key) => {
-                let mut value = HeaderValue::from_str(&format!("Bearer {key}")).map_err(|_| {
-                    "the API key contains characters not allowed in an HTTP header".to_string()
-                })?;
-                value.set_sensitive(true);
-                Some(value)
-            }
-            None => None,
-        };
-        let url = format!(
-            "{}/chat/completions",
-            settings.base_url.trim_end_matches('/')
-        );
-        let url = reqwest::Url::parse(&url).map_err(|e| format!("base_url `{url}`: {e}"))?;
-        let plain = if general {
-            None
-        } else {
-            PlainHttp::for_url(
-                &url,
-                authorization.clone(),
-                settings.max_connections,
-                MAX_BODY_BYTES,
-            )
-        };
-        let transport = match plain {
-            Some(plain) => Transport::Plain(plain),
-            None => Transport::General {
-                client: general_client(&settings, authorization)?,
-                url,
-            },
-        };
+        let http = HttpClient::with_transport(
+            &chat_url(&settings.base_url),
+            authorization(&settings)?,
+            settings.max_connections,
+            general,
+        )?;
+        Ok(OpenaiBot::with_http(settings, http))
+    }
+
+    fn with_http(settings: OpenaiSettings, http: HttpClient) -> OpenaiBot {
         let tools = settings.handoff_tool.as_ref().map(|name| {
             json!([{
                 "type": "function",
@@ -129,46 +88,156 @@ impl OpenaiBot {
                 }
             }])
         });
-        Ok(OpenaiBot {
-            transport,
-            settings,
-            tools,
-        })
+        OpenaiBot {
+            inner: Arc::new(Inner {
+                http,
+                settings,
+                tools,
+            }),
+        }
     }
 
-    pub fn model(&self) -> &str {
-        &self.settings.model
-    }
-
+    /// One completion of a whole conversation, as the bot under test answers it.
     pub async fn respond(
         &self,
         system: Option<&str>,
         history: &[Message],
     ) -> Result<BotTurn, ProviderError> {
-        self.send_with_timeout(self.request_body(system, history))
+        let inner = &self.inner;
+        inner
+            .send_with_timeout(inner.request_body(system, history))
             .await
     }
+}
 
-    /// One chat completion from raw messages, optionally asking for a response format
-    /// (the judge asks for JSON).
-    pub async fn chat(
-        &self,
-        messages: Vec<Value>,
-        response_format: Option<Value>,
-    ) -> Result<BotTurn, ProviderError> {
-        let mut body = json!({ "model": self.settings.model, "messages": messages });
-        if let Some(t) = self.settings.temperature {
-            body["temperature"] = json!(t);
-        }
-        if let Some(m) = self.settings.max_tokens {
-            body["max_tokens"] = json!(m);
-        }
-        if let Some(f) = response_format {
-            body["response_format"] = f;
-        }
-        self.send_with_timeout(body.to_string().into_bytes()).await
+fn chat_url(base_url: &str) -> String {
+    format!("{}/chat/completions", base_url.trim_end_matches('/'))
+}
+
+fn authorization(
+    settings: &OpenaiSettings,
+) -> Result<Option<reqwest::header::HeaderValue>, String> {
+    settings.api_key.as_deref().map(bearer).transpose()
+}
+
+impl Provider for OpenaiBot {
+    fn model(&self) -> String {
+        self.inner.settings.model.clone()
     }
 
+    /// Only at temperature 0 is a repeat expected to give the same answer.
+    fn cache_identity(&self) -> Option<String> {
+        let s = &self.inner.settings;
+        (s.temperature == Some(0.0)).then(|| {
+            format!(
+                "openai\u{0}{}\u{0}{}\u{0}{:?}\u{0}{:?}\u{0}{:?}",
+                s.base_url, s.model, s.temperature, s.max_tokens, s.handoff_tool
+            )
+        })
+    }
+
+    fn open<'a>(
+        &'a self,
+        opening: Opening<'a>,
+    ) -> BoxFuture<'a, Result<Box<dyn Session>, ProviderError>> {
+        let session = ChatSession {
+            bot: self.clone(),
+            system: opening.system_prompt.map(str::to_string),
+            history: Vec::new(),
+        };
+        Box::pin(async move { Ok(Box::new(session) as Box<dyn Session>) })
+    }
+}
+
+/// A conversation held on evalgate's side: the whole history goes with every turn.
+struct ChatSession {
+    bot: OpenaiBot,
+    system: Option<String>,
+    history: Vec<Message>,
+}
+
+impl ChatSession {
+    fn push(&mut self, message: &str, reply: &str) {
+        self.history.push(Message {
+            role: Role::User,
+            content: message.to_string(),
+        });
+        self.history.push(Message {
+            role: Role::Assistant,
+            content: reply.to_string(),
+        });
+    }
+}
+
+impl Session for ChatSession {
+    fn send<'a>(&'a mut self, message: &'a str) -> BoxFuture<'a, Result<BotTurn, ProviderError>> {
+        Box::pin(async move {
+            self.history.push(Message {
+                role: Role::User,
+                content: message.to_string(),
+            });
+            let answer = self
+                .bot
+                .respond(self.system.as_deref(), &self.history)
+                .await;
+            // A failed turn leaves the conversation as it was, for the retry.
+            self.history.pop();
+            let turn = answer?;
+            self.push(message, &turn.content);
+            Ok(turn)
+        })
+    }
+
+    fn replay(&mut self, message: &str, turn: &BotTurn) {
+        self.push(message, &turn.content);
+    }
+
+    fn close(self: Box<Self>) -> BoxFuture<'static, ()> {
+        Box::pin(async {})
+    }
+}
+
+impl LlmClient for OpenaiBot {
+    fn model(&self) -> &str {
+        &self.inner.settings.model
+    }
+
+    fn complete<'a>(
+        &'a self,
+        request: &'a LlmRequest,
+    ) -> BoxFuture<'a, Result<BotTurn, ProviderError>> {
+        Box::pin(async move {
+            let inner = &self.inner;
+            let mut messages = vec![json!({ "role": "system", "content": request.system })];
+            messages.extend(request.messages.iter().map(|m| {
+                json!({
+                    "role": match m.role { Role::User => "user", Role::Assistant => "assistant" },
+                    "content": m.content,
+                })
+            }));
+            let mut body = json!({ "model": inner.settings.model, "messages": messages });
+            if let Some(t) = inner.settings.temperature {
+                body["temperature"] = json!(t);
+            }
+            if let Some(m) = inner.settings.max_tokens {
+                body["max_tokens"] = json!(m);
+            }
+            match &request.json {
+                JsonMode::None => {}
+                JsonMode::Object => body["response_format"] = json!({ "type": "json_object" }),
+                JsonMode::Schema(schema) => {
+                    body["response_format"] = json!({
+                        "type": "json_schema",
+                        "json_schema": { "name": "verdict", "strict": true, "schema": schema }
+                    });
+                }
+            }
+            inner.send_with_timeout(body.to_string().into_bytes()).await
+        })
+    }
+}
+
+impl Inner {
     async fn send_with_timeout(&self, body: Vec<u8>) -> Result<BotTurn, ProviderError> {
         let timeout = self.settings.timeout;
         match tokio::time::timeout(timeout, self.send(body)).await {
@@ -246,10 +315,7 @@ impl OpenaiBot {
     }
 
     async fn send(&self, body: Vec<u8>) -> Result<BotTurn, ProviderError> {
-        let reply = match &self.transport {
-            Transport::Plain(plain) => plain.post_json(body).await?,
-            Transport::General { client, url } => general_post(client, url, body).await?,
-        };
+        let reply = self.http.post_json(body).await?;
         if !(200..300).contains(&reply.status) {
             return Err(ProviderError::Status {
                 status: reply.status,
@@ -259,98 +325,6 @@ impl OpenaiBot {
         }
         parse_completion(&reply.body)
     }
-}
-
-/// The client for HTTPS and proxies; `authorization` goes with every request.
-fn general_client(
-    settings: &OpenaiSettings,
-    authorization: Option<HeaderValue>,
-) -> Result<reqwest::Client, String> {
-    install_crypto_provider();
-    let mut headers = HeaderMap::new();
-    if let Some(value) = authorization {
-        headers.insert(AUTHORIZATION, value);
-    }
-    reqwest::Client::builder()
-        .default_headers(headers)
-        .pool_max_idle_per_host(settings.max_connections)
-        .tcp_nodelay(true)
-        // A chat endpoint answers or fails; following a redirect would turn the POST
-        // into a GET elsewhere (and costs a URL parse per request).
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| format!("cannot build the HTTP client: {e}"))
-}
-
-/// One POST through the general client, read whole.
-async fn general_post(
-    client: &reqwest::Client,
-    url: &reqwest::Url,
-    body: Vec<u8>,
-) -> Result<Reply, ProviderError> {
-    let mut response = client
-        .post(url.clone())
-        .header(CONTENT_TYPE, "application/json")
-        .body(body)
-        .send()
-        .await
-        .map_err(transport_error)?;
-    let status = response.status().as_u16();
-    let retry_after = retry_after(response.headers());
-    let mut bytes = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
-        if bytes.len() + chunk.len() > MAX_BODY_BYTES {
-            return Err(body_too_large(MAX_BODY_BYTES));
-        }
-        bytes.extend_from_slice(&chunk);
-    }
-    Ok(Reply {
-        status,
-        retry_after,
-        body: bytes.into(),
-    })
-}
-
-fn transport_error(e: reqwest::Error) -> ProviderError {
-    // Without the URL: it is ours, not news, and keeps messages short.
-    let e = e.without_url();
-    let mut message = e.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(s) = source {
-        message = format!("{message}: {s}");
-        source = s.source();
-    }
-    ProviderError::Transport(message)
-}
-
-fn excerpt(text: &str) -> String {
-    let trimmed = text.trim();
-    match trimmed.char_indices().nth(ERROR_BODY_EXCERPT) {
-        Some((idx, _)) => format!("{}…", &trimmed[..idx]),
-        None => trimmed.to_string(),
-    }
-}
-
-/// A reply's `Retry-After`, whichever client read it.
-pub(super) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    headers
-        .get(RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(parse_retry_after)
-}
-
-/// A reply body past `max_bytes`, refused rather than buffered.
-pub(super) fn body_too_large(max_bytes: usize) -> ProviderError {
-    ProviderError::BadResponse(format!(
-        "response body larger than {} MiB",
-        max_bytes / (1024 * 1024)
-    ))
-}
-
-/// `Retry-After` in seconds (the HTTP-date form is rare from APIs and treated as absent).
-fn parse_retry_after(value: &str) -> Option<Duration> {
-    let secs: f64 = value.trim().parse().ok()?;
-    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(300.0)))
 }
 
 #[derive(Deserialize)]
@@ -423,6 +397,7 @@ pub fn parse_completion(bytes: &[u8]) -> Result<BotTurn, ProviderError> {
     Ok(BotTurn {
         content: choice.message.content.unwrap_or_default(),
         tool_calls,
+        handoff: false,
         tokens_in: usage.prompt_tokens,
         tokens_out: usage.completion_tokens,
     })
@@ -465,7 +440,8 @@ mod tests {
             let mut request = vec![0u8; 64 * 1024];
             let _ = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut request)).await;
             // The key starts 10 characters before the excerpt's end.
-            let body = format!("{}{key} trailing", "x".repeat(ERROR_BODY_EXCERPT - 10));
+            let excerpt = crate::transport::ERROR_BODY_EXCERPT;
+            let body = format!("{}{key} trailing", "x".repeat(excerpt - 10));
             let reply = format!(
                 "HTTP/1.1 500 Internal Server Error\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
                 body.len()
@@ -521,7 +497,7 @@ mod tests {
         let mut turns = Vec::new();
         for general in [false, true] {
             let bot = OpenaiBot::with_transport(settings.clone(), general).unwrap();
-            assert_eq!(matches!(bot.transport, Transport::General { .. }), general);
+            assert_eq!(bot.inner.http.is_general(), general);
             turns.push(
                 bot.respond(Some("You are a support bot."), &history)
                     .await
@@ -532,12 +508,5 @@ mod tests {
         assert!(!turns[0].content.is_empty() || !turns[0].tool_calls.is_empty());
         let _ = stop.send(());
         server.await.unwrap().unwrap();
-    }
-
-    #[test]
-    fn retry_after_seconds() {
-        assert_eq!(parse_retry_after("2"), Some(Duration::from_secs(2)));
-        assert_eq!(parse_retry_after("0.5"), Some(Duration::from_millis(500)));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
     }
 }

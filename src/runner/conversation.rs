@@ -1,34 +1,63 @@
-//! Drives one case × repeat: sends the scripted turns one by one with retries, stops at
-//! a handoff, and returns the transcript for scoring.
+//! Drives one case × repeat: opens a session with the bot, sends the scripted turns one by
+//! one (each call retried as the policy says), stops at a handoff, closes the session and
+//! returns the transcript for scoring.
 
 use std::time::Instant;
 
 use crate::evalset::Case;
-use crate::provider::{BotClient, Message};
-use crate::result::{Role, TranscriptTurn};
-use crate::runner::retry::RetryPolicy;
+use crate::provider::{Answer, BotClient, BotTurn, Opening};
+use crate::result::{ErrorCause, ErrorSource, ResultError, Role, TranscriptTurn};
+use crate::retry::{GaveUp, RetryPolicy, Retrying, with_retries};
+use crate::runner::events::{Callee, Events};
 use crate::scoring::Conversation;
 
-pub async fn converse(
-    bot: &BotClient,
-    system: Option<&str>,
-    case: &Case,
-    repeat: u32,
-    retry: RetryPolicy,
-    handoff_tool: Option<&str>,
-    markers: &[String],
-) -> Conversation {
+/// How one conversation is to be held.
+pub struct Script<'a> {
+    pub case: &'a Case,
+    pub repeat: u32,
+    pub system: Option<&'a str>,
+    pub retry: RetryPolicy,
+    pub handoff_tool: Option<&'a str>,
+    pub markers: &'a [String],
+}
+
+pub async fn converse(bot: &BotClient, script: Script<'_>, events: &Events) -> Conversation {
+    let Script {
+        case,
+        repeat,
+        system,
+        retry,
+        handoff_tool,
+        markers,
+    } = script;
     let started = Instant::now();
-    let mut history: Vec<Message> = Vec::with_capacity(case.turns.len() * 2);
     let mut turns: Vec<TranscriptTurn> = Vec::with_capacity(case.turns.len() * 2);
     let mut attempts = 0u32;
     let (mut tokens_in, mut tokens_out) = (0u64, 0u64);
+    let announce = |r: Retrying<'_>| events.retrying(&case.key, repeat, Callee::Bot, r);
+    let opening = Opening {
+        case,
+        repeat,
+        system_prompt: system,
+    };
+    let session = match with_retries(retry, || bot.open(opening), announce).await {
+        Ok((session, tries)) => {
+            attempts += tries - 1;
+            session
+        }
+        Err(gave_up) => {
+            return Conversation {
+                turns,
+                attempts: gave_up.attempts,
+                latency_ms: started.elapsed().as_millis() as u64,
+                tokens_in,
+                tokens_out,
+                error: Some(bot_error(&gave_up)),
+            };
+        }
+    };
     let mut error = None;
     for user_text in &case.turns {
-        history.push(Message {
-            role: Role::User,
-            content: user_text.clone(),
-        });
         turns.push(TranscriptTurn {
             role: Role::User,
             content: user_text.clone(),
@@ -36,44 +65,14 @@ pub async fn converse(
             latency_ms: None,
             cached: false,
         });
-        let mut retry_no = 0;
-        let answer = loop {
-            let sent = Instant::now();
-            match bot.respond(system, &history, repeat).await {
-                Ok((turn, cached)) => {
-                    attempts += u32::from(!cached);
-                    break Ok((turn, sent.elapsed(), cached));
-                }
-                Err(e) => {
-                    attempts += 1;
-                    retry_no += 1;
-                    match retry.delay(retry_no, &e) {
-                        Some(wait) => tokio::time::sleep(wait).await,
-                        None => {
-                            let tries = if retry_no == 1 {
-                                "1 attempt".to_string()
-                            } else {
-                                format!("{retry_no} attempts")
-                            };
-                            break Err(format!("{e} ({tries})"));
-                        }
-                    }
-                }
-            }
-        };
+        let answer = with_retries(retry, || session.send(user_text), announce).await;
         match answer {
-            Ok((turn, took, cached)) => {
+            Ok((answer, tries)) => {
+                let Answer { turn, cached, took } = answer;
+                attempts += if cached { tries - 1 } else { tries };
                 tokens_in += turn.tokens_in;
                 tokens_out += turn.tokens_out;
-                let handed_off = handoff_tool
-                    .is_some_and(|tool| turn.tool_calls.iter().any(|c| c.name == tool))
-                    || markers
-                        .iter()
-                        .any(|m| !m.is_empty() && turn.content.contains(m.as_str()));
-                history.push(Message {
-                    role: Role::Assistant,
-                    content: turn.content.clone(),
-                });
+                let handed_off = handed_off(&turn, handoff_tool, markers);
                 turns.push(TranscriptTurn {
                     role: Role::Assistant,
                     content: turn.content,
@@ -86,12 +85,14 @@ pub async fn converse(
                     break;
                 }
             }
-            Err(message) => {
-                error = Some(message);
+            Err(gave_up) => {
+                attempts += gave_up.attempts;
+                error = Some(bot_error(&gave_up));
                 break;
             }
         }
     }
+    session.close().await;
     Conversation {
         turns,
         attempts,
@@ -99,5 +100,23 @@ pub async fn converse(
         tokens_in,
         tokens_out,
         error,
+    }
+}
+
+/// Whether the bot handed the customer to a human in this turn: by its own protocol's
+/// signal, the handoff tool, or a marker in the reply.
+fn handed_off(turn: &BotTurn, tool: Option<&str>, markers: &[String]) -> bool {
+    turn.handoff
+        || tool.is_some_and(|tool| turn.tool_calls.iter().any(|c| c.name == tool))
+        || markers
+            .iter()
+            .any(|m| !m.is_empty() && turn.content.contains(m.as_str()))
+}
+
+fn bot_error(gave_up: &GaveUp) -> ResultError {
+    ResultError {
+        message: gave_up.to_string(),
+        source: ErrorSource::Bot,
+        cause: ErrorCause::of(&gave_up.error),
     }
 }

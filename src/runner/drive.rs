@@ -14,6 +14,7 @@ use futures_util::FutureExt;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
+use super::events::{Events, Reporter, RunEvent};
 use super::output::{self, ResultsWriter};
 use super::progress::Progress;
 use super::{RunError, Tally, failed_before_sending, write_error};
@@ -34,11 +35,17 @@ const JOBS_PER_BATCH: usize = 256;
 /// the suite.
 const BATCHES_AHEAD: usize = 16;
 
+/// The work of one job, given where to tell what happens to it (retries).
+pub type Work = Box<
+    dyn FnOnce(Events) -> std::pin::Pin<Box<dyn std::future::Future<Output = CaseResult> + Send>>
+        + Send,
+>;
+
 /// One case × repeat to work on, and the work.
 pub struct Job {
     pub case: Arc<Case>,
     pub repeat: u32,
-    pub work: std::pin::Pin<Box<dyn std::future::Future<Output = CaseResult> + Send>>,
+    pub work: Work,
 }
 
 /// Jobs as a thread prepares them (reading eval-set files as it goes), at most
@@ -128,22 +135,29 @@ impl Lanes {
     }
 
     /// One lane: jobs one after another until there are none, or the run stops.
-    async fn run(self: Arc<Self>, results: mpsc::UnboundedSender<CaseResult>) {
+    async fn run(self: Arc<Self>, events: Events) {
         while let Some(job) = self.next_job().await {
             self.busy.fetch_add(1, Ordering::Relaxed);
-            let result = match AssertUnwindSafe(job.work).catch_unwind().await {
+            events.send(RunEvent::Started {
+                key: job.case.key.clone(),
+                repeat: job.repeat,
+            });
+            let work = (job.work)(events.clone());
+            let result = match AssertUnwindSafe(work).catch_unwind().await {
                 Ok(result) => result,
                 Err(_) => self.scorer.score(
                     &job.case,
                     job.repeat,
-                    failed_before_sending("evalgate bug: the case's task panicked".into()),
+                    failed_before_sending(crate::result::ResultError {
+                        message: "evalgate bug: the case's task panicked".into(),
+                        source: crate::result::ErrorSource::Evalgate,
+                        cause: crate::result::ErrorCause::Internal,
+                    }),
                     None,
                 ),
             };
             self.busy.fetch_sub(1, Ordering::Relaxed);
-            if results.send(result).is_err() {
-                return;
-            }
+            events.send(RunEvent::Finished(Box::new(result)));
         }
     }
 }
@@ -171,8 +185,9 @@ async fn stop_requested() {
     }
 }
 
-/// Runs jobs with bounded concurrency and appends each result to `results.jsonl` as it
-/// finishes.
+/// Runs jobs with bounded concurrency. Every event goes to the results writer (which
+/// appends each result to `results.jsonl` as it finishes), the progress display and the
+/// tally, in that order.
 pub async fn drive(
     dir: &Path,
     planned: u64,
@@ -193,31 +208,31 @@ pub async fn drive(
         busy: AtomicUsize::new(0),
         scorer: Arc::clone(scorer),
     });
-    let (tx, mut results) = mpsc::unbounded_channel();
+    let (events, mut incoming) = Events::channel();
     let mut running = JoinSet::new();
     for _ in 0..concurrency.max(1) {
-        running.spawn(Arc::clone(&lanes).run(tx.clone()));
+        running.spawn(Arc::clone(&lanes).run(events.clone()));
     }
-    drop(tx);
+    // The lanes hold the only senders: the channel closes when the last lane is done.
+    drop(events);
+    let mut report = |event: &RunEvent| -> Result<(), RunError> {
+        writer.report(event)?;
+        progress.report(event)?;
+        tally.report(event)
+    };
     let mut stop: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> =
         Box::pin(stop_requested());
     let mut interrupted = false;
-    let mut batch = Vec::new();
     loop {
         tokio::select! {
-            first = results.recv() => {
+            first = incoming.recv() => {
                 // None: every lane is done.
                 let Some(first) = first else { break };
-                batch.push(first);
-                while let Ok(more) = results.try_recv() {
-                    batch.push(more);
+                report(&first)?;
+                while let Ok(more) = incoming.try_recv() {
+                    report(&more)?;
                 }
-                for result in batch.drain(..) {
-                    progress.finished_one(result.passed, result.is_error());
-                    writer.append(&result).map_err(write_error(writer.path()))?;
-                    tally.add(&result);
-                }
-                writer.flush().map_err(write_error(writer.path()))?;
+                report(&RunEvent::Settled)?;
             }
             _ = &mut stop => {
                 if interrupted {
@@ -225,21 +240,18 @@ pub async fn drive(
                     // keeping whatever finished meanwhile.
                     running.abort_all();
                     while running.join_next().await.is_some() {}
-                    while let Ok(result) = results.try_recv() {
-                        progress.finished_one(result.passed, result.is_error());
-                        writer.append(&result).map_err(write_error(writer.path()))?;
-                        tally.add(&result);
+                    while let Ok(event) = incoming.try_recv() {
+                        report(&event)?;
                     }
-                    writer.flush().map_err(write_error(writer.path()))?;
+                    report(&RunEvent::Settled)?;
                     break;
                 }
                 interrupted = true;
                 lanes.stopping.store(true, Ordering::Relaxed);
-                progress.note(&format!(
-                    "interrupted: finishing {} conversations in flight (at most {} s); press Ctrl-C again to abandon them",
-                    lanes.busy.load(Ordering::Relaxed),
-                    STOP_GRACE.as_secs()
-                ));
+                report(&RunEvent::Interrupting {
+                    in_flight: lanes.busy.load(Ordering::Relaxed),
+                    grace: STOP_GRACE,
+                })?;
                 stop = Box::pin(async {
                     tokio::select! {
                         _ = stop_requested() => {}
@@ -249,7 +261,7 @@ pub async fn drive(
             }
         }
     }
-    progress.finish();
+    report(&RunEvent::Done)?;
     tally.seconds = Some(started.elapsed().as_secs_f64());
     let feed_error = lanes.feed_error.lock().ok().and_then(|mut e| e.take());
     Ok(match feed_error {
@@ -275,6 +287,14 @@ mod tests {
         }
         let cases = load_file(Path::new("en.yaml"), &yaml).unwrap();
         cases.into_iter().map(Arc::new).collect()
+    }
+
+    fn not_sent() -> crate::result::ResultError {
+        crate::result::ResultError {
+            message: "not sent".into(),
+            source: crate::result::ErrorSource::Bot,
+            cause: crate::result::ErrorCause::Connection,
+        }
     }
 
     fn scorer() -> Arc<Scorer> {
@@ -327,14 +347,16 @@ mod tests {
                 Ok(Job {
                     case,
                     repeat: 0,
-                    work: Box::pin(async move {
-                        let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-                        most.fetch_max(now, Ordering::SeqCst);
-                        tokio::time::sleep(Duration::from_millis(2)).await;
-                        in_flight.fetch_sub(1, Ordering::SeqCst);
-                        assert!(i != 7, "job 7 fails on purpose");
-                        let conversation = failed_before_sending("not sent".into());
-                        scorer.score(&for_job, 0, conversation, None)
+                    work: Box::new(move |_| {
+                        Box::pin(async move {
+                            let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                            most.fetch_max(now, Ordering::SeqCst);
+                            tokio::time::sleep(Duration::from_millis(2)).await;
+                            in_flight.fetch_sub(1, Ordering::SeqCst);
+                            assert!(i != 7, "job 7 fails on purpose");
+                            let conversation = failed_before_sending(not_sent());
+                            scorer.score(&for_job, 0, conversation, None)
+                        })
                     }),
                 })
             })
@@ -377,8 +399,10 @@ mod tests {
                 Ok(Job {
                     case,
                     repeat: 0,
-                    work: Box::pin(async move {
-                        scorer.score(&for_job, 0, failed_before_sending("x".into()), None)
+                    work: Box::new(move |_| {
+                        Box::pin(async move {
+                            scorer.score(&for_job, 0, failed_before_sending(not_sent()), None)
+                        })
                     }),
                 })
             })

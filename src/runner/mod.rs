@@ -3,9 +3,9 @@
 
 pub mod conversation;
 mod drive;
+pub mod events;
 pub mod output;
 pub mod progress;
-pub mod retry;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -18,13 +18,14 @@ use crate::judge::{Judge, Judged};
 use crate::metrics::{MetricsBuilder, RepeatsBuilder};
 use crate::prompt::PromptTemplate;
 use crate::provider::BotClient;
-use crate::result::CaseResult;
+use crate::result::{CaseResult, ErrorCause, ErrorSource, ResultError};
+use crate::retry::RetryPolicy;
 use crate::rundir::read_results;
 use crate::scoring::{Conversation, Judgement, Scorer};
 use crate::summary::{RunMeta, RunSummary, now_rfc3339};
 pub use drive::{Ended, Job, JobFeed, drive, feed};
+use events::{Callee, Events, Reporter, RunEvent};
 use output::{PROMPT_FILE, SUMMARY_FILE};
-use retry::RetryPolicy;
 
 /// The cases a run takes, in order, read while the run goes.
 pub type CaseFeed = Box<dyn Iterator<Item = Result<Arc<Case>, Diagnostics>> + Send>;
@@ -46,9 +47,60 @@ pub struct RunPlan {
     pub meta: RunMeta,
 }
 
+/// The error a saved result ended in, as far as re-scoring is concerned: a judge failure
+/// is judged again, so it is no error; a bot failure stays one.
+fn saved_error(saved: &CaseResult) -> Option<ResultError> {
+    if saved.is_judge_error() {
+        return None;
+    }
+    let message = saved.error.clone()?;
+    let kind = saved.error_kind.unwrap_or(crate::result::ErrorKind {
+        source: ErrorSource::Bot,
+        cause: ErrorCause::Connection,
+    });
+    Some(ResultError {
+        message,
+        source: kind.source,
+        cause: kind.cause,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// rescore tells a judge failure from a bot failure by its kind, not its wording.
+    #[test]
+    fn a_saved_judge_error_is_judged_again_and_a_bot_error_kept() {
+        use crate::evalset::{ExpectedOutcome, Stratum};
+        use crate::result::{ErrorKind, ObservedOutcome};
+        let mut r = CaseResult::fixture(
+            "en",
+            Stratum::Routine,
+            ExpectedOutcome::Resolve,
+            ObservedOutcome::Error,
+            false,
+        );
+        r.error = Some("timeout after 30.0s (4 attempts)".into());
+        r.error_kind = Some(ErrorKind {
+            source: ErrorSource::Judge,
+            cause: ErrorCause::Timeout,
+        });
+        assert_eq!(saved_error(&r), None);
+        r.error_kind = Some(ErrorKind {
+            source: ErrorSource::Bot,
+            cause: ErrorCause::Timeout,
+        });
+        let kept = saved_error(&r).unwrap();
+        assert_eq!(
+            (kept.source, kept.cause),
+            (ErrorSource::Bot, ErrorCause::Timeout)
+        );
+        // A result written before errors had kinds is told by its message.
+        r.error_kind = None;
+        r.error = Some("judge unreachable: HTTP 503".into());
+        assert_eq!(saved_error(&r), None);
+    }
 
     #[test]
     fn the_top_error_ignores_attempt_counts() {
@@ -122,18 +174,21 @@ pub async fn execute(
         (0..repeats)
             .filter(|repeat| !skip.contains(&(case.key.clone(), *repeat)))
             .map(|repeat| {
+                let (bot, scorer, judge, prompt, for_job) = (
+                    Arc::clone(&bot),
+                    Arc::clone(&scorer_for_jobs),
+                    judge.clone(),
+                    prompt.clone(),
+                    Arc::clone(&case),
+                );
                 Ok(Job {
                     case: Arc::clone(&case),
                     repeat,
-                    work: Box::pin(run_job(
-                        Arc::clone(&bot),
-                        Arc::clone(&scorer_for_jobs),
-                        judge.clone(),
-                        prompt.clone(),
-                        Arc::clone(&case),
-                        repeat,
-                        retry,
-                    )),
+                    work: Box::new(move |events| {
+                        Box::pin(run_job(
+                            bot, scorer, judge, prompt, for_job, repeat, retry, events,
+                        ))
+                    }),
                 })
             })
             .collect()
@@ -186,13 +241,22 @@ impl Tally {
         }
     }
 
-    pub fn add(&mut self, r: &CaseResult) {
+    fn add(&mut self, r: &CaseResult) {
         self.metrics.add(r);
         self.repeats.add(r);
         if let Some(e) = &r.error {
             self.errors.add(e);
         }
         self.written += 1;
+    }
+}
+
+impl Reporter for Tally {
+    fn report(&mut self, event: &RunEvent) -> Result<(), RunError> {
+        if let RunEvent::Finished(result) = event {
+            self.add(result);
+        }
+        Ok(())
     }
 }
 
@@ -315,6 +379,7 @@ pub fn summarize(
     Ok(summary)
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn run_job(
     bot: Arc<BotClient>,
     scorer: Arc<Scorer>,
@@ -323,22 +388,37 @@ async fn run_job(
     case: Arc<Case>,
     repeat: u32,
     retry: RetryPolicy,
+    events: Events,
 ) -> CaseResult {
     let system = match prompt.as_deref().map(|p| p.render(&case)).transpose() {
         Ok(system) => system,
-        Err(d) => return scorer.score(&case, repeat, failed_before_sending(d.to_string()), None),
+        Err(d) => {
+            let error = ResultError {
+                message: d.to_string(),
+                source: ErrorSource::Evalgate,
+                cause: ErrorCause::Prompt,
+            };
+            return scorer.score(&case, repeat, failed_before_sending(error), None);
+        }
     };
-    let conversation = conversation::converse(
-        &bot,
-        system.as_deref(),
+    let script = conversation::Script {
+        case: &case,
+        repeat,
+        system: system.as_deref(),
+        retry,
+        handoff_tool: scorer.handoff.tool.as_deref(),
+        markers: &scorer.handoff.markers,
+    };
+    let conversation = conversation::converse(&bot, script, &events).await;
+    judge_and_score(
+        &scorer,
+        judge.as_deref(),
         &case,
         repeat,
-        retry,
-        scorer.handoff.tool.as_deref(),
-        &scorer.handoff.markers,
+        conversation,
+        &events,
     )
-    .await;
-    judge_and_score(&scorer, judge.as_deref(), &case, repeat, conversation).await
+    .await
 }
 
 /// Asks the judge about a finished conversation (unless it already failed), then scores it.
@@ -349,10 +429,14 @@ pub async fn judge_and_score(
     case: &Case,
     repeat: u32,
     mut conversation: Conversation,
+    events: &Events,
 ) -> CaseResult {
     let judgement = match judge {
         Some(judge) if conversation.error.is_none() => {
-            match judge.judge(case, &conversation.turns).await {
+            let announce = |r: crate::retry::Retrying<'_>| {
+                events.retrying(&case.key, repeat, Callee::Judge, r)
+            };
+            match judge.judge(case, &conversation.turns, announce).await {
                 Judged::Verdict {
                     verdict,
                     tokens_in,
@@ -373,7 +457,8 @@ pub async fn judge_and_score(
     scorer.score(case, repeat, conversation, judgement)
 }
 
-pub(crate) fn failed_before_sending(error: String) -> Conversation {
+/// A conversation that ended before anything reached the bot.
+pub(crate) fn failed_before_sending(error: ResultError) -> Conversation {
     Conversation {
         turns: Vec::new(),
         attempts: 0,
@@ -436,27 +521,29 @@ pub async fn rescore(job: Rescore<'_>, scorer: Arc<Scorer>) -> Result<(RunSummar
         let (scorer, judge) = (Arc::clone(&scorer_for_jobs), judge.clone());
         let repeat = saved.repeat;
         let conversation = Conversation {
+            error: saved_error(&saved),
             turns: saved.turns,
             attempts: saved.attempts,
             latency_ms: saved.latency_ms,
             tokens_in: saved.tokens_in,
             tokens_out: saved.tokens_out,
-            // A judge failure in the saved run is retried; a bot failure stays a failure.
-            error: saved.error.filter(|e| !e.starts_with("judge unreachable")),
         };
         let case_for_job = Arc::clone(&case);
         Ok(Job {
             case,
             repeat,
-            work: Box::pin(async move {
-                judge_and_score(
-                    &scorer,
-                    judge.as_deref(),
-                    &case_for_job,
-                    repeat,
-                    conversation,
-                )
-                .await
+            work: Box::new(move |events| {
+                Box::pin(async move {
+                    judge_and_score(
+                        &scorer,
+                        judge.as_deref(),
+                        &case_for_job,
+                        repeat,
+                        conversation,
+                        &events,
+                    )
+                    .await
+                })
             }),
         })
     });

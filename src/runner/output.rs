@@ -6,6 +6,8 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use super::events::{Reporter, RunEvent};
+use super::{RunError, write_error};
 use crate::result::CaseResult;
 
 pub use crate::rundir::{PROMPT_FILE, RESULTS_FILE, SUMMARY_FILE};
@@ -37,5 +39,16 @@ impl ResultsWriter {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+}
+
+impl Reporter for ResultsWriter {
+    fn report(&mut self, event: &RunEvent) -> Result<(), RunError> {
+        let written = match event {
+            RunEvent::Finished(result) => self.append(result),
+            RunEvent::Settled | RunEvent::Done => self.flush(),
+            _ => Ok(()),
+        };
+        written.map_err(write_error(&self.path))
     }
 }

@@ -1,12 +1,17 @@
 //! Progress on long runs: a bar on a terminal, a line every tenth of the run otherwise
-//! (so CI logs show the run is alive without drowning in output).
+//! (so CI logs show the run is alive without drowning in output), and a line for each
+//! retry, so a struggling bot shows before the run ends.
 
 use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use super::RunError;
+use super::events::{Reporter, RunEvent};
+
 pub struct Progress {
     bar: Option<ProgressBar>,
+    quiet: bool,
     total: u64,
     done: u64,
     failed: u64,
@@ -27,6 +32,7 @@ impl Progress {
         });
         Progress {
             bar,
+            quiet,
             total,
             done: 0,
             failed: 0,
@@ -76,4 +82,39 @@ impl Progress {
 
 fn step(total: u64) -> u64 {
     (total / 10).max(1)
+}
+
+impl Reporter for Progress {
+    fn report(&mut self, event: &RunEvent) -> Result<(), RunError> {
+        match event {
+            RunEvent::Finished(result) => self.finished_one(result.passed, result.is_error()),
+            RunEvent::Retrying {
+                key,
+                repeat,
+                callee,
+                retry,
+                of,
+                wait,
+                error,
+            } if !self.quiet => {
+                let repeat = if *repeat == 0 {
+                    String::new()
+                } else {
+                    format!(" #{repeat}")
+                };
+                self.note(&format!(
+                    "retrying {key}{repeat}: {} call failed ({error}); retry {retry} of {of} in {:.1} s",
+                    callee.name(),
+                    wait.as_secs_f64()
+                ));
+            }
+            RunEvent::Interrupting { in_flight, grace } => self.note(&format!(
+                "interrupted: finishing {in_flight} conversations in flight (at most {} s); press Ctrl-C again to abandon them",
+                grace.as_secs()
+            )),
+            RunEvent::Done => self.finish(),
+            _ => {}
+        }
+        Ok(())
+    }
 }

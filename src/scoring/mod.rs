@@ -9,7 +9,9 @@ pub use rules::rule_checks;
 
 use crate::config::HandoffConfig;
 use crate::evalset::Case;
-use crate::result::{CaseResult, Check, JudgeVerdict, ObservedOutcome, TranscriptTurn};
+use crate::result::{
+    CaseResult, Check, ErrorKind, JudgeVerdict, ObservedOutcome, ResultError, TranscriptTurn,
+};
 use language::LanguageDetector;
 
 /// Which mode decided the observed outcomes of a run.
@@ -36,7 +38,7 @@ pub struct Conversation {
     pub latency_ms: u64,
     pub tokens_in: u64,
     pub tokens_out: u64,
-    pub error: Option<String>,
+    pub error: Option<ResultError>,
 }
 
 impl Scorer {
@@ -77,7 +79,11 @@ impl Scorer {
             judge_tokens_in: judgement.as_ref().map_or(0, |j| j.tokens_in),
             judge_tokens_out: judgement.as_ref().map_or(0, |j| j.tokens_out),
             attempts: conversation.attempts,
-            error: conversation.error,
+            error_kind: conversation.error.as_ref().map(|e| ErrorKind {
+                source: e.source,
+                cause: e.cause,
+            }),
+            error: conversation.error.map(|e| e.message),
         };
         if result.error.is_some() {
             return result;

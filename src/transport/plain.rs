@@ -7,7 +7,6 @@
 
 use std::pin::Pin;
 use std::sync::Mutex;
-use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::FutureExt;
@@ -18,14 +17,7 @@ use hyper::{Method, Request};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
-use super::ProviderError;
-
-/// What came back: status, `Retry-After`, body.
-pub struct Reply {
-    pub status: u16,
-    pub retry_after: Option<Duration>,
-    pub body: Bytes,
-}
+use super::{ProviderError, Reply, body_too_large, error_chain, retry_after};
 
 /// One open connection: the handle requests go through, and the connection itself,
 /// polled only while a request is using it.
@@ -199,13 +191,13 @@ async fn read_reply(
     max_body_bytes: usize,
 ) -> Result<Reply, Failed> {
     let status = response.status().as_u16();
-    let retry_after = super::openai::retry_after(response.headers());
+    let retry_after = retry_after(response.headers());
     let body = Limited::new(response.into_body(), max_body_bytes)
         .collect()
         .await
         .map_err(|e| Failed {
             error: if e.is::<http_body_util::LengthLimitError>() {
-                super::openai::body_too_large(max_body_bytes)
+                body_too_large(max_body_bytes)
             } else {
                 ProviderError::Transport(format!("error reading the response body: {e}"))
             },
@@ -221,13 +213,7 @@ async fn read_reply(
 
 /// hyper's error with its causes, in one line.
 fn transport(context: &str, error: &hyper::Error) -> ProviderError {
-    let mut message = format!("{context}: {error}");
-    let mut source = std::error::Error::source(error);
-    while let Some(s) = source {
-        message = format!("{message}: {s}");
-        source = s.source();
-    }
-    ProviderError::Transport(message)
+    ProviderError::Transport(format!("{context}: {}", error_chain(error)))
 }
 
 #[cfg(test)]
@@ -355,7 +341,7 @@ mod tests {
         for _ in 0..5 {
             let reply = client.post_json(b"{}".to_vec()).await.unwrap();
             assert_eq!(reply.status, 429);
-            assert_eq!(reply.retry_after, Some(Duration::from_secs(2)));
+            assert_eq!(reply.retry_after, Some(std::time::Duration::from_secs(2)));
             assert_eq!(&reply.body[..], br#"{"ok":true}"#);
         }
         assert_eq!(server.connections.load(Ordering::SeqCst), 1);
