@@ -193,3 +193,48 @@ fn an_http_proxy_in_the_environment_is_used() {
     let seen = proxy.seen.lock().expect("lock");
     assert_eq!(seen.get("through the proxy"), Some(&1), "{}", stderr(&out));
 }
+
+/// A bot that asks to slow down shows in the progress output while the run goes, not
+/// only in the results afterwards.
+#[test]
+fn a_retry_shows_in_the_progress_output() {
+    let stub = stub::start();
+    let p = TempProject::new();
+    p.write("evalgate.yaml", &config(&stub.base_url, ""));
+    p.write("prompt.j2", PROMPT);
+    p.write(
+        "evalsets/en.yaml",
+        &format!(
+            "language: en\ncases:\n{}",
+            case("slow-down", "routine", "resolve", &["[[429-once]] hello"])
+        ),
+    );
+    let out = p.evalgate(&["run", "--out", "run"]);
+    assert_exit(&out, 0);
+    let err = stderr(&out);
+    assert!(
+        err.contains("retrying en/slow-down: bot call failed (HTTP 429"),
+        "{err}"
+    );
+    assert!(err.contains("retry 1 of 2 in 1.0 s"), "{err}");
+    // --quiet keeps it to the results.
+    p.write(
+        "evalsets/en.yaml",
+        &format!(
+            "language: en\ncases:\n{}",
+            case(
+                "slow-down",
+                "routine",
+                "resolve",
+                &["[[429-once]] hello again"]
+            )
+        ),
+    );
+    let quiet = p.evalgate(&["run", "--out", "quiet", "--quiet"]);
+    assert_exit(&quiet, 0);
+    assert_eq!(
+        stub.seen.lock().unwrap().get("[[429-once]] hello again"),
+        Some(&2)
+    );
+    assert!(!stderr(&quiet).contains("retrying"), "{}", stderr(&quiet));
+}
