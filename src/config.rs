@@ -10,25 +10,80 @@ use serde_saphyr::Spanned;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::yaml;
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct Config {
     pub bot: BotConfig,
     /// Glob patterns, relative to the config file's folder.
     pub evalsets: Vec<Spanned<String>>,
-    #[serde(default)]
     pub run: RunConfig,
     /// The launch-gate file, relative to the config file's folder.
-    #[serde(default)]
     pub gate: Option<Spanned<String>>,
-    #[serde(default)]
     pub pricing: Option<Pricing>,
     /// The LLM judge; without one, rubric criteria are reported `unjudged`.
-    #[serde(default)]
     pub judge: Option<JudgeConfig>,
     /// Help-centre files the judge checks claims against (glob patterns).
-    #[serde(default)]
     pub knowledge: Vec<Spanned<String>>,
+}
+
+/// The config file as written, with the bot's section in the shape its provider takes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile<B> {
+    bot: B,
+    evalsets: Vec<Spanned<String>>,
+    #[serde(default)]
+    run: RunConfig,
+    #[serde(default)]
+    gate: Option<Spanned<String>>,
+    #[serde(default)]
+    pricing: Option<Pricing>,
+    #[serde(default)]
+    judge: Option<JudgeConfig>,
+    #[serde(default)]
+    knowledge: Vec<Spanned<String>>,
+}
+
+impl<B> ConfigFile<B> {
+    fn with_bot(self, bot: impl FnOnce(B) -> BotConfig) -> Config {
+        Config {
+            bot: bot(self.bot),
+            evalsets: self.evalsets,
+            run: self.run,
+            gate: self.gate,
+            pricing: self.pricing,
+            judge: self.judge,
+            knowledge: self.knowledge,
+        }
+    }
+}
+
+/// Only the bot's provider, read first to know which fields the bot section may have.
+#[derive(Debug, Deserialize)]
+struct ProviderOnly {
+    bot: ProviderField,
+}
+
+#[derive(Debug, Deserialize)]
+struct ProviderField {
+    provider: ProviderKind,
+}
+
+impl Config {
+    /// Parses a config file. The bot section is read in the shape its provider takes, so
+    /// each provider's fields are checked strictly (a `base_url` on the demo bot is an
+    /// error at its line, not silently ignored). serde's internally tagged enums would
+    /// lose the line numbers, hence two passes over a file of a few lines.
+    pub fn parse(path: &Path, text: &str) -> Result<Config, Diagnostic> {
+        let only: ProviderOnly = yaml::parse(path, text)?;
+        Ok(match only.bot.provider {
+            ProviderKind::Openai => {
+                yaml::parse::<ConfigFile<OpenaiBotConfig>>(path, text)?.with_bot(BotConfig::Openai)
+            }
+            ProviderKind::Demo => {
+                yaml::parse::<ConfigFile<DemoBotConfig>>(path, text)?.with_bot(BotConfig::Demo)
+            }
+        })
+    }
 }
 
 /// The LLM judge: any OpenAI-compatible chat-completions endpoint.
@@ -104,9 +159,17 @@ impl ProviderKind {
     }
 }
 
+/// The bot under test: one shape per provider.
+#[derive(Debug, Clone)]
+pub enum BotConfig {
+    Openai(OpenaiBotConfig),
+    Demo(DemoBotConfig),
+}
+
+/// An OpenAI-compatible chat-completions endpoint as the bot.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct BotConfig {
+pub struct OpenaiBotConfig {
     pub provider: ProviderKind,
     #[serde(default)]
     pub base_url: Option<String>,
@@ -126,10 +189,64 @@ pub struct BotConfig {
     pub timeout_s: f64,
     #[serde(default)]
     pub handoff: HandoffConfig,
-    /// A label for the bot under test (`--bot-version` overrides it): for bots whose
-    /// prompt evalgate does not hold, the only record of which build was measured.
+    /// A label for the bot under test (`--bot-version` overrides it).
     #[serde(default)]
     pub version: Option<String>,
+}
+
+/// The built-in demo bot: a prompt (its v1/v2 story), the handoff signal, a label.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoBotConfig {
+    pub provider: ProviderKind,
+    #[serde(default)]
+    pub prompt: Option<Spanned<String>>,
+    #[serde(default)]
+    pub handoff: HandoffConfig,
+    #[serde(default)]
+    pub version: Option<String>,
+}
+
+impl BotConfig {
+    pub fn provider(&self) -> ProviderKind {
+        match self {
+            BotConfig::Openai(_) => ProviderKind::Openai,
+            BotConfig::Demo(_) => ProviderKind::Demo,
+        }
+    }
+
+    /// The system-prompt template, relative to the config file's folder.
+    pub fn prompt(&self) -> Option<&Spanned<String>> {
+        match self {
+            BotConfig::Openai(b) => b.prompt.as_ref(),
+            BotConfig::Demo(b) => b.prompt.as_ref(),
+        }
+    }
+
+    /// How the bot signals "I am handing you to a human".
+    pub fn handoff(&self) -> &HandoffConfig {
+        match self {
+            BotConfig::Openai(b) => &b.handoff,
+            BotConfig::Demo(b) => &b.handoff,
+        }
+    }
+
+    /// A label of the bot under test (for bots whose prompt evalgate does not hold, the
+    /// only record of which build was measured).
+    pub fn version(&self) -> Option<&str> {
+        match self {
+            BotConfig::Openai(b) => b.version.as_deref(),
+            BotConfig::Demo(b) => b.version.as_deref(),
+        }
+    }
+
+    /// Where the bot is, for the summary and `--resume`'s check.
+    pub fn base_url(&self) -> Option<&str> {
+        match self {
+            BotConfig::Openai(b) => b.base_url.as_deref(),
+            BotConfig::Demo(_) => None,
+        }
+    }
 }
 
 fn default_timeout_s() -> f64 {
@@ -249,7 +366,15 @@ pub struct Project {
 impl Project {
     /// Loads and validates the config file. Every problem is reported at once.
     pub fn load(config_path: &Path) -> Result<Project, Diagnostics> {
-        let config: Config = yaml::load(config_path).map_err(|d| Diagnostics(vec![d]))?;
+        let bytes = std::fs::read(config_path).map_err(|e| {
+            Diagnostics(vec![Diagnostic::new(
+                config_path,
+                format!("cannot read file: {e}"),
+            )])
+        })?;
+        let config = yaml::decode_utf8(config_path, &bytes)
+            .and_then(|text| Config::parse(config_path, text))
+            .map_err(|d| Diagnostics(vec![d]))?;
         let root = match config_path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
@@ -267,11 +392,7 @@ impl Project {
     }
 
     pub fn prompt_path(&self) -> Option<PathBuf> {
-        self.config
-            .bot
-            .prompt
-            .as_ref()
-            .map(|p| self.resolve(&p.value))
+        self.config.bot.prompt().map(|p| self.resolve(&p.value))
     }
 
     /// Checks that need more than the file's shape: values in range, files present, the
@@ -279,12 +400,13 @@ impl Project {
     fn validate(&self) -> Diagnostics {
         let mut problems = Diagnostics::default();
         let here = |msg: String| Diagnostic::new(&self.config_path, msg);
-        let bot = &self.config.bot;
-        for (message, at) in endpoint_problems("bot", &bot.endpoint()) {
-            problems.push(at.map_or_else(
-                || here(message.clone()),
-                |l| here(message.clone()).at_location(l),
-            ));
+        if let BotConfig::Openai(bot) = &self.config.bot {
+            for (message, at) in endpoint_problems("bot", &bot.endpoint()) {
+                problems.push(at.map_or_else(
+                    || here(message.clone()),
+                    |l| here(message.clone()).at_location(l),
+                ));
+            }
         }
         if let Some(judge) = &self.config.judge {
             if judge.provider != ProviderKind::Openai {
@@ -303,7 +425,7 @@ impl Project {
             }
         }
         let prompts = [
-            ("bot.prompt", self.config.bot.prompt.as_ref()),
+            ("bot.prompt", self.config.bot.prompt()),
             (
                 "judge.prompt",
                 self.config.judge.as_ref().and_then(|j| j.prompt.as_ref()),
@@ -340,13 +462,10 @@ impl Project {
 
     /// The bot's API key, read from the environment variable the config names.
     pub fn api_key(&self) -> Option<String> {
-        key_from(
-            self.config
-                .bot
-                .api_key_env
-                .as_ref()
-                .map(|v| v.value.as_str()),
-        )
+        match &self.config.bot {
+            BotConfig::Openai(b) => key_from(b.api_key_env.as_ref().map(|v| v.value.as_str())),
+            BotConfig::Demo(_) => None,
+        }
     }
 
     pub fn judge_api_key(&self) -> Option<String> {
@@ -375,7 +494,7 @@ struct Endpoint<'a> {
     timeout_s: f64,
 }
 
-impl BotConfig {
+impl OpenaiBotConfig {
     fn endpoint(&self) -> Endpoint<'_> {
         Endpoint {
             provider: self.provider,
@@ -447,7 +566,7 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<Config, Diagnostic> {
-        yaml::parse(Path::new("evalgate.yaml"), text)
+        Config::parse(Path::new("evalgate.yaml"), text)
     }
 
     #[test]
@@ -470,6 +589,24 @@ mod tests {
     fn defaults_apply() {
         let c = parse("bot:\n  provider: demo\nevalsets: [a]\n").unwrap();
         assert_eq!(c.run.concurrency, 16);
-        assert_eq!(c.bot.handoff.tool.as_deref(), Some("escalate_to_human"));
+        assert_eq!(c.bot.handoff().tool.as_deref(), Some("escalate_to_human"));
+    }
+
+    /// Each provider takes its own fields: what one needs is a mistake on another.
+    #[test]
+    fn each_provider_checks_its_own_fields_at_their_line() {
+        let err =
+            parse("bot:\n  provider: demo\n  prompt: p.j2\n  base_url: http://x\nevalsets: [a]\n")
+                .unwrap_err();
+        assert!(err.message.contains("unknown field `base_url`"), "{err}");
+        assert_eq!(err.line, Some(4), "{err}");
+        let err =
+            parse("bot:\n  provider: openai\n  base_url: http://x\n  modle: m\nevalsets: [a]\n")
+                .unwrap_err();
+        assert!(err.message.contains("did you mean `model`"), "{err}");
+        assert_eq!(err.line, Some(4), "{err}");
+        let ok = parse("bot:\n  provider: openai\n  base_url: http://x\n  model: m\n  temperature: 0\nevalsets: [a]\n")
+            .unwrap();
+        assert_eq!(ok.bot.base_url(), Some("http://x"));
     }
 }

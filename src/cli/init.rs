@@ -12,8 +12,6 @@ const CONFIG: &str =
 bot:
   provider: demo
   prompt: prompts/support.md.j2
-  temperature: 0
-  timeout_s: 30
   handoff:
     tool: escalate_to_human
     markers: [\"[HANDOFF]\"]

@@ -71,7 +71,7 @@ pub fn run(config: &Path, args: &RescoreArgs) -> Outcome {
     };
     let scorer = Arc::new(Scorer {
         detector: LanguageDetector::for_languages(&loaded.suite.languages()),
-        handoff: project.config.bot.handoff.clone(),
+        handoff: project.config.bot.handoff().clone(),
     });
     let job = Rescore {
         source: &source,

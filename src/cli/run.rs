@@ -138,7 +138,7 @@ pub fn run(config: &Path, args: &RunArgs) -> Outcome {
     };
     let scorer = Arc::new(Scorer {
         detector: LanguageDetector::for_languages(&loaded.suite.languages()),
-        handoff: project.config.bot.handoff.clone(),
+        handoff: project.config.bot.handoff().clone(),
     });
     let runtime = match super::runtime() {
         Ok(r) => r,
@@ -154,7 +154,7 @@ pub fn run(config: &Path, args: &RunArgs) -> Outcome {
         bot_version: args
             .bot_version
             .clone()
-            .or_else(|| project.config.bot.version.clone()),
+            .or_else(|| project.config.bot.version().map(str::to_string)),
         concurrency,
         quiet: args.quiet,
         bot: &bot,
@@ -271,8 +271,7 @@ impl RunJob<'_> {
         let path = project
             .config
             .bot
-            .prompt
-            .as_ref()
+            .prompt()
             .map(|p| p.value.clone())
             .map(|p| match revision {
                 Some(rev) => format!("{p}@{rev}"),
@@ -283,9 +282,9 @@ impl RunJob<'_> {
             started_at: now_rfc3339(),
             evalgate_version: env!("CARGO_PKG_VERSION").to_string(),
             bot: BotInfo {
-                provider: project.config.bot.provider.name().to_string(),
+                provider: project.config.bot.provider().name().to_string(),
                 model: self.bot.model(),
-                base_url: project.config.bot.base_url.clone(),
+                base_url: project.config.bot.base_url().map(str::to_string),
                 version: self.bot_version.clone(),
             },
             prompt: PromptInfo {

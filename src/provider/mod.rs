@@ -138,16 +138,15 @@ pub fn build_llm(
     }
 }
 
-/// The provider the config names, with its fields checked.
+/// The provider the config names.
 pub fn build(
     project: &crate::config::Project,
     concurrency: usize,
 ) -> Result<Arc<dyn Provider>, String> {
-    use crate::config::ProviderKind;
-    let bot = &project.config.bot;
-    match bot.provider {
-        ProviderKind::Demo => Ok(Arc::new(demo::DemoBot)),
-        ProviderKind::Openai => {
+    use crate::config::BotConfig;
+    match &project.config.bot {
+        BotConfig::Demo(_) => Ok(Arc::new(demo::DemoBot)),
+        BotConfig::Openai(bot) => {
             let settings = openai::OpenaiSettings {
                 base_url: bot.base_url.clone().unwrap_or_default(),
                 model: bot.model.clone().unwrap_or_default(),
