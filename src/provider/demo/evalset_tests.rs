@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::{Role, Turn, respond};
+use evalgate_demo_bot::{Role, Turn, respond};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

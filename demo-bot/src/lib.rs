@@ -9,9 +9,6 @@ mod intent;
 mod lang;
 mod prompt;
 
-#[cfg(test)]
-mod evalset_tests;
-
 use intent::{Attack, Escalation, Refusal, Signals, Topic};
 use lang::Lang;
 use prompt::Prompt;

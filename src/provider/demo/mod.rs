@@ -1,14 +1,17 @@
 //! The built-in demo bot as a provider: in-process, deterministic, no network.
 
-use crate::demo_bot;
 use crate::provider::{
     BotTurn, BoxFuture, Message, Opening, Provider, ProviderError, Session, estimate_tokens,
 };
 use crate::result::{Role, ToolCall};
+use evalgate_demo_bot as demo_bot;
 
 pub const MODEL: &str = "evalgate-demo";
 /// The tool the demo bot calls to hand a customer to a human.
 pub const HANDOFF_TOOL: &str = "escalate_to_human";
+
+#[cfg(test)]
+mod evalset_tests;
 
 #[derive(Debug, Default, Clone)]
 pub struct DemoBot;
