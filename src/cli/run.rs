@@ -227,9 +227,12 @@ pub fn run(config: &Path, args: &RunArgs) -> Outcome {
         }
     };
     let baseline = same_run_baseline.or(baseline);
+    // The cases are no longer needed. Freeing 20,000 of them takes about 25 ms (1.5 % of
+    // such a run): done on a thread of its own, it overlaps the writing of the reports.
+    let suite = loaded.suite;
+    let freeing = std::thread::spawn(move || drop(suite));
     let outcome = super::review::finish(project, &run, gate.as_ref(), baseline.as_ref());
-    // The process ends next: freeing a large suite case by case would only delay the exit.
-    std::mem::forget(loaded.suite);
+    let _ = freeing.join();
     outcome
 }
 
