@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// A fresh folder under the system's temp folder, removed when dropped (also when the test
-/// fails), unique per process and per call.
+/// fails), unique per process and per call. Kept by hand rather than taken from `tempfile`:
+/// these few lines do all the tests need, without another dependency tree in every build.
 pub struct TempDir(PathBuf);
 
 impl TempDir {

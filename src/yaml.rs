@@ -7,9 +7,16 @@ use serde::de::DeserializeOwned;
 
 use crate::diagnostic::Diagnostic;
 
-/// Limits that keep a hostile file (alias bombs, deep nesting) from exhausting memory.
+/// Limits that keep a hostile file (alias bombs, deep nesting) from exhausting memory:
+/// serde-saphyr's parse budget (events, nodes, nesting depth, aliases and anchors) and
+/// alias-expansion limits, spelled out so that a change of the library's defaults cannot
+/// silently switch them off; duplicate keys are errors.
 fn options() -> serde_saphyr::Options {
-    serde_saphyr::Options::default()
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(serde_saphyr::Budget::default());
+    options.alias_limits = serde_saphyr::options::AliasLimits::default();
+    options.duplicate_keys = serde_saphyr::options::DuplicateKeyPolicy::Error;
+    options
 }
 
 /// Parses `text` (the contents of `path`) into `T`.

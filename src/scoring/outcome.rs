@@ -1,5 +1,6 @@
 //! The observed outcome. A handoff signal means `escalated` whatever the text says;
-//! without a judge, the outcome is rule-verified (DESIGN.md, "Observed outcome").
+//! without a judge, the outcome is rule-verified: decided by the content checks (README,
+//! "Metrics").
 
 use crate::config::HandoffConfig;
 use crate::evalset::ExpectedOutcome;
