@@ -230,6 +230,10 @@ fn redact(text: &str, dirs: &[&Path]) -> String {
     s
 }
 
+/// Compares with the snapshot in tests/snapshots/. The snapshots are the reports exactly as
+/// a user gets them (report.md, junit.xml), so a reviewer reads them as they are, with no
+/// tool; `EVALGATE_UPDATE_SNAPSHOTS=1` accepts a deliberate change. insta's format and
+/// review tool would add little here.
 fn assert_snapshot(name: &str, actual: &str) {
     let path = repo_root().join("tests/snapshots").join(name);
     if std::env::var_os("EVALGATE_UPDATE_SNAPSHOTS").is_some() {
