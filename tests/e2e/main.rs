@@ -123,6 +123,19 @@ pub fn verdicts(run_dir: &Path) -> Vec<(String, bool, String)> {
     v
 }
 
+/// An English eval set of `n` routine cases `c0000`, `c0001`, … whose user text is
+/// `text(i)`; the stub's answer ("… ships on 28 November") passes them.
+pub fn routine_cases(n: usize, text: impl Fn(usize) -> String) -> String {
+    let mut s = String::from("language: en\ncases:\n");
+    for i in 0..n {
+        s += &format!(
+            "  - id: c{i:04}\n    stratum: routine\n    turns:\n      - user: \"{}\"\n    expect:\n      outcome: resolve\n      language: any\n      must_include: [\"28 November\"]\n",
+            text(i)
+        );
+    }
+    s
+}
+
 /// A port on 127.0.0.1 that nothing listens on (bound, then released).
 pub fn closed_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

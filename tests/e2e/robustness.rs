@@ -7,23 +7,15 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::{TempProject, assert_exit, results, stderr, stdout, stub, summary, verdicts};
+use crate::{
+    TempProject, assert_exit, results, routine_cases as cases, stderr, stdout, stub, summary,
+    verdicts,
+};
 
 fn config(base_url: &str, extra_bot: &str, extra_run: &str) -> String {
     format!(
         "bot:\n  provider: openai\n  base_url: {base_url}\n  model: stub\n  timeout_s: 1\n{extra_bot}evalsets: [\"evalsets/*.yaml\"]\nrun:\n  concurrency: 16\n  retries: 2\n{extra_run}"
     )
-}
-
-fn cases(n: usize, text: impl Fn(usize) -> String) -> String {
-    let mut s = String::from("language: en\ncases:\n");
-    for i in 0..n {
-        s += &format!(
-            "  - id: c{i:04}\n    stratum: routine\n    turns:\n      - user: \"{}\"\n    expect:\n      outcome: resolve\n      language: any\n      must_include: [\"28 November\"]\n",
-            text(i)
-        );
-    }
-    s
 }
 
 fn keys(dir: &Path) -> Vec<String> {

@@ -7,25 +7,16 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::{TempProject, assert_exit, repo_root, results, stderr, stdout, stub, summary};
+use crate::{
+    TempProject, assert_exit, repo_root, results, routine_cases as cases, stderr, stdout, stub,
+    summary,
+};
 
 /// A bot behind the stub at `base_url`, answering at temperature 0 (so answers are cached).
 fn stub_config(base_url: &str, extra: &str) -> String {
     format!(
         "bot:\n  provider: openai\n  base_url: {base_url}\n  model: stub\n  temperature: 0\n  timeout_s: 5\n{extra}evalsets: [\"evalsets/*.yaml\"]\ngate: gate.yaml\nrun:\n  concurrency: 4\n  retries: 0\n"
     )
-}
-
-/// `n` routine English cases whose user text is `text(i)`; the stub's answer passes them.
-fn cases(n: usize, text: impl Fn(usize) -> String) -> String {
-    let mut s = String::from("language: en\ncases:\n");
-    for i in 0..n {
-        s += &format!(
-            "  - id: c{i:03}\n    stratum: routine\n    turns:\n      - user: \"{}\"\n    expect:\n      outcome: resolve\n      language: any\n      must_include: [\"28 November\"]\n",
-            text(i)
-        );
-    }
-    s
 }
 
 /// A project on the shipped eval sets, gate and prompt, with the demo bot.
@@ -427,7 +418,7 @@ fn resume_refuses_another_bot_judge_prompt_or_eval_sets() {
         .lines()
         .filter(|l| {
             let r: Value = serde_json::from_str(l).unwrap();
-            !(r["repeat"] == 1 && ["en/c001", "en/c004"].contains(&r["key"].as_str().unwrap()))
+            !(r["repeat"] == 1 && ["en/c0001", "en/c0004"].contains(&r["key"].as_str().unwrap()))
         })
         .map(|l| format!("{l}\n"))
         .collect();
@@ -441,7 +432,7 @@ fn resume_refuses_another_bot_judge_prompt_or_eval_sets() {
         .collect();
     ids.sort();
     let mut expected: Vec<String> = (0..6)
-        .flat_map(|i| (0..2).map(move |k| format!("en/c{i:03}#{k}")))
+        .flat_map(|i| (0..2).map(move |k| format!("en/c{i:04}#{k}")))
         .collect();
     expected.sort();
     assert_eq!(ids, expected);
