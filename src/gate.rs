@@ -219,10 +219,7 @@ fn min_cases_cells(summary: &RunSummary) -> Vec<(String, Stratum)> {
         return m
             .by_language_stratum
             .keys()
-            .filter_map(|cell| {
-                let (lang, s) = cell.split_once('/')?;
-                Some((lang.to_string(), Stratum::parse(s)?))
-            })
+            .map(|cell| (cell.language.clone(), cell.stratum))
             .collect();
     }
     let strata: Vec<Stratum> = if selection.strata.is_empty() {
@@ -269,7 +266,7 @@ pub fn evaluate(gate: &Gate, summary: &RunSummary, diff: Option<&Diff>) -> Verdi
         for (lang, s) in min_cases_cells(summary) {
             let scope = format!("{lang}/{s}");
             // Cases, not results: repeats do not make a suite larger.
-            let n = m.by_language_stratum.get(&scope).map_or(0, |x| x.cases);
+            let n = m.cell(&lang, s).map_or(0, |x| x.cases);
             c.push(
                 "min_cases",
                 &scope,
@@ -289,12 +286,12 @@ pub fn evaluate(gate: &Gate, summary: &RunSummary, diff: Option<&Diff>) -> Verdi
             let Some(min) = rates.for_stratum(s) else {
                 continue;
             };
-            if let Some(slice) = m.by_stratum.get(s.name()) {
+            if let Some(slice) = m.by_stratum.get(&s) {
                 c.at_least_rate("pass_rate", s.name(), min, slice.pass_rate);
             }
             if spec.per_language {
                 for lang in &languages {
-                    if let Some(slice) = m.by_language_stratum.get(&format!("{lang}/{s}")) {
+                    if let Some(slice) = m.cell(lang, s) {
                         c.at_least_rate("pass_rate", &format!("{lang}/{s}"), min, slice.pass_rate);
                     }
                 }

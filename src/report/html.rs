@@ -234,12 +234,7 @@ pub fn write(
         .map(|(lang, all)| {
             let mut cells: Vec<HeatCell> = Stratum::ALL
                 .iter()
-                .map(|st| {
-                    heat_cell(
-                        m.by_language_stratum.get(&format!("{lang}/{st}")),
-                        Some(*st),
-                    )
-                })
+                .map(|st| heat_cell(m.cell(lang, *st), Some(*st)))
                 .collect();
             cells.push(heat_cell(Some(all), None));
             HeatRow {
@@ -250,7 +245,7 @@ pub fn write(
         .collect();
     let mut all_cells: Vec<HeatCell> = Stratum::ALL
         .iter()
-        .map(|st| heat_cell(m.by_stratum.get(st.name()), Some(*st)))
+        .map(|st| heat_cell(m.by_stratum.get(st), Some(*st)))
         .collect();
     all_cells.push(heat_cell(Some(&m.overall), None));
     heatmap.push(HeatRow {

@@ -76,7 +76,7 @@ pub fn render(model: &ReportModel) -> String {
     for (lang, slice) in &m.by_language {
         let _ = write!(out, "| {lang} |");
         for st in Stratum::ALL {
-            let cell = m.by_language_stratum.get(&format!("{lang}/{st}"));
+            let cell = m.cell(lang, st);
             let _ = write!(
                 out,
                 " {} |",

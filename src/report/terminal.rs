@@ -56,7 +56,7 @@ pub fn render(model: &ReportModel, run_dir: &Path) -> String {
     for (language, slice) in &m.by_language {
         let _ = write!(out, "{language:<10}");
         for s in Stratum::ALL {
-            let cell = m.by_language_stratum.get(&format!("{language}/{s}"));
+            let cell = m.cell(language, s);
             let _ = write!(
                 out,
                 "{:>14}",
@@ -71,7 +71,7 @@ pub fn render(model: &ReportModel, run_dir: &Path) -> String {
             out,
             "{:>14}",
             m.by_stratum
-                .get(s.name())
+                .get(&s)
                 .map(pass_cell)
                 .unwrap_or_else(|| "-".into())
         );
