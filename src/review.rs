@@ -9,7 +9,7 @@ use crate::exit::Outcome;
 use crate::gate::{self, Gate};
 use crate::report::html::CaseList;
 use crate::report::model::ReportModel;
-use crate::report::{junit, markdown};
+use crate::report::{gate_text, junit, markdown};
 use crate::result_index::{IndexEntry, ResultIndex};
 use crate::rundir::{RunDir, SUMMARY_FILE};
 use crate::summary::GateRef;
@@ -86,15 +86,7 @@ pub fn review(
             path: g.path.display().to_string(),
             hash: g.hash.clone(),
             passed: v.passed,
-            failed: v
-                .failing()
-                .map(|c| {
-                    format!(
-                        "{} {}: measured {}, threshold {}",
-                        c.name, c.scope, c.measured, c.threshold
-                    )
-                })
-                .collect(),
+            failed: v.failing().map(|c| gate_text::failure_line(v, c)).collect(),
         });
     }
     let model = ReportModel {

@@ -7,7 +7,8 @@ use crate::cli::{BaselineArgs, DiffArgs, DiffFormat, GateArgs, ReportArgs, Repor
 use crate::config::Project;
 use crate::diff;
 use crate::exit::Outcome;
-use crate::gate::{Gate, render_text};
+use crate::gate::Gate;
+use crate::report::gate_text::render_text;
 use crate::report::model::ReportModel;
 use crate::report::{diff_text, junit, markdown, terminal, titles};
 use crate::review::{ReportsFor, outcome, review, write_reports};

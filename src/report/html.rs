@@ -13,8 +13,9 @@ use sha2::{Digest, Sha256};
 
 use crate::diff::text::WordChange;
 use crate::evalset::{ExpectedOutcome, Stratum};
+use crate::gate::{Scope, Threshold};
 use crate::report::model::ReportModel;
-use crate::report::{pct, titles};
+use crate::report::{gate_text, pct, titles};
 use crate::result::{CaseResult, Check, JudgeVerdict, ObservedOutcome};
 use crate::result_index::{IndexEntry, ResultIndex, ResultReader};
 
@@ -177,26 +178,19 @@ pub fn write(
         })
         .collect();
 
-    let thresholds: BTreeMap<Stratum, f64> = model
+    // The gate's pass-rate threshold for each stratum, to outline the cells below it.
+    let thresholds: BTreeMap<Stratum, Threshold> = model
         .gate
-        .as_ref()
-        .map(|g| {
-            g.criteria
-                .iter()
-                .filter(|c| c.name == "pass_rate")
-                .filter_map(|c| {
-                    let stratum = Stratum::parse(c.scope.rsplit('/').next()?)?;
-                    let value: f64 = c
-                        .threshold
-                        .trim_start_matches(">= ")
-                        .trim_end_matches('%')
-                        .parse()
-                        .ok()?;
-                    Some((stratum, value / 100.0))
-                })
-                .collect()
+        .iter()
+        .flat_map(|g| &g.criteria)
+        .filter(|c| c.name == "pass_rate")
+        .filter_map(|c| match c.scope {
+            Scope::Stratum { stratum } | Scope::Cell { stratum, .. } => {
+                Some((stratum, c.threshold))
+            }
+            _ => None,
         })
-        .unwrap_or_default();
+        .collect();
     let heat_cell =
         |slice: Option<&crate::metrics::SliceMetrics>, stratum: Option<Stratum>| -> HeatCell {
             let Some(x) = slice else {
@@ -213,7 +207,7 @@ pub fn write(
                 };
             };
             let below = match (stratum.and_then(|st| thresholds.get(&st)), x.pass_rate) {
-                (Some(t), Some(r)) => r + 1e-12 < *t,
+                (Some(t), Some(r)) => !t.admits(r),
                 _ => false,
             };
             HeatCell {
@@ -376,12 +370,9 @@ pub fn write(
     let top_error_line = (m.overall.errors > 0)
         .then(|| titles::top_error_line(s))
         .flatten();
-    let criteria = |passed: bool| -> Vec<&crate::gate::Criterion> {
-        model
-            .gate
-            .iter()
-            .flat_map(|g| g.criteria.iter().filter(move |c| c.passed == passed))
-            .collect()
+    let rows = model.gate.as_ref().map(gate_text::rows).unwrap_or_default();
+    let criteria = |passed: bool| -> Vec<&gate_text::Row> {
+        rows.iter().filter(|r| r.passed == passed).collect()
     };
     let (script, script_hash) = script();
     let template = env.get_template("report.html").map_err(|e| e.to_string())?;

@@ -7,7 +7,7 @@ use std::fmt::Write;
 use crate::diff::text::inline;
 use crate::evalset::Stratum;
 use crate::report::model::ReportModel;
-use crate::report::{pct, titles};
+use crate::report::{gate_text, pct, titles};
 
 /// Longest list of cases shown in one section; the rest are counted.
 const MAX_LISTED: usize = 25;
@@ -27,20 +27,23 @@ pub fn render(model: &ReportModel) -> String {
 
     if let Some(g) = &model.gate {
         let _ = writeln!(out, "\n### {}", escape(&titles::gate_title(g)));
-        let failing: Vec<_> = g.failing().collect();
+        let failing: Vec<_> = gate_text::rows(g)
+            .into_iter()
+            .filter(|r| !r.passed)
+            .collect();
         if !failing.is_empty() {
             let _ = writeln!(
                 out,
                 "\n| criterion | scope | threshold | measured |\n|---|---|---|---|"
             );
-            for c in failing {
+            for r in failing {
                 let _ = writeln!(
                     out,
                     "| {} | {} | {} | {} |",
-                    c.name,
-                    c.scope,
-                    escape(&c.threshold),
-                    escape(&c.measured)
+                    r.name,
+                    r.scope,
+                    escape(&r.threshold),
+                    escape(&r.measured)
                 );
             }
         }

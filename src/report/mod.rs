@@ -1,6 +1,7 @@
 //! Views of a finished run: one model ([`model::ReportModel`]), many renderers.
 
 pub mod diff_text;
+pub mod gate_text;
 pub mod html;
 pub mod junit;
 pub mod markdown;

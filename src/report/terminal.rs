@@ -8,7 +8,7 @@ use std::path::Path;
 use crate::evalset::Stratum;
 use crate::metrics::SliceMetrics;
 use crate::report::model::ReportModel;
-use crate::report::{pct, titles};
+use crate::report::{gate_text, pct, titles};
 
 pub fn render(model: &ReportModel, run_dir: &Path) -> String {
     let mut out = String::new();
@@ -19,7 +19,7 @@ pub fn render(model: &ReportModel, run_dir: &Path) -> String {
 
     if let Some(g) = &model.gate {
         let _ = writeln!(out, "\n{}", titles::gate_title(g));
-        for line in crate::gate::criterion_lines(g) {
+        for line in gate_text::criterion_lines(g) {
             let _ = writeln!(out, "{line}");
         }
     }
