@@ -6,11 +6,35 @@ use std::fmt::Write;
 
 use crate::diff::text::inline;
 use crate::evalset::Stratum;
+use crate::report::export::{Exporter, ReportError, ReportFormat};
 use crate::report::model::ReportModel;
 use crate::report::{gate_text, pct, titles};
+use crate::result_index::ResultIndex;
 
 /// Longest list of cases shown in one section; the rest are counted.
 const MAX_LISTED: usize = 25;
+
+pub struct Markdown;
+
+impl Exporter for Markdown {
+    fn format(&self) -> ReportFormat {
+        ReportFormat::Md
+    }
+
+    fn file_name(&self) -> &'static str {
+        "report.md"
+    }
+
+    fn write(
+        &self,
+        model: &ReportModel,
+        _index: &ResultIndex,
+        out: &mut dyn std::io::Write,
+    ) -> Result<(), ReportError> {
+        out.write_all(render(model).as_bytes())?;
+        Ok(())
+    }
+}
 
 pub fn render(model: &ReportModel) -> String {
     let mut out = String::new();
