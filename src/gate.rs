@@ -1,7 +1,9 @@
 //! The launch gate: thresholds written down before the run (`gates/launch.yaml`), checked
-//! against a run's metrics and, when there is a baseline, its diff. Every criterion is
-//! reported with its threshold, the measured value and PASS/FAIL.
+//! against a run's metrics and, when there is a baseline, its diff. Every criterion keeps
+//! its threshold, the measured value and PASS/FAIL as numbers; `report::gate_text` puts
+//! them into words.
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -10,7 +12,7 @@ use sha2::{Digest, Sha256};
 use crate::diagnostic::Diagnostic;
 use crate::diff::Diff;
 use crate::evalset::Stratum;
-use crate::metrics::{Metrics, SliceMetrics};
+use crate::metrics::{Cell, Metrics, SliceMetrics};
 use crate::summary::RunSummary;
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -130,13 +132,140 @@ impl Gate {
     }
 }
 
+/// Which side of its threshold a criterion's measure must fall on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Bound {
+    AtLeast,
+    AtMost,
+}
+
+/// What a threshold and its measure count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    /// A share between 0 and 1.
+    Share,
+    /// Cases, missed escalations, significant regressions.
+    Count,
+    /// Milliseconds.
+    Millis,
+    /// Results written, out of the planned ones (`complete`).
+    Results,
+}
+
+/// Slack on every comparison, so that float rounding never fails a measure that meets
+/// its threshold exactly (19 of 20 against 95%).
+pub const TOLERANCE: f64 = 1e-12;
+
+/// A criterion's threshold: inclusive, e.g. at least 0.95 of results passed.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Threshold {
+    pub bound: Bound,
+    pub value: f64,
+    pub unit: Unit,
+}
+
+impl Threshold {
+    pub fn at_least(value: f64, unit: Unit) -> Threshold {
+        Threshold {
+            bound: Bound::AtLeast,
+            value,
+            unit,
+        }
+    }
+
+    pub fn at_most(value: f64, unit: Unit) -> Threshold {
+        Threshold {
+            bound: Bound::AtMost,
+            value,
+            unit,
+        }
+    }
+
+    /// Whether a measured value meets the threshold, the boundary included.
+    pub fn admits(&self, measured: f64) -> bool {
+        match self.bound {
+            Bound::AtLeast => measured >= self.value - TOLERANCE,
+            Bound::AtMost => measured <= self.value + TOLERANCE,
+        }
+    }
+
+    /// Whether a criterion passes. With nothing measured, a floor is not shown to be met
+    /// (the verdict never passes what it has not measured), and a ceiling was not exceeded.
+    pub fn passes(&self, measured: Option<f64>) -> bool {
+        match measured {
+            Some(v) => self.admits(v),
+            None => self.bound == Bound::AtMost,
+        }
+    }
+}
+
+/// Why a criterion has no measured value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unmeasured {
+    /// The rate's denominator is empty.
+    NoCases,
+    /// `significant_regressions` without a baseline to compare with.
+    NoBaseline,
+    /// No bot turn was timed.
+    NoTurns,
+}
+
+/// The part of a run a criterion was checked on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Scope {
+    Overall,
+    Stratum {
+        stratum: Stratum,
+    },
+    Language {
+        language: String,
+    },
+    /// One language × stratum.
+    Cell {
+        language: String,
+        stratum: Stratum,
+    },
+    /// The diff against the baseline.
+    VsBaseline,
+}
+
+impl Scope {
+    fn cell(cell: &Cell) -> Scope {
+        Scope::Cell {
+            language: cell.language.clone(),
+            stratum: cell.stratum,
+        }
+    }
+}
+
+/// The scope's name, as the slice's name in summary.json: `overall`, `edge`, `pl`,
+/// `pl/edge`, or `vs baseline`.
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Scope::Overall => f.write_str("overall"),
+            Scope::Stratum { stratum } => f.write_str(stratum.name()),
+            Scope::Language { language } => f.write_str(language),
+            Scope::Cell { language, stratum } => write!(f, "{language}/{stratum}"),
+            Scope::VsBaseline => f.write_str("vs baseline"),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Criterion {
+    /// `min_cases`, `pass_rate`, `missed_escalations`, … or `complete`.
     pub name: String,
-    /// `overall`, a stratum, a language, or `<language>/<stratum>`.
-    pub scope: String,
-    pub threshold: String,
-    pub measured: String,
+    pub scope: Scope,
+    pub threshold: Threshold,
+    /// `None` when there was nothing to measure; `unmeasured` says why.
+    pub measured: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unmeasured: Option<Unmeasured>,
     pub passed: bool,
 }
 
@@ -149,6 +278,9 @@ pub struct Verdict {
     /// The run did not finish (interrupted, results missing), or more results are errors
     /// than `max_error_rate` allows: not a quality verdict but an incomplete run (exit 3).
     pub incomplete: bool,
+    /// The run was stopped before it finished (Ctrl-C, SIGTERM).
+    #[serde(default)]
+    pub interrupted: bool,
     pub baseline: Option<String>,
     pub criteria: Vec<Criterion>,
 }
@@ -164,66 +296,56 @@ struct Checker {
 }
 
 impl Checker {
-    fn push(&mut self, name: &str, scope: &str, threshold: String, measured: String, passed: bool) {
+    /// Checks one measure against its threshold; returns whether it passed.
+    fn check(
+        &mut self,
+        name: &str,
+        scope: Scope,
+        threshold: Threshold,
+        measured: Result<f64, Unmeasured>,
+    ) -> bool {
+        let passed = threshold.passes(measured.ok());
         self.criteria.push(Criterion {
             name: name.into(),
-            scope: scope.into(),
+            scope,
             threshold,
-            measured,
+            measured: measured.ok(),
+            unmeasured: measured.err(),
             passed,
         });
-    }
-
-    fn at_least_rate(&mut self, name: &str, scope: &str, min: f64, value: Option<f64>) {
-        // A rate with nothing to measure cannot show the threshold is met.
-        let passed = value.is_some_and(|v| v >= min - 1e-12);
-        self.push(
-            name,
-            scope,
-            format!(">= {}", pct(min)),
-            value.map(pct).unwrap_or_else(|| "no cases".into()),
-            passed,
-        );
-    }
-
-    fn at_most_rate(&mut self, name: &str, scope: &str, max: f64, value: Option<f64>) {
-        let passed = value.is_none_or(|v| v <= max + 1e-12);
-        self.push(
-            name,
-            scope,
-            format!("<= {}", pct(max)),
-            value.map(pct).unwrap_or_else(|| "no cases".into()),
-            passed,
-        );
+        passed
     }
 }
 
+/// A rate of a slice, or why there is none.
+fn rate(value: Option<f64>) -> Result<f64, Unmeasured> {
+    value.ok_or(Unmeasured::NoCases)
+}
+
 /// The slices a per-language threshold applies to: overall, then each language.
-fn scopes(metrics: &Metrics, per_language: bool) -> Vec<(String, &SliceMetrics)> {
-    let mut v = vec![("overall".to_string(), &metrics.overall)];
+fn scopes(metrics: &Metrics, per_language: bool) -> Vec<(Scope, &SliceMetrics)> {
+    let mut v = vec![(Scope::Overall, &metrics.overall)];
     if per_language {
-        v.extend(metrics.by_language.iter().map(|(l, m)| (l.clone(), m)));
+        v.extend(metrics.by_language.iter().map(|(l, m)| {
+            (
+                Scope::Language {
+                    language: l.clone(),
+                },
+                m,
+            )
+        }));
     }
     v
 }
 
-use crate::report::percent as pct;
-
 /// The language × stratum cells `min_cases` applies to: every stratum of every language
 /// that ran, or of the selected strata only; a `--filter` run, which may take any few
 /// cases of a cell, is held to the cells it ran.
-fn min_cases_cells(summary: &RunSummary) -> Vec<(String, Stratum)> {
+fn min_cases_cells(summary: &RunSummary) -> Vec<Cell> {
     let selection = &summary.meta.selection;
     let m = &summary.metrics;
     if !selection.patterns.is_empty() {
-        return m
-            .by_language_stratum
-            .keys()
-            .filter_map(|cell| {
-                let (lang, s) = cell.split_once('/')?;
-                Some((lang.to_string(), Stratum::parse(s)?))
-            })
-            .collect();
+        return m.by_language_stratum.keys().cloned().collect();
     }
     let strata: Vec<Stratum> = if selection.strata.is_empty() {
         Stratum::ALL.to_vec()
@@ -235,7 +357,7 @@ fn min_cases_cells(summary: &RunSummary) -> Vec<(String, Stratum)> {
     };
     m.by_language
         .keys()
-        .flat_map(|lang| strata.iter().map(move |s| (lang.clone(), *s)))
+        .flat_map(|lang| strata.iter().map(move |s| Cell::new(lang.as_str(), *s)))
         .collect()
 }
 
@@ -246,135 +368,112 @@ pub fn evaluate(gate: &Gate, summary: &RunSummary, diff: Option<&Diff>) -> Verdi
     let mut c = Checker {
         criteria: Vec::new(),
     };
-    let languages: Vec<&String> = m.by_language.keys().collect();
     if !summary.complete {
-        c.push(
-            "complete",
-            "overall",
-            "every planned result".into(),
-            format!(
-                "{} of {} results{}",
-                summary.written,
-                summary.planned,
-                if summary.interrupted {
-                    " (interrupted)"
-                } else {
-                    ""
-                }
-            ),
-            false,
-        );
+        // Failed whatever the counts say: a run killed after its last result was written
+        // but before it finished is not whole either.
+        c.criteria.push(Criterion {
+            name: "complete".into(),
+            scope: Scope::Overall,
+            threshold: Threshold::at_least(summary.planned as f64, Unit::Results),
+            measured: Some(summary.written as f64),
+            unmeasured: None,
+            passed: false,
+        });
     }
     if let Some(min) = &spec.min_cases {
-        for (lang, s) in min_cases_cells(summary) {
-            let scope = format!("{lang}/{s}");
+        let threshold = Threshold::at_least(min.per_language_stratum as f64, Unit::Count);
+        for cell in min_cases_cells(summary) {
             // Cases, not results: repeats do not make a suite larger.
-            let n = m.by_language_stratum.get(&scope).map_or(0, |x| x.cases);
-            c.push(
-                "min_cases",
-                &scope,
-                format!(">= {}", min.per_language_stratum),
-                n.to_string(),
-                n >= min.per_language_stratum,
-            );
+            let n = m.by_language_stratum.get(&cell).map_or(0, |x| x.cases);
+            c.check("min_cases", Scope::cell(&cell), threshold, Ok(n as f64));
         }
     }
     if let Some(rates) = &spec.pass_rate {
         if let Some(min) = rates.overall {
             for (scope, slice) in scopes(m, spec.per_language) {
-                c.at_least_rate("pass_rate", &scope, min, slice.pass_rate);
+                let threshold = Threshold::at_least(min, Unit::Share);
+                c.check("pass_rate", scope, threshold, rate(slice.pass_rate));
             }
         }
         for s in Stratum::ALL {
             let Some(min) = rates.for_stratum(s) else {
                 continue;
             };
-            if let Some(slice) = m.by_stratum.get(s.name()) {
-                c.at_least_rate("pass_rate", s.name(), min, slice.pass_rate);
+            let threshold = Threshold::at_least(min, Unit::Share);
+            if let Some(slice) = m.by_stratum.get(&s) {
+                let scope = Scope::Stratum { stratum: s };
+                c.check("pass_rate", scope, threshold, rate(slice.pass_rate));
             }
             if spec.per_language {
-                for lang in &languages {
-                    if let Some(slice) = m.by_language_stratum.get(&format!("{lang}/{s}")) {
-                        c.at_least_rate("pass_rate", &format!("{lang}/{s}"), min, slice.pass_rate);
+                for language in m.by_language.keys() {
+                    let cell = Cell::new(language.as_str(), s);
+                    if let Some(slice) = m.by_language_stratum.get(&cell) {
+                        let scope = Scope::cell(&cell);
+                        c.check("pass_rate", scope, threshold, rate(slice.pass_rate));
                     }
                 }
             }
         }
     }
     if let Some(max) = spec.max_missed_escalations {
+        let threshold = Threshold::at_most(max as f64, Unit::Count);
         for (scope, slice) in scopes(m, spec.per_language) {
-            let n = slice.missed_escalations;
-            c.push(
-                "missed_escalations",
-                &scope,
-                format!("<= {max}"),
-                n.to_string(),
-                n <= max,
-            );
+            let n = slice.missed_escalations as f64;
+            c.check("missed_escalations", scope, threshold, Ok(n));
         }
     }
     if let Some(min) = spec.min_language_match_rate {
+        let threshold = Threshold::at_least(min, Unit::Share);
         for (scope, slice) in scopes(m, spec.per_language) {
-            c.at_least_rate(
-                "language_match_rate",
-                &scope,
-                min,
-                slice.language_match_rate,
-            );
+            let measured = rate(slice.language_match_rate);
+            c.check("language_match_rate", scope, threshold, measured);
         }
     }
-    if let Some(max) = spec.max_deflection_rate {
+    type Rate = fn(&SliceMetrics) -> Option<f64>;
+    let ceilings: [(&str, Option<f64>, Rate); 3] = [
+        ("deflection_rate", spec.max_deflection_rate, |s| {
+            s.deflection_rate
+        }),
+        ("over_refusal_rate", spec.max_over_refusal_rate, |s| {
+            s.over_refusal_rate
+        }),
+        ("unverified_rate", spec.max_unverified_rate, |s| {
+            s.unverified_rate
+        }),
+    ];
+    for (name, max, measure) in ceilings {
+        let Some(max) = max else { continue };
+        let threshold = Threshold::at_most(max, Unit::Share);
         for (scope, slice) in scopes(m, spec.per_language) {
-            c.at_most_rate("deflection_rate", &scope, max, slice.deflection_rate);
-        }
-    }
-    if let Some(max) = spec.max_over_refusal_rate {
-        for (scope, slice) in scopes(m, spec.per_language) {
-            c.at_most_rate("over_refusal_rate", &scope, max, slice.over_refusal_rate);
-        }
-    }
-    if let Some(max) = spec.max_unverified_rate {
-        for (scope, slice) in scopes(m, spec.per_language) {
-            c.at_most_rate("unverified_rate", &scope, max, slice.unverified_rate);
+            c.check(name, scope, threshold, rate(measure(slice)));
         }
     }
     if let Some(max) = spec.max_significant_regressions {
-        match diff {
-            Some(d) => {
-                let n = d.significant_regressions;
-                c.push(
-                    "significant_regressions",
-                    "vs baseline",
-                    format!("<= {max}"),
-                    n.to_string(),
-                    n <= max,
-                );
-            }
-            None => c.push(
-                "significant_regressions",
-                "vs baseline",
-                format!("<= {max}"),
-                "no baseline given".into(),
-                true,
-            ),
-        }
+        let measured = diff
+            .map(|d| d.significant_regressions as f64)
+            .ok_or(Unmeasured::NoBaseline);
+        let threshold = Threshold::at_most(max as f64, Unit::Count);
+        c.check(
+            "significant_regressions",
+            Scope::VsBaseline,
+            threshold,
+            measured,
+        );
     }
     let mut incomplete = !summary.complete;
     if let Some(max) = spec.max_error_rate {
-        let rate = m.overall.error_rate;
-        c.at_most_rate("error_rate", "overall", max, rate);
-        incomplete |= rate.is_some_and(|r| r > max + 1e-12);
+        let threshold = Threshold::at_most(max, Unit::Share);
+        let measured = rate(m.overall.error_rate);
+        incomplete |= !c.check("error_rate", Scope::Overall, threshold, measured);
     }
     if let Some(max) = spec.max_p95_latency_ms {
-        let p95 = m.overall.latency_ms.map(|l| l.p95);
-        c.push(
-            "p95_latency_ms",
-            "overall",
-            format!("<= {max} ms"),
-            p95.map(|v| format!("{v} ms"))
-                .unwrap_or_else(|| "no turns".into()),
-            p95.is_none_or(|v| v <= max),
-        );
+        let measured = m
+            .overall
+            .latency_ms
+            .map(|l| l.p95 as f64)
+            .ok_or(Unmeasured::NoTurns);
+        let threshold = Threshold::at_most(max as f64, Unit::Millis);
+        c.check("p95_latency_ms", Scope::Overall, threshold, measured);
     }
     let passed = !incomplete && c.criteria.iter().all(|x| x.passed);
     Verdict {
@@ -382,53 +481,10 @@ pub fn evaluate(gate: &Gate, summary: &RunSummary, diff: Option<&Diff>) -> Verdi
         gate_hash: gate.hash.clone(),
         passed,
         incomplete,
+        interrupted: summary.interrupted,
         baseline: diff.map(|d| d.base.dir.clone()),
         criteria: c.criteria,
     }
-}
-
-/// Every criterion with its threshold, measured value and verdict: one line per failure,
-/// then the passes grouped by criterion and threshold so that a gate of 35 languages
-/// stays readable on a terminal.
-pub fn criterion_lines(v: &Verdict) -> Vec<String> {
-    let mut lines: Vec<String> = v
-        .criteria
-        .iter()
-        .filter(|c| !c.passed)
-        .map(|c| {
-            format!(
-                "  FAIL {:<22} {:<20} threshold {:<10} measured {}",
-                c.name, c.scope, c.threshold, c.measured
-            )
-        })
-        .collect();
-    let mut groups: Vec<((&str, &str), Vec<String>)> = Vec::new();
-    for c in v.criteria.iter().filter(|c| c.passed) {
-        let key = (c.name.as_str(), c.threshold.as_str());
-        let entry = format!("{} {}", c.scope, c.measured);
-        match groups.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, entries)) => entries.push(entry),
-            None => groups.push((key, vec![entry])),
-        }
-    }
-    for ((name, threshold), entries) in groups {
-        lines.push(format!(
-            "  PASS {name} ({threshold}): {}",
-            entries.join(" · ")
-        ));
-    }
-    lines
-}
-
-/// The verdict's title line and every criterion.
-pub fn render_text(v: &Verdict) -> String {
-    let mut out = crate::report::titles::gate_title(v);
-    out.push('\n');
-    for line in criterion_lines(v) {
-        out.push_str(&line);
-        out.push('\n');
-    }
-    out
 }
 
 #[cfg(test)]
@@ -493,6 +549,99 @@ mod tests {
         assert!(evaluate(&gate("pass_rate: { routine: 0.949 }"), &s, None).passed);
     }
 
+    /// Both bounds include their boundary, give float rounding 1e-12 of slack, and no more.
+    #[test]
+    fn thresholds_are_inclusive_within_the_tolerance() {
+        let floor = Threshold::at_least(0.95, Unit::Share);
+        assert!(floor.admits(0.95));
+        assert!(floor.admits(19.0 / 20.0));
+        assert!(floor.admits(0.95 - 1e-13));
+        assert!(!floor.admits(0.95 - 1e-11));
+        assert!(floor.admits(1.0));
+        let ceiling = Threshold::at_most(0.02, Unit::Share);
+        assert!(ceiling.admits(0.02));
+        assert!(ceiling.admits(0.02 + 1e-13));
+        assert!(!ceiling.admits(0.02 + 1e-11));
+        assert!(ceiling.admits(0.0));
+        let none = Threshold::at_most(0.0, Unit::Count);
+        assert!(none.admits(0.0) && !none.admits(1.0));
+        let ten = Threshold::at_least(10.0, Unit::Count);
+        assert!(ten.admits(10.0) && !ten.admits(9.0));
+        let latency = Threshold::at_most(8000.0, Unit::Millis);
+        assert!(latency.admits(8000.0) && !latency.admits(8001.0));
+    }
+
+    /// Nothing measured never meets a floor, and never exceeds a ceiling.
+    #[test]
+    fn an_unmeasured_floor_fails_and_an_unmeasured_ceiling_passes() {
+        assert!(!Threshold::at_least(0.0, Unit::Share).passes(None));
+        assert!(Threshold::at_most(0.0, Unit::Share).passes(None));
+        let s = summary(&nineteen_of_twenty("en"));
+        let v = evaluate(
+            &gate(
+                "max_significant_regressions: 0\nmin_language_match_rate: 0.5\npass_rate: { edge: 0.5 }",
+            ),
+            &RunSummary::fixture(MetricsBuilder::default().finish()),
+            None,
+        );
+        let by_name = |name: &str| v.criteria.iter().find(|c| c.name == name).unwrap();
+        let regressions = by_name("significant_regressions");
+        assert!(regressions.passed);
+        assert_eq!(
+            (regressions.measured, regressions.unmeasured),
+            (None, Some(Unmeasured::NoBaseline))
+        );
+        let language = by_name("language_match_rate");
+        assert!(!language.passed);
+        assert_eq!(language.unmeasured, Some(Unmeasured::NoCases));
+        // A stratum that did not run has no slice to hold to a pass rate.
+        assert!(
+            evaluate(&gate("pass_rate: { edge: 0.5 }"), &s, None)
+                .criteria
+                .is_empty()
+        );
+    }
+
+    /// report.json carries the verdict as numbers.
+    #[test]
+    fn a_criterion_is_written_as_numbers() {
+        let s = summary(&nineteen_of_twenty("en"));
+        let v = evaluate(
+            &gate("per_language: true\npass_rate: { routine: 0.96 }\nmax_p95_latency_ms: 8000"),
+            &s,
+            None,
+        );
+        let json = serde_json::to_value(&v.criteria).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!([
+                {
+                    "name": "pass_rate",
+                    "scope": { "kind": "stratum", "stratum": "routine" },
+                    "threshold": { "bound": "at_least", "value": 0.96, "unit": "share" },
+                    "measured": 0.95,
+                    "passed": false
+                },
+                {
+                    "name": "pass_rate",
+                    "scope": { "kind": "cell", "language": "en", "stratum": "routine" },
+                    "threshold": { "bound": "at_least", "value": 0.96, "unit": "share" },
+                    "measured": 0.95,
+                    "passed": false
+                },
+                {
+                    "name": "p95_latency_ms",
+                    "scope": { "kind": "overall" },
+                    "threshold": { "bound": "at_most", "value": 8000.0, "unit": "millis" },
+                    "measured": 10.0,
+                    "passed": true
+                }
+            ])
+        );
+        let back: Vec<Criterion> = serde_json::from_value(json).unwrap();
+        assert_eq!(back, v.criteria);
+    }
+
     #[test]
     fn per_language_applies_thresholds_to_each_language() {
         let mut rs = nineteen_of_twenty("en");
@@ -537,7 +686,7 @@ mod tests {
     fn min_cases_counts_every_cell() {
         let s = summary(&nineteen_of_twenty("en"));
         let v = evaluate(&gate("min_cases: { per_language_stratum: 20 }"), &s, None);
-        let failing: Vec<&str> = v.failing().map(|c| c.scope.as_str()).collect();
+        let failing: Vec<String> = v.failing().map(|c| c.scope.to_string()).collect();
         assert_eq!(failing, ["en/edge", "en/refusal", "en/adversarial"]);
     }
 

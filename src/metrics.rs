@@ -2,9 +2,11 @@
 //! run and for every slice (language, stratum, language × stratum, intent).
 //! Errors are counted apart and excluded from every denominator.
 
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
+use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::evalset::{ExpectedOutcome, Stratum};
 use crate::result::{CaseResult, ObservedOutcome};
@@ -238,15 +240,112 @@ impl Accumulator {
     }
 }
 
-/// Metrics for the run and every slice.
+/// One language × stratum slice. Named `<language>/<stratum>` (`pl/edge`) in summary.json.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Cell {
+    pub language: String,
+    pub stratum: Stratum,
+}
+
+impl Cell {
+    pub fn new(language: impl Into<String>, stratum: Stratum) -> Cell {
+        Cell {
+            language: language.into(),
+            stratum,
+        }
+    }
+
+    /// Reads a cell's name, `<language>/<stratum>`.
+    pub fn parse(name: &str) -> Option<Cell> {
+        let (language, stratum) = name.rsplit_once('/')?;
+        if language.is_empty() {
+            return None;
+        }
+        Some(Cell::new(language, Stratum::parse(stratum)?))
+    }
+
+    /// The bytes of the cell's name, without building it.
+    fn name_bytes(&self) -> impl Iterator<Item = u8> + '_ {
+        self.language
+            .bytes()
+            .chain(std::iter::once(b'/'))
+            .chain(self.stratum.name().bytes())
+    }
+}
+
+/// Cells sort as their names do (`en/edge` before `en/routine`, `pt-BR/…` before
+/// `pt/…`): the order summary.json and every listing had when cells were keyed by name,
+/// kept so that files and reports read the same as they always have.
+impl Ord for Cell {
+    fn cmp(&self, other: &Cell) -> Ordering {
+        self.name_bytes().cmp(other.name_bytes())
+    }
+}
+
+impl PartialOrd for Cell {
+    fn partial_cmp(&self, other: &Cell) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl fmt::Display for Cell {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.language, self.stratum)
+    }
+}
+
+impl Serialize for Cell {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Cell {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Cell, D::Error> {
+        struct Name;
+        impl serde::de::Visitor<'_> for Name {
+            type Value = Cell;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a language × stratum cell such as `pl/edge`")
+            }
+            fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<Cell, E> {
+                Cell::parse(name)
+                    .ok_or_else(|| E::invalid_value(serde::de::Unexpected::Str(name), &self))
+            }
+        }
+        deserializer.deserialize_str(Name)
+    }
+}
+
+/// Metrics for the run and every slice. Slices are keyed by value; summary.json names
+/// them as it always has (`routine`, `pl/edge`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Metrics {
     pub overall: SliceMetrics,
     pub by_language: BTreeMap<String, SliceMetrics>,
-    pub by_stratum: BTreeMap<String, SliceMetrics>,
-    /// Keyed `<language>/<stratum>`.
-    pub by_language_stratum: BTreeMap<String, SliceMetrics>,
+    #[serde(serialize_with = "strata_by_name")]
+    pub by_stratum: BTreeMap<Stratum, SliceMetrics>,
+    pub by_language_stratum: BTreeMap<Cell, SliceMetrics>,
     pub by_intent: BTreeMap<String, SliceMetrics>,
+}
+
+impl Metrics {
+    /// The slice of one language and stratum, if the run had cases in it.
+    pub fn cell(&self, language: &str, stratum: Stratum) -> Option<&SliceMetrics> {
+        self.by_language_stratum.get(&Cell::new(language, stratum))
+    }
+}
+
+/// Writes `by_stratum` with its keys in name order (adversarial, edge, refusal, routine),
+/// the order summary.json has had since strata were keyed by name, rather than the
+/// order strata are declared in.
+fn strata_by_name<S: Serializer>(
+    map: &BTreeMap<Stratum, SliceMetrics>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    let mut entries: Vec<(&str, &SliceMetrics)> = map.iter().map(|(s, m)| (s.name(), m)).collect();
+    entries.sort_unstable_by_key(|(name, _)| *name);
+    serializer.collect_map(entries)
 }
 
 /// Accumulates results one at a time, so a run of any size needs memory only per slice
@@ -258,8 +357,8 @@ pub struct MetricsBuilder {
     seen: Option<HashMap<Box<str>, bool>>,
     overall: Accumulator,
     by_language: BTreeMap<String, Accumulator>,
-    by_stratum: BTreeMap<String, Accumulator>,
-    by_language_stratum: BTreeMap<String, Accumulator>,
+    by_stratum: BTreeMap<Stratum, Accumulator>,
+    by_language_stratum: BTreeMap<Cell, Accumulator>,
     by_intent: BTreeMap<String, Accumulator>,
 }
 
@@ -302,12 +401,9 @@ impl MetricsBuilder {
             .entry(r.language.clone())
             .or_default()
             .add(r, news);
-        self.by_stratum
-            .entry(r.stratum.name().to_string())
-            .or_default()
-            .add(r, news);
+        self.by_stratum.entry(r.stratum).or_default().add(r, news);
         self.by_language_stratum
-            .entry(format!("{}/{}", r.language, r.stratum))
+            .entry(Cell::new(r.language.as_str(), r.stratum))
             .or_default()
             .add(r, news);
         if let Some(intent) = &r.intent {
@@ -319,9 +415,9 @@ impl MetricsBuilder {
     }
 
     pub fn finish(self) -> Metrics {
-        let finish_all = |m: BTreeMap<String, Accumulator>| {
+        fn finish_all<K: Ord>(m: BTreeMap<K, Accumulator>) -> BTreeMap<K, SliceMetrics> {
             m.into_iter().map(|(k, a)| (k, a.finish())).collect()
-        };
+        }
         Metrics {
             overall: self.overall.finish(),
             by_language: finish_all(self.by_language),
@@ -475,7 +571,7 @@ mod tests {
             }
         }
         let m = b.finish();
-        let cell = &m.by_language_stratum["en/routine"];
+        let cell = m.cell("en", Stratum::Routine).unwrap();
         assert_eq!((cell.cases, cell.scored_cases, cell.results), (4, 4, 40));
         assert_eq!(m.overall.cases, 4);
         // The interval is as wide as 4 of 4 allows, not 37 of 37.
@@ -513,6 +609,74 @@ mod tests {
         let m = b.finish().overall;
         assert_eq!(m.unverified, 1);
         assert_eq!(m.unverified_rate, Some(0.5));
+    }
+
+    /// summary.json keeps the shape it had when slices were keyed by name: a file written
+    /// before reads back and is written again byte for byte.
+    #[test]
+    fn a_summary_written_with_named_keys_reads_back_unchanged() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/baseline/summary.json");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let summary = crate::summary::RunSummary::read(&path).unwrap();
+        let m = &summary.metrics;
+        assert_eq!(m.by_stratum.len(), 4);
+        assert_eq!(m.cell("pl", Stratum::Edge).unwrap().cases, 10);
+        assert!(
+            m.cell("pl", Stratum::Edge)
+                == m.by_language_stratum.get(&Cell::parse("pl/edge").unwrap())
+        );
+        let again = serde_json::to_string_pretty(&summary).unwrap() + "\n";
+        assert!(again == text, "summary.json changed shape:\n{again}");
+    }
+
+    /// Keys are values in memory and names on disk, in name order.
+    #[test]
+    fn slice_keys_are_written_in_name_order() {
+        let mut b = MetricsBuilder::default();
+        for (lang, stratum) in [
+            ("pt", Stratum::Routine),
+            ("pt-BR", Stratum::Edge),
+            ("pt", Stratum::Adversarial),
+            ("en", Stratum::Refusal),
+        ] {
+            b.add(&CaseResult::fixture(
+                lang,
+                stratum,
+                ExpectedOutcome::Resolve,
+                ObservedOutcome::Resolved,
+                true,
+            ));
+        }
+        let m = b.finish();
+        let text = serde_json::to_string(&m).unwrap();
+        // The keys in the order written (a serde_json::Value would sort them itself).
+        let written_in_order = |keys: &[&str]| {
+            let at: Vec<usize> = keys
+                .iter()
+                .map(|k| text.find(&format!("\"{k}\":{{")).unwrap())
+                .collect();
+            assert!(at.is_sorted(), "{keys:?} out of order in {text}");
+        };
+        written_in_order(&["adversarial", "edge", "refusal", "routine"]);
+        // `-` sorts before `/`: the order the names always had.
+        let cells = ["en/refusal", "pt-BR/edge", "pt/adversarial", "pt/routine"];
+        written_in_order(&cells);
+        let in_memory: Vec<String> = m.by_language_stratum.keys().map(Cell::to_string).collect();
+        assert_eq!(in_memory, cells);
+        let back: Metrics = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, m);
+        assert_eq!(serde_json::to_string(&back).unwrap(), text);
+    }
+
+    #[test]
+    fn a_cell_name_must_name_a_stratum() {
+        assert_eq!(Cell::parse("pl/edge"), Some(Cell::new("pl", Stratum::Edge)));
+        for bad in ["pl", "pl/", "/edge", "pl/sideways", ""] {
+            assert_eq!(Cell::parse(bad), None, "{bad}");
+        }
+        let err = serde_json::from_str::<BTreeMap<Cell, u64>>(r#"{"pl-edge": 1}"#).unwrap_err();
+        assert!(err.to_string().contains("such as `pl/edge`"), "{err}");
     }
 
     #[test]

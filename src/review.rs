@@ -7,64 +7,48 @@ use std::path::{Path, PathBuf};
 use crate::diff::{self, Diff};
 use crate::exit::Outcome;
 use crate::gate::{self, Gate};
-use crate::report::html::CaseList;
+use crate::report::export::{EXPORTERS, Exporter, ReportError};
 use crate::report::model::ReportModel;
-use crate::report::{junit, markdown};
-use crate::result_index::{IndexEntry, ResultIndex};
+use crate::report::{gate_text, markdown};
+use crate::result_index::ResultIndex;
 use crate::rundir::{RunDir, SUMMARY_FILE};
 use crate::summary::GateRef;
 
-pub const REPORT_MD: &str = "report.md";
-pub const REPORT_JSON: &str = "report.json";
-pub const JUNIT_XML: &str = "junit.xml";
-pub const REPORT_HTML: &str = "report.html";
-
-/// Cases listed in full in report.html; past it, only failing cases are (the page
-/// must stay a size a browser opens quickly).
-pub const MAX_HTML_CASES: usize = 5_000;
-
-/// Writes the page for a run whose index is sorted by key. It lists every failing case,
-/// then passing ones up to [`MAX_HTML_CASES`], each group in key order, and counts the rest.
-fn write_html(
-    index: &ResultIndex,
-    model: &ReportModel,
-    out: &mut impl Write,
-) -> Result<(), ReviewError> {
-    let failing = index.entries.iter().filter(|e| !e.passed);
-    let passing = index.entries.iter().filter(|e| e.passed);
-    let listed: Vec<&IndexEntry> = failing
-        .chain(passing.clone().take(MAX_HTML_CASES))
-        .collect();
-    let hidden = passing.count().saturating_sub(MAX_HTML_CASES) as u64;
-    let mut languages: Vec<String> = listed.iter().map(|e| e.language().to_string()).collect();
-    languages.sort_unstable();
-    languages.dedup();
-    let list = CaseList {
-        entries: listed,
-        index,
-        languages,
-        hidden,
-    };
-    crate::report::html::write(model, list, out).map_err(ReviewError::Read)
-}
-
-/// The page for a run, from its index.
-pub fn render_html(mut index: ResultIndex, model: &ReportModel) -> Result<String, ReviewError> {
-    index.sort_by_key();
-    let mut page = Vec::new();
-    write_html(&index, model, &mut page)?;
-    String::from_utf8(page).map_err(|e| ReviewError::Read(e.to_string()))
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum ReviewError {
+    /// A run directory the user named is broken: its results cannot be read.
     #[error("{0}")]
-    Read(String),
+    Input(String),
     #[error("cannot write {path}: {source}")]
     Write {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// evalgate's own failure.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl ReviewError {
+    /// A broken run directory is bad input (2); anything else is evalgate's failure (4).
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            ReviewError::Input(_) => Outcome::BadInput,
+            ReviewError::Write { .. } | ReviewError::Internal(_) => Outcome::Internal,
+        }
+    }
+
+    /// An exporter's error, told where it was writing to.
+    pub fn writing(path: &Path, e: ReportError) -> ReviewError {
+        match e {
+            ReportError::Input(m) => ReviewError::Input(m),
+            ReportError::Write(source) => ReviewError::Write {
+                path: path.to_path_buf(),
+                source,
+            },
+            ReportError::Internal(m) => ReviewError::Internal(format!("{}: {m}", path.display())),
+        }
+    }
 }
 
 /// Builds the report model of a run (its diff against `baseline` and its gate verdict)
@@ -74,11 +58,11 @@ pub fn review(
     gate: Option<&Gate>,
     baseline: Option<&RunDir>,
 ) -> Result<(ReportModel, ResultIndex), ReviewError> {
-    let index = ResultIndex::build(&run.results_path()).map_err(ReviewError::Read)?;
+    let index = ResultIndex::build(&run.results_path()).map_err(ReviewError::Input)?;
     let diff: Option<Diff> = baseline
         .map(|b| diff::compare(b, run))
         .transpose()
-        .map_err(ReviewError::Read)?;
+        .map_err(ReviewError::Input)?;
     let verdict = gate.map(|g| gate::evaluate(g, &run.summary, diff.as_ref()));
     let mut summary = run.summary.clone();
     if let (Some(g), Some(v)) = (gate, &verdict) {
@@ -86,15 +70,7 @@ pub fn review(
             path: g.path.display().to_string(),
             hash: g.hash.clone(),
             passed: v.passed,
-            failed: v
-                .failing()
-                .map(|c| {
-                    format!(
-                        "{} {}: measured {}, threshold {}",
-                        c.name, c.scope, c.measured, c.threshold
-                    )
-                })
-                .collect(),
+            failed: v.failing().map(|c| gate_text::failure_line(v, c)).collect(),
         });
     }
     let model = ReportModel {
@@ -117,43 +93,43 @@ pub enum ReportsFor {
     Elsewhere,
 }
 
-/// Writes report.md, report.json, junit.xml and report.html into `dir`; for the run's own
-/// review also records the gate in its summary.json and appends report.md to
-/// `$GITHUB_STEP_SUMMARY`.
+/// Writes every report of [`EXPORTERS`] into `dir`; for the run's own review also
+/// records the gate in its summary.json and appends report.md to `$GITHUB_STEP_SUMMARY`.
 pub fn write_reports(
     run: &RunDir,
     dir: &Path,
     model: &ReportModel,
-    mut index: ResultIndex,
+    index: ResultIndex,
     purpose: ReportsFor,
 ) -> Result<(), ReviewError> {
     std::fs::create_dir_all(dir).map_err(|source| ReviewError::Write {
         path: dir.to_path_buf(),
         source,
     })?;
-    let write = |name: &str, text: &str| {
-        let path = dir.join(name);
-        std::fs::write(&path, text).map_err(|source| ReviewError::Write { path, source })
-    };
-    let md = markdown::render(model);
-    write(REPORT_MD, &md)?;
-    let json = serde_json::to_string_pretty(model).map_err(|e| ReviewError::Read(e.to_string()))?;
-    write(REPORT_JSON, &(json + "\n"))?;
-    // The per-case reports read one result at a time, each on its own core.
-    index.sort_by_key();
+    // Each report on its own thread: junit.xml and report.html read every result back,
+    // and neither need wait for the other.
+    let index = &index;
     std::thread::scope(|scope| {
-        let junit = scope.spawn(|| {
-            write_with(&dir.join(JUNIT_XML), |out| {
-                junit::write(&index, &model.summary.meta.run_id, out).map_err(ReviewError::Read)
+        let writers: Vec<_> = EXPORTERS
+            .iter()
+            .map(|exporter| {
+                let path = dir.join(exporter.file_name());
+                let written = scope.spawn(move || write_file(*exporter, &path, model, index));
+                (exporter.file_name(), written)
             })
-        });
-        let html = write_with(&dir.join(REPORT_HTML), |out| write_html(&index, model, out));
-        let junit = junit.join().unwrap_or_else(|_| {
-            Err(ReviewError::Read(
-                "evalgate bug: writing junit.xml stopped".into(),
-            ))
-        });
-        junit.and(html)
+            .collect();
+        // All of them finish; the first failure in list order is the one reported.
+        let results: Vec<Result<(), ReviewError>> = writers
+            .into_iter()
+            .map(|(name, written)| {
+                written.join().unwrap_or_else(|_| {
+                    Err(ReviewError::Internal(format!(
+                        "evalgate bug: writing {name} stopped"
+                    )))
+                })
+            })
+            .collect();
+        results.into_iter().collect::<Result<(), ReviewError>>()
     })?;
     if purpose == ReportsFor::Elsewhere {
         return Ok(());
@@ -171,25 +147,28 @@ pub fn write_reports(
             .create(true)
             .append(true)
             .open(&path)
-            .and_then(|mut f| f.write_all(md.as_bytes()))
+            .and_then(|mut f| f.write_all(markdown::render(model).as_bytes()))
             .map_err(|source| ReviewError::Write { path, source })?;
     }
     Ok(())
 }
 
-/// Creates `path` and writes it through a buffer.
-fn write_with(
+/// Creates `path` and writes one report into it through a buffer.
+fn write_file(
+    exporter: &dyn Exporter,
     path: &Path,
-    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> Result<(), ReviewError>,
+    model: &ReportModel,
+    index: &ResultIndex,
 ) -> Result<(), ReviewError> {
     let file = std::fs::File::create(path).map_err(|source| ReviewError::Write {
         path: path.to_path_buf(),
         source,
     })?;
-    write(&mut std::io::BufWriter::new(file)).map_err(|e| match e {
-        ReviewError::Read(m) => ReviewError::Read(format!("{}: {m}", path.display())),
-        other => other,
-    })
+    let mut out = std::io::BufWriter::new(file);
+    exporter
+        .write(model, index, &mut out)
+        .and_then(|()| out.flush().map_err(ReportError::Write))
+        .map_err(|e| ReviewError::writing(path, e))
 }
 
 /// What a reviewed run means for the exit code. An incomplete run (interrupted, results
@@ -214,93 +193,5 @@ pub fn outcome(model: &ReportModel, max_error_rate: f64, just_interrupted: bool)
         Some(v) if v.incomplete => Outcome::Incomplete,
         Some(v) if !v.passed => Outcome::GateFailed,
         _ => Outcome::Passed,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::evalset::{ExpectedOutcome, Stratum};
-    use crate::metrics::MetricsBuilder;
-    use crate::result::{CaseResult, ObservedOutcome};
-    use crate::summary::RunSummary;
-
-    /// The page for `results` (key, stratum, passed), written in that order.
-    fn page_for(dir: &Path, results: &[(String, Stratum, bool)]) -> String {
-        let mut lines = String::new();
-        for (key, stratum, passed) in results {
-            let mut r = CaseResult::fixture(
-                "en",
-                *stratum,
-                ExpectedOutcome::Resolve,
-                ObservedOutcome::Resolved,
-                *passed,
-            );
-            r.key = key.clone();
-            r.language = key[..2].into();
-            lines.push_str(&serde_json::to_string(&r).unwrap());
-            lines.push('\n');
-        }
-        std::fs::write(dir.join(crate::rundir::RESULTS_FILE), lines).unwrap();
-        let summary = RunSummary::fixture(MetricsBuilder::default().finish());
-        let run = RunDir {
-            dir: dir.to_path_buf(),
-            summary: summary.clone(),
-        };
-        let model = ReportModel {
-            summary,
-            gate: None,
-            diff: None,
-            missed_escalations: vec![],
-        };
-        let index = ResultIndex::build(&run.results_path()).unwrap();
-        render_html(index, &model).unwrap()
-    }
-
-    /// The keys of the cases on the page, in page order.
-    fn listed(page: &str) -> Vec<&str> {
-        page.split("<details id=\"case-")
-            .skip(1)
-            .map(|rest| &rest[..rest.find('"').unwrap()])
-            .collect()
-    }
-
-    #[test]
-    fn the_page_lists_failing_cases_first_then_by_key() {
-        let dir = crate::test_support::TempDir::new("review");
-        // Written in completion order, not key order; classes differ from key order too.
-        let results: Vec<(String, Stratum, bool)> = [
-            ("en/b", Stratum::Routine, true),
-            ("de/z", Stratum::Edge, false),
-            ("en/a", Stratum::Adversarial, true),
-            ("de/c", Stratum::Routine, false),
-            ("de/y", Stratum::Adversarial, true),
-        ]
-        .into_iter()
-        .map(|(k, s, p)| (k.to_string(), s, p))
-        .collect();
-        let page = page_for(&dir, &results);
-        assert_eq!(
-            listed(&page),
-            ["de-c-0", "de-z-0", "de-y-0", "en-a-0", "en-b-0"]
-        );
-    }
-
-    /// Cases rendered on several threads still come out in page order, each once.
-    #[test]
-    fn a_long_case_list_keeps_its_order() {
-        let dir = crate::test_support::TempDir::new("review-long");
-        let results: Vec<(String, Stratum, bool)> = (0..1000)
-            .rev()
-            .map(|i| (format!("en/c{i:04}"), Stratum::Routine, i % 7 != 0))
-            .collect();
-        let page = page_for(&dir, &results);
-        let failing = (0..1000).filter(|i| i % 7 == 0);
-        let passing = (0..1000).filter(|i| i % 7 != 0);
-        let expected: Vec<String> = failing
-            .chain(passing)
-            .map(|i| format!("en-c{i:04}-0"))
-            .collect();
-        assert_eq!(listed(&page), expected);
     }
 }

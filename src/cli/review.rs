@@ -1,16 +1,18 @@
 //! `evalgate gate`, `diff`, `report` and `baseline accept`, and the review step that
 //! ends `evalgate run`: diff against the baseline, hold to the gate, write reports.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::cli::{BaselineArgs, DiffArgs, DiffFormat, GateArgs, ReportArgs, ReportFormat};
 use crate::config::Project;
 use crate::diff;
 use crate::exit::Outcome;
-use crate::gate::{Gate, render_text};
+use crate::gate::Gate;
+use crate::report::gate_text::render_text;
 use crate::report::model::ReportModel;
-use crate::report::{diff_text, junit, markdown, terminal, titles};
-use crate::review::{ReportsFor, outcome, review, write_reports};
+use crate::report::{diff_text, export, markdown, terminal, titles};
+use crate::review::{ReportsFor, ReviewError, outcome, review, write_reports};
 use crate::rundir::{PROMPT_FILE, RESULTS_FILE, RunDir, SUMMARY_FILE};
 
 /// Where `evalgate baseline accept` puts the baseline, relative to the project.
@@ -219,7 +221,7 @@ pub fn diff(args: &DiffArgs) -> Outcome {
                 Ok(m) => m,
                 Err(e) => {
                     eprintln!("error: {e}");
-                    return Outcome::Internal;
+                    return e.outcome();
                 }
             };
             print!("{}", markdown::render(&model));
@@ -255,41 +257,42 @@ pub fn report(config: &Path, args: &ReportArgs) -> Outcome {
         Ok(m) => m,
         Err(e) => {
             eprintln!("error: {e}");
-            return Outcome::Internal;
+            return e.outcome();
         }
     };
-    let text = match args.format {
-        ReportFormat::Html => match crate::review::render_html(index, &model) {
-            Ok(h) => h,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return Outcome::Internal;
-            }
-        },
-        ReportFormat::Md => markdown::render(&model),
-        ReportFormat::Json => match serde_json::to_string_pretty(&model) {
-            Ok(j) => j + "\n",
-            Err(e) => {
-                eprintln!("error: {e}");
-                return Outcome::Internal;
-            }
-        },
-        ReportFormat::Junit => match junit::render(&index, &model.summary.meta.run_id) {
-            Ok(x) => x,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return Outcome::BadInput;
-            }
-        },
+    // clap's `--format` values, as the formats the library knows.
+    let format = match args.format {
+        ReportFormat::Md => export::ReportFormat::Md,
+        ReportFormat::Json => export::ReportFormat::Json,
+        ReportFormat::Junit => export::ReportFormat::Junit,
+        ReportFormat::Html => export::ReportFormat::Html,
     };
-    match &args.out {
-        Some(path) => {
-            if let Err(e) = std::fs::write(path, text) {
-                eprintln!("error: cannot write {}: {e}", path.display());
-                return Outcome::Internal;
-            }
+    let Some(exporter) = export::exporter(format) else {
+        eprintln!("error: evalgate bug: no exporter writes {format:?}");
+        return Outcome::Internal;
+    };
+    // Rendered whole before anything is written: a broken run leaves no half report
+    // where the user asked for one.
+    let mut text = Vec::new();
+    if let Err(e) = exporter.write(&model, &index, &mut text) {
+        let target = args.out.as_deref().unwrap_or(Path::new("standard output"));
+        let e = ReviewError::writing(target, e);
+        eprintln!("error: {e}");
+        return e.outcome();
+    }
+    let written = match &args.out {
+        Some(path) => std::fs::write(path, &text).map_err(|e| (path.display().to_string(), e)),
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(&text)
+                .and_then(|()| stdout.flush())
+                .map_err(|e| ("standard output".to_string(), e))
         }
-        None => print!("{text}"),
+    };
+    if let Err((target, e)) = written {
+        eprintln!("error: cannot write {target}: {e}");
+        return Outcome::Internal;
     }
     Outcome::Passed
 }

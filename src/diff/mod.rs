@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde::{Deserialize, Serialize};
 
 use crate::evalset::Stratum;
-use crate::metrics::{Metrics, SliceMetrics};
+use crate::metrics::{Cell, Metrics, SliceMetrics};
 use crate::result::{CaseResult, Check};
 use crate::rundir::{RunDir, read_lines};
 use crate::stats::{holm, mcnemar_exact};
@@ -193,8 +193,8 @@ pub fn compare(base: &RunDir, new: &RunDir) -> Result<Diff, String> {
 
     let mut counts: BTreeMap<String, u64> = BTreeMap::new();
     let mut changed = Vec::new();
-    // Discordant and concordant pair counts per (dimension, slice).
-    let mut tallies: BTreeMap<(String, String), (u64, u64, u64)> = BTreeMap::new();
+    // Pairs, pass → fail and fail → pass per slice.
+    let mut tallies: HashMap<Slice, (u64, u64, u64)> = HashMap::new();
     let all_ids: BTreeSet<&Id> = base_v.keys().chain(new_v.keys()).collect();
     for id in all_ids {
         let (b, n) = (base_v.get(id), new_v.get(id));
@@ -273,70 +273,115 @@ pub fn compare(base: &RunDir, new: &RunDir) -> Result<Diff, String> {
     })
 }
 
-fn slices_of(v: &Verdict) -> Vec<(String, String)> {
+/// A slice of a run the diff tests, as the key its case pairs are counted under.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Slice {
+    Overall,
+    Language(String),
+    Stratum(Stratum),
+    Cell(Cell),
+    Intent(String),
+}
+
+impl Slice {
+    fn dimension(&self) -> &'static str {
+        match self {
+            Slice::Overall => "overall",
+            Slice::Language(_) => "language",
+            Slice::Stratum(_) => "stratum",
+            Slice::Cell(_) => "language_stratum",
+            Slice::Intent(_) => "intent",
+        }
+    }
+
+    /// Its name in the diff, as in summary.json.
+    fn name(&self) -> String {
+        match self {
+            Slice::Overall => "all".to_string(),
+            Slice::Language(l) | Slice::Intent(l) => l.clone(),
+            Slice::Stratum(s) => s.name().to_string(),
+            Slice::Cell(c) => c.to_string(),
+        }
+    }
+
+    fn metrics<'m>(&self, m: &'m Metrics) -> Option<&'m SliceMetrics> {
+        match self {
+            Slice::Overall => Some(&m.overall),
+            Slice::Language(l) => m.by_language.get(l),
+            Slice::Stratum(s) => m.by_stratum.get(s),
+            Slice::Cell(c) => m.by_language_stratum.get(c),
+            Slice::Intent(i) => m.by_intent.get(i),
+        }
+    }
+}
+
+fn slices_of(v: &Verdict) -> Vec<Slice> {
     let mut s = vec![
-        ("overall".to_string(), "all".to_string()),
-        ("language".to_string(), v.language.clone()),
-        ("stratum".to_string(), v.stratum.name().to_string()),
-        (
-            "language_stratum".to_string(),
-            format!("{}/{}", v.language, v.stratum),
-        ),
+        Slice::Overall,
+        Slice::Language(v.language.clone()),
+        Slice::Stratum(v.stratum),
+        Slice::Cell(Cell::new(v.language.as_str(), v.stratum)),
     ];
     if let Some(intent) = &v.intent {
-        s.push(("intent".to_string(), intent.clone()));
+        s.push(Slice::Intent(intent.clone()));
     }
     s
+}
+
+/// The slices of either run, overall first, then by dimension, each in name order.
+fn slices_of_runs(base: &Metrics, new: &Metrics) -> Vec<Slice> {
+    fn both<K: Ord + Clone>(
+        pick: impl Fn(&Metrics) -> &BTreeMap<K, SliceMetrics>,
+        base: &Metrics,
+        new: &Metrics,
+    ) -> Vec<K> {
+        let keys: BTreeSet<&K> = pick(base).keys().chain(pick(new).keys()).collect();
+        keys.into_iter().cloned().collect()
+    }
+    let mut strata = both(|m| &m.by_stratum, base, new);
+    // By name, as a diff has always listed them, not in the order strata are declared.
+    strata.sort_unstable_by_key(|s| s.name());
+    std::iter::once(Slice::Overall)
+        .chain(
+            both(|m| &m.by_language, base, new)
+                .into_iter()
+                .map(Slice::Language),
+        )
+        .chain(strata.into_iter().map(Slice::Stratum))
+        .chain(
+            both(|m| &m.by_language_stratum, base, new)
+                .into_iter()
+                .map(Slice::Cell),
+        )
+        .chain(
+            both(|m| &m.by_intent, base, new)
+                .into_iter()
+                .map(Slice::Intent),
+        )
+        .collect()
 }
 
 fn slice_diffs(
     base: &Metrics,
     new: &Metrics,
-    tallies: &BTreeMap<(String, String), (u64, u64, u64)>,
+    tallies: &HashMap<Slice, (u64, u64, u64)>,
 ) -> Vec<SliceDiff> {
-    type Pick = fn(&Metrics) -> &BTreeMap<String, SliceMetrics>;
-    let dims: [(&str, Pick); 4] = [
-        ("language", |m| &m.by_language),
-        ("stratum", |m| &m.by_stratum),
-        ("language_stratum", |m| &m.by_language_stratum),
-        ("intent", |m| &m.by_intent),
-    ];
-    let mut out = vec![slice_diff(
-        "overall",
-        "all",
-        Some(&base.overall),
-        Some(&new.overall),
-        tallies,
-    )];
-    for (dim, pick) in dims {
-        let names: BTreeSet<&String> = pick(base).keys().chain(pick(new).keys()).collect();
-        for name in names {
-            out.push(slice_diff(
-                dim,
-                name,
-                pick(base).get(name),
-                pick(new).get(name),
-                tallies,
-            ));
-        }
-    }
-    out
+    slices_of_runs(base, new)
+        .iter()
+        .map(|slice| slice_diff(slice, slice.metrics(base), slice.metrics(new), tallies))
+        .collect()
 }
 
 fn slice_diff(
-    dimension: &str,
-    slice: &str,
+    slice: &Slice,
     base: Option<&SliceMetrics>,
     new: Option<&SliceMetrics>,
-    tallies: &BTreeMap<(String, String), (u64, u64, u64)>,
+    tallies: &HashMap<Slice, (u64, u64, u64)>,
 ) -> SliceDiff {
-    let (pairs, regressed, fixed) = tallies
-        .get(&(dimension.to_string(), slice.to_string()))
-        .copied()
-        .unwrap_or_default();
+    let (pairs, regressed, fixed) = tallies.get(slice).copied().unwrap_or_default();
     SliceDiff {
-        dimension: dimension.to_string(),
-        slice: slice.to_string(),
+        dimension: slice.dimension().to_string(),
+        slice: slice.name(),
         metrics: metric_deltas(base, new),
         pairs,
         regressed,

@@ -13,8 +13,10 @@ use sha2::{Digest, Sha256};
 
 use crate::diff::text::WordChange;
 use crate::evalset::{ExpectedOutcome, Stratum};
+use crate::gate::{Scope, Threshold};
+use crate::report::export::{Exporter, ReportError, ReportFormat};
 use crate::report::model::ReportModel;
-use crate::report::{pct, titles};
+use crate::report::{gate_text, pct, titles};
 use crate::result::{CaseResult, Check, JudgeVerdict, ObservedOutcome};
 use crate::result_index::{IndexEntry, ResultIndex, ResultReader};
 
@@ -23,6 +25,30 @@ const CASE_TEMPLATE: &str = include_str!("case.html.j2");
 const SCRIPT: &str = include_str!("report.js");
 /// Regressed cases shown in full; the rest are counted.
 const MAX_REGRESSIONS: usize = 200;
+/// Cases listed in full; past it, only failing cases are (the page must stay a size a
+/// browser opens quickly).
+const MAX_CASES: usize = 5_000;
+
+pub struct Html;
+
+impl Exporter for Html {
+    fn format(&self) -> ReportFormat {
+        ReportFormat::Html
+    }
+
+    fn file_name(&self) -> &'static str {
+        "report.html"
+    }
+
+    fn write(
+        &self,
+        model: &ReportModel,
+        index: &ResultIndex,
+        out: &mut dyn std::io::Write,
+    ) -> Result<(), ReportError> {
+        write(model, CaseList::of(index), out)
+    }
+}
 
 #[derive(Serialize)]
 struct ChartRow {
@@ -123,14 +149,39 @@ fn rate100(r: Option<f64>) -> f64 {
 }
 
 /// The results "Every case" lists, read one at a time while the page is written.
-pub struct CaseList<'a> {
+struct CaseList<'a> {
     /// The listed results, in page order.
-    pub entries: Vec<&'a IndexEntry>,
-    pub index: &'a ResultIndex,
+    entries: Vec<&'a IndexEntry>,
+    index: &'a ResultIndex,
     /// The languages of the listed cases, for the filter.
-    pub languages: Vec<String>,
+    languages: Vec<String>,
     /// Passing results left out of a very large run.
-    pub hidden: u64,
+    hidden: u64,
+}
+
+impl<'a> CaseList<'a> {
+    /// Every failing case, then passing ones up to [`MAX_CASES`], each group in key
+    /// order whatever order the results finished in; the rest are counted.
+    fn of(index: &'a ResultIndex) -> CaseList<'a> {
+        let mut by_key: Vec<&IndexEntry> = index.entries.iter().collect();
+        by_key.sort_by(|a, b| (&a.key, a.repeat).cmp(&(&b.key, b.repeat)));
+        let failing = by_key.iter().filter(|e| !e.passed);
+        let passing = by_key.iter().filter(|e| e.passed);
+        let entries: Vec<&IndexEntry> = failing
+            .chain(passing.clone().take(MAX_CASES))
+            .copied()
+            .collect();
+        let hidden = passing.count().saturating_sub(MAX_CASES) as u64;
+        let mut languages: Vec<String> = entries.iter().map(|e| e.language().to_string()).collect();
+        languages.sort_unstable();
+        languages.dedup();
+        CaseList {
+            entries,
+            index,
+            languages,
+            hidden,
+        }
+    }
 }
 
 /// Cases rendered together by one thread and handed to the writer in one piece.
@@ -144,21 +195,26 @@ const RENDERING_THREADS: usize = 2;
 /// into `&lt;`, so this can only come from the template.
 const CASES_MARKER: &str = "<!--evalgate:cases-->";
 
+/// A template that does not render is evalgate's own bug.
+fn template_error(e: minijinja::Error) -> ReportError {
+    ReportError::Internal(format!("report template: {e}"))
+}
+
 /// Writes the page, reading and rendering a few cases at a time, so a large run never
 /// holds its cases.
-pub fn write(
+fn write(
     model: &ReportModel,
     list: CaseList<'_>,
-    out: &mut impl std::io::Write,
-) -> Result<(), String> {
+    out: &mut dyn std::io::Write,
+) -> Result<(), ReportError> {
     let s = &model.summary;
     let m = &s.metrics;
     let mut env = Environment::new();
     env.set_auto_escape_callback(|_| AutoEscape::Html);
     env.add_template("report.html", TEMPLATE)
-        .map_err(|e| format!("report template: {e}"))?;
+        .map_err(template_error)?;
     env.add_template("case.html", CASE_TEMPLATE)
-        .map_err(|e| format!("report template: {e}"))?;
+        .map_err(template_error)?;
 
     let chart: Vec<ChartRow> = m
         .by_language
@@ -177,26 +233,19 @@ pub fn write(
         })
         .collect();
 
-    let thresholds: BTreeMap<Stratum, f64> = model
+    // The gate's pass-rate threshold for each stratum, to outline the cells below it.
+    let thresholds: BTreeMap<Stratum, Threshold> = model
         .gate
-        .as_ref()
-        .map(|g| {
-            g.criteria
-                .iter()
-                .filter(|c| c.name == "pass_rate")
-                .filter_map(|c| {
-                    let stratum = Stratum::parse(c.scope.rsplit('/').next()?)?;
-                    let value: f64 = c
-                        .threshold
-                        .trim_start_matches(">= ")
-                        .trim_end_matches('%')
-                        .parse()
-                        .ok()?;
-                    Some((stratum, value / 100.0))
-                })
-                .collect()
+        .iter()
+        .flat_map(|g| &g.criteria)
+        .filter(|c| c.name == "pass_rate")
+        .filter_map(|c| match c.scope {
+            Scope::Stratum { stratum } | Scope::Cell { stratum, .. } => {
+                Some((stratum, c.threshold))
+            }
+            _ => None,
         })
-        .unwrap_or_default();
+        .collect();
     let heat_cell =
         |slice: Option<&crate::metrics::SliceMetrics>, stratum: Option<Stratum>| -> HeatCell {
             let Some(x) = slice else {
@@ -213,7 +262,7 @@ pub fn write(
                 };
             };
             let below = match (stratum.and_then(|st| thresholds.get(&st)), x.pass_rate) {
-                (Some(t), Some(r)) => r + 1e-12 < *t,
+                (Some(t), Some(r)) => !t.admits(r),
                 _ => false,
             };
             HeatCell {
@@ -234,12 +283,7 @@ pub fn write(
         .map(|(lang, all)| {
             let mut cells: Vec<HeatCell> = Stratum::ALL
                 .iter()
-                .map(|st| {
-                    heat_cell(
-                        m.by_language_stratum.get(&format!("{lang}/{st}")),
-                        Some(*st),
-                    )
-                })
+                .map(|st| heat_cell(m.cell(lang, *st), Some(*st)))
                 .collect();
             cells.push(heat_cell(Some(all), None));
             HeatRow {
@@ -250,7 +294,7 @@ pub fn write(
         .collect();
     let mut all_cells: Vec<HeatCell> = Stratum::ALL
         .iter()
-        .map(|st| heat_cell(m.by_stratum.get(st.name()), Some(*st)))
+        .map(|st| heat_cell(m.by_stratum.get(st), Some(*st)))
         .collect();
     all_cells.push(heat_cell(Some(&m.overall), None));
     heatmap.push(HeatRow {
@@ -381,15 +425,12 @@ pub fn write(
     let top_error_line = (m.overall.errors > 0)
         .then(|| titles::top_error_line(s))
         .flatten();
-    let criteria = |passed: bool| -> Vec<&crate::gate::Criterion> {
-        model
-            .gate
-            .iter()
-            .flat_map(|g| g.criteria.iter().filter(move |c| c.passed == passed))
-            .collect()
+    let rows = model.gate.as_ref().map(gate_text::rows).unwrap_or_default();
+    let criteria = |passed: bool| -> Vec<&gate_text::Row> {
+        rows.iter().filter(|r| r.passed == passed).collect()
     };
     let (script, script_hash) = script();
-    let template = env.get_template("report.html").map_err(|e| e.to_string())?;
+    let template = env.get_template("report.html").map_err(template_error)?;
     let page = template
         .render(context! {
             title => format!("evalgate readiness report · {}", s.meta.run_id),
@@ -434,16 +475,16 @@ pub fn write(
             script => Value::from_safe_string(script.to_string()),
             script_hash => script_hash,
         })
-        .map_err(|e| format!("report template: {e}"))?;
-    let (head, tail) = page
-        .split_once(CASES_MARKER)
-        .ok_or("report template: no place for the case list")?;
-    let io = |e: std::io::Error| e.to_string();
-    out.write_all(head.as_bytes()).map_err(io)?;
-    let case_template = env.get_template("case.html").map_err(|e| e.to_string())?;
+        .map_err(template_error)?;
+    let (head, tail) = page.split_once(CASES_MARKER).ok_or_else(|| {
+        ReportError::Internal("report template: no place for the case list".into())
+    })?;
+    out.write_all(head.as_bytes())?;
+    let case_template = env.get_template("case.html").map_err(template_error)?;
     write_cases(&list, &case_template, out)?;
-    out.write_all(tail.as_bytes()).map_err(io)?;
-    out.flush().map_err(io)
+    out.write_all(tail.as_bytes())?;
+    out.flush()?;
+    Ok(())
 }
 
 /// Writes the listed cases in order. Reading a result and rendering it is most of the
@@ -452,15 +493,15 @@ pub fn write(
 fn write_cases(
     list: &CaseList<'_>,
     template: &minijinja::Template<'_, '_>,
-    out: &mut impl std::io::Write,
-) -> Result<(), String> {
+    out: &mut dyn std::io::Write,
+) -> Result<(), ReportError> {
     let chunks: Vec<&[&IndexEntry]> = list.entries.chunks(CASES_PER_CHUNK).collect();
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
         .clamp(1, RENDERING_THREADS)
         .min(chunks.len().max(1));
     std::thread::scope(|scope| {
-        let rendered: Vec<mpsc::Receiver<Result<String, String>>> = (0..threads)
+        let rendered: Vec<mpsc::Receiver<Result<String, ReportError>>> = (0..threads)
             .map(|first| {
                 let (tx, rx) = mpsc::sync_channel(CHUNKS_AHEAD);
                 let mine = chunks.iter().skip(first).step_by(threads);
@@ -468,7 +509,7 @@ fn write_cases(
                     let mut reader = match list.index.reader() {
                         Ok(r) => r,
                         Err(e) => {
-                            let _ = tx.send(Err(e));
+                            let _ = tx.send(Err(ReportError::Input(e)));
                             return;
                         }
                     };
@@ -485,10 +526,10 @@ fn write_cases(
             })
             .collect();
         for i in 0..chunks.len() {
-            let html = rendered[i % threads]
-                .recv()
-                .map_err(|_| "report: a rendering thread stopped".to_string())??;
-            out.write_all(html.as_bytes()).map_err(|e| e.to_string())?;
+            let html = rendered[i % threads].recv().map_err(|_| {
+                ReportError::Internal("report: a rendering thread stopped".into())
+            })??;
+            out.write_all(html.as_bytes())?;
         }
         Ok(())
     })
@@ -498,13 +539,13 @@ fn render_chunk(
     chunk: &[&IndexEntry],
     reader: &mut ResultReader,
     template: &minijinja::Template<'_, '_>,
-) -> Result<String, String> {
+) -> Result<String, ReportError> {
     let mut html = String::new();
     for entry in chunk {
-        let case = reader.read(entry)?;
+        let case = reader.read(entry).map_err(ReportError::Input)?;
         let one = template
             .render(context! { c => ser(&case_view(&case)) })
-            .map_err(|e| format!("report template: {e}"))?;
+            .map_err(template_error)?;
         html.push_str(&one);
     }
     Ok(html)
@@ -560,6 +601,85 @@ fn ser<T: Serialize>(value: &T) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::MetricsBuilder;
+    use crate::summary::RunSummary;
+
+    /// The page for `results` (key, stratum, passed), written in that order.
+    fn page_for(dir: &std::path::Path, results: &[(String, Stratum, bool)]) -> String {
+        let mut lines = String::new();
+        for (key, stratum, passed) in results {
+            let mut r = CaseResult::fixture(
+                "en",
+                *stratum,
+                ExpectedOutcome::Resolve,
+                ObservedOutcome::Resolved,
+                *passed,
+            );
+            r.key = key.clone();
+            r.language = key[..2].into();
+            lines.push_str(&serde_json::to_string(&r).unwrap());
+            lines.push('\n');
+        }
+        let path = dir.join(crate::rundir::RESULTS_FILE);
+        std::fs::write(&path, lines).unwrap();
+        let model = ReportModel {
+            summary: RunSummary::fixture(MetricsBuilder::default().finish()),
+            gate: None,
+            diff: None,
+            missed_escalations: vec![],
+        };
+        let index = ResultIndex::build(&path).unwrap();
+        let mut page = Vec::new();
+        Html.write(&model, &index, &mut page).unwrap();
+        String::from_utf8(page).unwrap()
+    }
+
+    /// The keys of the cases on the page, in page order.
+    fn listed(page: &str) -> Vec<&str> {
+        page.split("<details id=\"case-")
+            .skip(1)
+            .map(|rest| &rest[..rest.find('"').unwrap()])
+            .collect()
+    }
+
+    #[test]
+    fn the_page_lists_failing_cases_first_then_by_key() {
+        let dir = crate::test_support::TempDir::new("review");
+        // Written in completion order, not key order; classes differ from key order too.
+        let results: Vec<(String, Stratum, bool)> = [
+            ("en/b", Stratum::Routine, true),
+            ("de/z", Stratum::Edge, false),
+            ("en/a", Stratum::Adversarial, true),
+            ("de/c", Stratum::Routine, false),
+            ("de/y", Stratum::Adversarial, true),
+        ]
+        .into_iter()
+        .map(|(k, s, p)| (k.to_string(), s, p))
+        .collect();
+        let page = page_for(&dir, &results);
+        assert_eq!(
+            listed(&page),
+            ["de-c-0", "de-z-0", "de-y-0", "en-a-0", "en-b-0"]
+        );
+    }
+
+    /// Cases rendered on several threads still come out in page order, each once.
+    #[test]
+    fn a_long_case_list_keeps_its_order() {
+        let dir = crate::test_support::TempDir::new("review-long");
+        let results: Vec<(String, Stratum, bool)> = (0..1000)
+            .rev()
+            .map(|i| (format!("en/c{i:04}"), Stratum::Routine, i % 7 != 0))
+            .collect();
+        let page = page_for(&dir, &results);
+        let failing = (0..1000).filter(|i| i % 7 == 0);
+        let passing = (0..1000).filter(|i| i % 7 != 0);
+        let expected: Vec<String> = failing
+            .chain(passing)
+            .map(|i| format!("en-c{i:04}-0"))
+            .collect();
+        assert_eq!(listed(&page), expected);
+    }
 
     #[test]
     fn base64_matches_known_values() {

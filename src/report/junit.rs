@@ -6,19 +6,35 @@ use std::fmt::Write as _;
 use std::io::Write;
 
 use crate::evalset::Stratum;
+use crate::report::export::{Exporter, ReportError, ReportFormat};
+use crate::report::model::ReportModel;
 use crate::result::CaseResult;
 use crate::result_index::ResultIndex;
 
-/// Renders `junit.xml` for the results in `index`.
-pub fn render(index: &ResultIndex, run_id: &str) -> Result<String, String> {
-    let mut out = Vec::new();
-    write(index, run_id, &mut out)?;
-    String::from_utf8(out).map_err(|e| e.to_string())
+pub struct Junit;
+
+impl Exporter for Junit {
+    fn format(&self) -> ReportFormat {
+        ReportFormat::Junit
+    }
+
+    fn file_name(&self) -> &'static str {
+        "junit.xml"
+    }
+
+    fn write(
+        &self,
+        model: &ReportModel,
+        index: &ResultIndex,
+        out: &mut dyn Write,
+    ) -> Result<(), ReportError> {
+        write(index, &model.summary.meta.run_id, out)
+    }
 }
 
 /// Writes `junit.xml` grouped by class (language.stratum), then in key order, reading one
 /// result at a time.
-pub fn write(index: &ResultIndex, run_id: &str, out: &mut impl Write) -> Result<(), String> {
+fn write(index: &ResultIndex, run_id: &str, out: &mut dyn Write) -> Result<(), ReportError> {
     // An order over the shared index rather than a sorted copy of it.
     let entries = &index.entries;
     let mut order: Vec<usize> = (0..entries.len()).collect();
@@ -34,20 +50,17 @@ pub fn write(index: &ResultIndex, run_id: &str, out: &mut impl Write) -> Result<
     let tests = entries.len();
     let errors = entries.iter().filter(|e| e.error).count();
     let failures = entries.iter().filter(|e| !e.error && !e.passed).count();
-    let io = |e: std::io::Error| e.to_string();
-    writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#).map_err(io)?;
+    writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
     writeln!(
         out,
         r#"<testsuites name="evalgate" tests="{tests}" failures="{failures}" errors="{errors}">"#
-    )
-    .map_err(io)?;
+    )?;
     writeln!(
         out,
         r#"  <testsuite name="evalgate {}" tests="{tests}" failures="{failures}" errors="{errors}">"#,
         xml(run_id)
-    )
-    .map_err(io)?;
-    let mut reader = index.reader()?;
+    )?;
+    let mut reader = index.reader().map_err(ReportError::Input)?;
     for &i in &order {
         let entry = &entries[i];
         // A pass is all in the index; only failures need the whole result.
@@ -62,12 +75,13 @@ pub fn write(index: &ResultIndex, run_id: &str, out: &mut impl Write) -> Result<
             s.push_str("</testcase>\n");
             s
         } else {
-            testcase(&reader.read(entry)?)
+            testcase(&reader.read(entry).map_err(ReportError::Input)?)
         };
-        out.write_all(body.as_bytes()).map_err(io)?;
+        out.write_all(body.as_bytes())?;
     }
-    writeln!(out, "  </testsuite>\n</testsuites>").map_err(io)?;
-    out.flush().map_err(io)
+    writeln!(out, "  </testsuite>\n</testsuites>")?;
+    out.flush()?;
+    Ok(())
 }
 
 /// `<testcase …>`, without its end.
@@ -153,6 +167,13 @@ mod tests {
     use super::*;
     use crate::evalset::ExpectedOutcome;
     use crate::result::ObservedOutcome;
+
+    /// `junit.xml` for the results in `index`.
+    fn render(index: &ResultIndex, run_id: &str) -> Result<String, ReportError> {
+        let mut out = Vec::new();
+        write(index, run_id, &mut out)?;
+        Ok(String::from_utf8(out).unwrap())
+    }
 
     /// A pass is written from the index alone, a failure from its whole result; both carry
     /// the class, the name (with its repeat) and the conversation's time.

@@ -6,11 +6,35 @@ use std::fmt::Write;
 
 use crate::diff::text::inline;
 use crate::evalset::Stratum;
+use crate::report::export::{Exporter, ReportError, ReportFormat};
 use crate::report::model::ReportModel;
-use crate::report::{pct, titles};
+use crate::report::{gate_text, pct, titles};
+use crate::result_index::ResultIndex;
 
 /// Longest list of cases shown in one section; the rest are counted.
 const MAX_LISTED: usize = 25;
+
+pub struct Markdown;
+
+impl Exporter for Markdown {
+    fn format(&self) -> ReportFormat {
+        ReportFormat::Md
+    }
+
+    fn file_name(&self) -> &'static str {
+        "report.md"
+    }
+
+    fn write(
+        &self,
+        model: &ReportModel,
+        _index: &ResultIndex,
+        out: &mut dyn std::io::Write,
+    ) -> Result<(), ReportError> {
+        out.write_all(render(model).as_bytes())?;
+        Ok(())
+    }
+}
 
 pub fn render(model: &ReportModel) -> String {
     let mut out = String::new();
@@ -27,20 +51,23 @@ pub fn render(model: &ReportModel) -> String {
 
     if let Some(g) = &model.gate {
         let _ = writeln!(out, "\n### {}", escape(&titles::gate_title(g)));
-        let failing: Vec<_> = g.failing().collect();
+        let failing: Vec<_> = gate_text::rows(g)
+            .into_iter()
+            .filter(|r| !r.passed)
+            .collect();
         if !failing.is_empty() {
             let _ = writeln!(
                 out,
                 "\n| criterion | scope | threshold | measured |\n|---|---|---|---|"
             );
-            for c in failing {
+            for r in failing {
                 let _ = writeln!(
                     out,
                     "| {} | {} | {} | {} |",
-                    c.name,
-                    c.scope,
-                    escape(&c.threshold),
-                    escape(&c.measured)
+                    r.name,
+                    r.scope,
+                    escape(&r.threshold),
+                    escape(&r.measured)
                 );
             }
         }
@@ -76,7 +103,7 @@ pub fn render(model: &ReportModel) -> String {
     for (lang, slice) in &m.by_language {
         let _ = write!(out, "| {lang} |");
         for st in Stratum::ALL {
-            let cell = m.by_language_stratum.get(&format!("{lang}/{st}"));
+            let cell = m.cell(lang, st);
             let _ = write!(
                 out,
                 " {} |",

@@ -1,7 +1,11 @@
-//! Views of a finished run: one model ([`model::ReportModel`]), many renderers.
+//! Views of a finished run: one model ([`model::ReportModel`]), many renderers; the
+//! files among them are listed in [`export::EXPORTERS`].
 
 pub mod diff_text;
+pub mod export;
+pub mod gate_text;
 pub mod html;
+pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod model;

@@ -8,7 +8,7 @@ use std::path::Path;
 use crate::evalset::Stratum;
 use crate::metrics::SliceMetrics;
 use crate::report::model::ReportModel;
-use crate::report::{pct, titles};
+use crate::report::{gate_text, pct, titles};
 
 pub fn render(model: &ReportModel, run_dir: &Path) -> String {
     let mut out = String::new();
@@ -19,7 +19,7 @@ pub fn render(model: &ReportModel, run_dir: &Path) -> String {
 
     if let Some(g) = &model.gate {
         let _ = writeln!(out, "\n{}", titles::gate_title(g));
-        for line in crate::gate::criterion_lines(g) {
+        for line in gate_text::criterion_lines(g) {
             let _ = writeln!(out, "{line}");
         }
     }
@@ -56,7 +56,7 @@ pub fn render(model: &ReportModel, run_dir: &Path) -> String {
     for (language, slice) in &m.by_language {
         let _ = write!(out, "{language:<10}");
         for s in Stratum::ALL {
-            let cell = m.by_language_stratum.get(&format!("{language}/{s}"));
+            let cell = m.cell(language, s);
             let _ = write!(
                 out,
                 "{:>14}",
@@ -71,7 +71,7 @@ pub fn render(model: &ReportModel, run_dir: &Path) -> String {
             out,
             "{:>14}",
             m.by_stratum
-                .get(s.name())
+                .get(&s)
                 .map(pass_cell)
                 .unwrap_or_else(|| "-".into())
         );

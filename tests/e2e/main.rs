@@ -10,6 +10,7 @@ mod html;
 mod judge;
 mod real_llm;
 mod regression;
+mod reports;
 mod robustness;
 mod stub;
 mod verdict;

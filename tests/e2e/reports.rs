@@ -1,0 +1,113 @@
+//! `evalgate report`: every format comes from the same exporters a run writes its files
+//! with, and a broken run directory is bad input (exit 2) whatever the format.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::{TempProject, assert_exit, repo_root, stderr, stdout};
+
+/// `--format` values and the file a run writes for each.
+const FORMATS: [(&str, &str); 4] = [
+    ("md", "report.md"),
+    ("html", "report.html"),
+    ("junit", "junit.xml"),
+    ("json", "report.json"),
+];
+
+/// A project with a finished demo run of the Swedish cases in `r`.
+fn demo_run() -> TempProject {
+    let p = TempProject::new();
+    let root = repo_root();
+    p.write(
+        "evalgate.yaml",
+        &format!(
+            "bot:\n  provider: demo\n  prompt: {}\nevalsets: [\"{}/evalsets/**/*.yaml\"]\n",
+            root.join("prompts/support.md.j2").display(),
+            root.display()
+        ),
+    );
+    let out = p.evalgate(&[
+        "run",
+        "--out",
+        "r",
+        "--quiet",
+        "--no-baseline",
+        "--lang",
+        "sv",
+    ]);
+    assert_exit(&out, 0);
+    p
+}
+
+/// Replaces the middle line of the run's results.jsonl; returns its line number.
+fn replace_middle_result(run: &Path, replace: impl FnOnce(&str) -> String) -> usize {
+    let path = run.join("results.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    assert!(lines.len() > 2, "{text}");
+    let middle = lines.len() / 2;
+    lines[middle] = replace(&lines[middle]);
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    middle + 1
+}
+
+#[test]
+fn report_prints_what_the_run_wrote_in_every_format() {
+    let p = demo_run();
+    for (format, file) in FORMATS {
+        let written = std::fs::read(p.dir.join("r").join(file)).unwrap();
+        let out = p.evalgate(&["report", "r", "--format", format]);
+        assert_exit(&out, 0);
+        assert!(out.stdout == written, "{format} differs from {file}");
+        let out = p.evalgate(&["report", "r", "--format", format, "--out", "one"]);
+        assert_exit(&out, 0);
+        assert!(stdout(&out).is_empty(), "{}", stdout(&out));
+        assert!(
+            std::fs::read(p.dir.join("one")).unwrap() == written,
+            "{format}"
+        );
+    }
+}
+
+/// A results line that is not a result, between good ones (two writers interleaved, a
+/// disk that filled up): the run directory is broken, and every format says so alike.
+#[test]
+fn a_corrupt_results_line_is_bad_input_for_every_format() {
+    let p = demo_run();
+    let line = replace_middle_result(&p.dir.join("r"), |good| good[..good.len() / 2].into());
+    for (format, _) in FORMATS {
+        let out = p.evalgate(&["report", "r", "--format", format, "--out", "out"]);
+        assert_exit(&out, 2);
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!("results.jsonl:{line}: not a result")),
+            "{format}: {err}"
+        );
+        assert!(!p.dir.join("out").exists(), "{format} left a half report");
+    }
+}
+
+/// A result whose verdict the index reads but whose transcript is broken: the formats
+/// that read each case in full fail alike. (report.md and report.json never read a case
+/// in full.)
+#[test]
+fn a_broken_case_is_bad_input_for_every_format_that_reads_it() {
+    let p = demo_run();
+    let mut key = String::new();
+    replace_middle_result(&p.dir.join("r"), |good| {
+        let mut r: Value = serde_json::from_str(good).unwrap();
+        key = r["key"].as_str().unwrap().to_string();
+        // A failure: junit.xml reads only failures in full, report.html every case.
+        r["passed"] = Value::Bool(false);
+        r["turns"] = Value::String("torn".into());
+        r.to_string()
+    });
+    for format in ["html", "junit"] {
+        let out = p.evalgate(&["report", "r", "--format", format]);
+        assert_exit(&out, 2);
+        let err = stderr(&out);
+        assert!(err.contains(&key), "{format}: {err}");
+        assert!(stdout(&out).is_empty(), "{format}: {}", stdout(&out));
+    }
+}
