@@ -29,6 +29,15 @@ pub enum ReviewError {
     Internal(String),
 }
 
+impl From<ReviewError> for crate::exit::Failure {
+    fn from(e: ReviewError) -> crate::exit::Failure {
+        crate::exit::Failure {
+            outcome: e.outcome(),
+            message: format!("error: {e}"),
+        }
+    }
+}
+
 impl ReviewError {
     /// A broken run directory is bad input (2); anything else is evalgate's failure (4).
     pub fn outcome(&self) -> Outcome {

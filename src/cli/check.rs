@@ -3,21 +3,13 @@
 use std::path::Path;
 
 use crate::check::coverage_table;
-use crate::exit::Outcome;
+use crate::exit::{Failure, Outcome};
 
-pub fn run(config: &Path) -> Outcome {
-    let loaded = match super::load::load(config) {
-        Ok(l) => l,
-        Err(outcome) => return outcome,
-    };
+pub fn run(config: &Path) -> Result<Outcome, Failure> {
+    let loaded = super::load::load(config)?;
     // The gate file and the judge are part of the contract a run will be held to.
-    let gate = match super::review::gate_for(&loaded.project, None) {
-        Ok(g) => g,
-        Err(outcome) => return outcome,
-    };
-    if let Err(outcome) = super::run::build_judge(&loaded.project, false) {
-        return outcome;
-    }
+    let gate = super::review::gate_for(&loaded.project, None)?;
+    super::run::build_judge(&loaded.project, false)?;
     let suite = &loaded.suite;
     let coverage = suite.coverage();
     print!("{}", coverage_table(&coverage));
@@ -36,5 +28,5 @@ pub fn run(config: &Path) -> Outcome {
     if let Some(g) = gate {
         println!("gate: {} ({})", g.path.display(), g.hash);
     }
-    Outcome::Passed
+    Ok(Outcome::Passed)
 }

@@ -4,21 +4,15 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use crate::cli::DemoBotArgs;
-use crate::exit::Outcome;
+use crate::exit::{Failure, Outcome};
 
-pub fn run(args: &DemoBotArgs) -> Outcome {
-    let runtime = match super::runtime() {
-        Ok(r) => r,
-        Err(o) => return o,
-    };
+pub fn run(args: &DemoBotArgs) -> Result<Outcome, Failure> {
+    let runtime = super::runtime()?;
     runtime.block_on(async {
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
         let listener = match tokio::net::TcpListener::bind(addr).await {
             Ok(l) => l,
-            Err(e) => {
-                eprintln!("error: cannot listen on {addr}: {e}");
-                return Outcome::BadInput;
-            }
+            Err(e) => return Err(Failure::bad_input(format!("cannot listen on {addr}: {e}"))),
         };
         let bound = listener
             .local_addr()
@@ -41,12 +35,9 @@ pub fn run(args: &DemoBotArgs) -> Outcome {
                 }
             }
         };
-        match crate::demo_server::serve(listener, shutdown).await {
-            Ok(()) => Outcome::Passed,
-            Err(e) => {
-                eprintln!("error: demo bot server failed: {e}");
-                Outcome::Internal
-            }
-        }
+        crate::demo_server::serve(listener, shutdown)
+            .await
+            .map(|()| Outcome::Passed)
+            .map_err(|e| Failure::internal(format!("demo bot server failed: {e}")))
     })
 }

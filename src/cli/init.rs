@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::exit::Outcome;
+use crate::exit::{Failure, Outcome};
 
 const CONFIG: &str =
     "# evalgate project config. Runs as is on the built-in demo bot; point `bot` at yours:
@@ -47,7 +47,7 @@ fn files() -> [(&'static str, &'static str); 5] {
     ]
 }
 
-pub fn run(dir: Option<&Path>) -> Outcome {
+pub fn run(dir: Option<&Path>) -> Result<Outcome, Failure> {
     let root = dir
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."));
@@ -57,11 +57,14 @@ pub fn run(dir: Option<&Path>) -> Outcome {
         .filter(|p| p.exists())
         .collect();
     if !existing.is_empty() {
-        for p in &existing {
-            eprintln!("error: {} already exists", p.display());
-        }
-        eprintln!("nothing was written; remove those files or choose another folder");
-        return Outcome::BadInput;
+        let listed: Vec<String> = existing
+            .iter()
+            .map(|p| format!("{} already exists", p.display()))
+            .collect();
+        return Err(Failure::bad_input(format!(
+            "{}\nnothing was written; remove those files or choose another folder",
+            listed.join("\nerror: ")
+        )));
     }
     for (relative, text) in files() {
         let path = root.join(relative);
@@ -70,8 +73,10 @@ pub fn run(dir: Option<&Path>) -> Outcome {
             .map_or(Ok(()), std::fs::create_dir_all)
             .and_then(|()| std::fs::write(&path, text));
         if let Err(e) = written {
-            eprintln!("error: cannot write {}: {e}", path.display());
-            return Outcome::Internal;
+            return Err(Failure::internal(format!(
+                "cannot write {}: {e}",
+                path.display()
+            )));
         }
         println!("wrote {}", path.display());
     }
@@ -79,5 +84,5 @@ pub fn run(dir: Option<&Path>) -> Outcome {
         "\nNext: `evalgate check` (coverage), `evalgate run` (the demo bot), then point `bot:` in {} at your bot and add a file per language under evalsets/.",
         root.join("evalgate.yaml").display()
     );
-    Outcome::Passed
+    Ok(Outcome::Passed)
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 use crate::config::Project;
 use crate::diagnostic::Diagnostics;
 use crate::evalset::{Suite, find_files, load_suite};
-use crate::exit::Outcome;
+use crate::exit::Failure;
 use crate::prompt::PromptTemplate;
 
 pub struct Loaded {
@@ -18,15 +18,14 @@ pub struct Loaded {
 /// Loads everything a run needs, renders the prompt for every case once (so a template
 /// error is found before anything is sent) and reports all problems together. Only the
 /// cases of small suites stay in memory; see [`crate::evalset::Suite::cases`].
-pub fn load(config_path: &Path) -> Result<Loaded, Outcome> {
+pub fn load(config_path: &Path) -> Result<Loaded, Failure> {
     if !config_path.exists() {
-        eprintln!(
-            "error: {}: no such config file (pass --config FILE, or run from the folder that holds evalgate.yaml)",
+        return Err(Failure::bad_input(format!(
+            "{}: no such config file (pass --config FILE, or run from the folder that holds evalgate.yaml)",
             config_path.display()
-        );
-        return Err(Outcome::BadInput);
+        )));
     }
-    let project = Project::load(config_path).map_err(report)?;
+    let project = Project::load(config_path).map_err(|p| Failure::problems(&p))?;
     let mut problems = Diagnostics::default();
     let prompt = match project.prompt_path() {
         Some(path) if path.is_file() => match PromptTemplate::load(&path) {
@@ -51,20 +50,12 @@ pub fn load(config_path: &Path) -> Result<Loaded, Outcome> {
             Suite::default()
         }
     };
-    problems.into_result(()).map_err(report)?;
+    problems
+        .into_result(())
+        .map_err(|p| Failure::problems(&p))?;
     Ok(Loaded {
         project,
         suite,
         prompt,
     })
-}
-
-pub fn report(problems: Diagnostics) -> Outcome {
-    eprintln!("{problems}");
-    let n = problems.len();
-    eprintln!(
-        "{n} problem{} found; nothing was sent.",
-        if n == 1 { "" } else { "s" }
-    );
-    Outcome::BadInput
 }

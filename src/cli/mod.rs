@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::exit::Outcome;
+use crate::exit::{Failure, Outcome};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -248,9 +248,10 @@ pub struct DemoBotArgs {
 }
 
 /// Parses the command line, runs the command and returns what the exit code should say.
+/// A command that fails says why here, and only here.
 pub fn main() -> Outcome {
     let cli = Cli::parse();
-    match cli.command {
+    let result = match cli.command {
         Command::Init { dir } => init::run(dir.as_deref()),
         Command::Check => check::run(&cli.config),
         Command::Run(args) => run::run(&cli.config, &args),
@@ -260,16 +261,17 @@ pub fn main() -> Outcome {
         Command::Report(args) => review::report(&cli.config, &args),
         Command::Baseline(args) => review::baseline(&cli.config, &args),
         Command::DemoBot(args) => demo_bot::run(&args),
-    }
+    };
+    result.unwrap_or_else(|failure| {
+        eprintln!("{failure}");
+        failure.outcome
+    })
 }
 
 /// A multi-threaded runtime without the extras evalgate does not use.
-fn runtime() -> Result<tokio::runtime::Runtime, Outcome> {
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| {
-            eprintln!("error: cannot start the async runtime: {e}");
-            Outcome::Internal
-        })
+        .map_err(|e| Failure::internal(format!("cannot start the async runtime: {e}")))
 }

@@ -6,41 +6,28 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::cli::RescoreArgs;
-use crate::exit::Outcome;
+use crate::exit::{Failure, Outcome};
 use crate::rundir::{RESULTS_FILE, RunDir};
 use crate::runner::{Rescore, rescore};
 use crate::scoring::language::LanguageDetector;
 use crate::scoring::{OUTCOME_MODE_JUDGE, OUTCOME_MODE_RULES, Scorer};
 use crate::summary::{SCORING_VERSION, new_run_id, now_rfc3339};
 
-pub fn run(config: &Path, args: &RescoreArgs) -> Outcome {
-    let loaded = match super::load::load(config) {
-        Ok(l) => l,
-        Err(o) => return o,
-    };
+pub fn run(config: &Path, args: &RescoreArgs) -> Result<Outcome, Failure> {
+    let loaded = super::load::load(config)?;
     let project = &loaded.project;
-    let source = match RunDir::open(&args.run) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Outcome::BadInput;
-        }
-    };
-    let judge = match super::run::build_judge(project, !args.no_cache) {
-        Ok(j) => j,
-        Err(o) => return o,
-    };
+    let source = RunDir::open(&args.run).map_err(Failure::bad_input)?;
+    let judge = super::run::build_judge(project, !args.no_cache)?;
     let run_id = new_run_id();
     let out_dir = args
         .out
         .clone()
         .unwrap_or_else(|| project.root.join("reports").join(&run_id));
     if out_dir.join(RESULTS_FILE).exists() {
-        eprintln!(
-            "error: {} already holds a run; choose another --out",
+        return Err(Failure::bad_input(format!(
+            "{} already holds a run; choose another --out",
             out_dir.display()
-        );
-        return Outcome::BadInput;
+        )));
     }
     let mut meta = source.summary.meta.clone();
     meta.run_id = run_id;
@@ -67,7 +54,7 @@ pub fn run(config: &Path, args: &RescoreArgs) -> Outcome {
         .push(format!("rescored_from={}", source.summary.meta.run_id));
     let cases: HashMap<String, Arc<crate::evalset::Case>> = match loaded.suite.all_cases() {
         Ok(cases) => cases.into_iter().map(|c| (c.key.clone(), c)).collect(),
-        Err(problems) => return super::load::report(problems),
+        Err(problems) => return Err(Failure::problems(&problems)),
     };
     let scorer = Arc::new(Scorer {
         detector: LanguageDetector::for_languages(&loaded.suite.languages()),
@@ -83,32 +70,14 @@ pub fn run(config: &Path, args: &RescoreArgs) -> Outcome {
         pricing: project.config.pricing.clone(),
         meta,
     };
-    let runtime = match super::runtime() {
-        Ok(r) => r,
-        Err(o) => return o,
-    };
-    let (_summary, skipped) = match runtime.block_on(rescore(job, scorer)) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Outcome::Internal;
-        }
-    };
+    let runtime = super::runtime()?;
+    let (_summary, skipped) = runtime.block_on(rescore(job, scorer))?;
     if skipped > 0 {
         eprintln!(
             "warning: {skipped} results name cases that are no longer in the eval sets; they were left out"
         );
     }
-    let run = match RunDir::open(&out_dir) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Outcome::Internal;
-        }
-    };
-    let gate = match super::review::gate_for(project, None) {
-        Ok(g) => g,
-        Err(o) => return o,
-    };
+    let run = RunDir::open(&out_dir).map_err(Failure::internal)?;
+    let gate = super::review::gate_for(project, None)?;
     super::review::finish(project, &run, gate.as_ref(), None)
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::cli::{BaselineArgs, DiffArgs, DiffFormat, GateArgs, ReportArgs, ReportFormat};
 use crate::config::Project;
 use crate::diff;
-use crate::exit::Outcome;
+use crate::exit::{Failure, Outcome};
 use crate::gate::Gate;
 use crate::report::gate_text::render_text;
 use crate::report::model::ReportModel;
@@ -20,16 +20,13 @@ pub const BASELINE_DIR: &str = "reports/baseline";
 
 /// The gate file: `--gate` if given, else the config's `gate:`; loaded now so a bad one
 /// is reported before anything runs.
-pub fn gate_for(project: &Project, flag: Option<&Path>) -> Result<Option<Gate>, Outcome> {
+pub fn gate_for(project: &Project, flag: Option<&Path>) -> Result<Option<Gate>, Failure> {
     let path = match (flag, &project.config.gate) {
         (Some(p), _) => p.to_path_buf(),
         (None, Some(p)) => project.resolve(&p.value),
         (None, None) => return Ok(None),
     };
-    Gate::load(&path).map(Some).map_err(|d| {
-        eprintln!("error: {d}");
-        Outcome::BadInput
-    })
+    Ok(Some(Gate::load(&path)?))
 }
 
 /// The baseline run: `--baseline` if given, else the committed `reports/baseline/` when
@@ -38,7 +35,7 @@ pub fn baseline_for(
     project: &Project,
     flag: Option<&Path>,
     disabled: bool,
-) -> Result<Option<RunDir>, Outcome> {
+) -> Result<Option<RunDir>, Failure> {
     let path = match flag {
         Some(p) => p.to_path_buf(),
         None if disabled => return Ok(None),
@@ -53,11 +50,9 @@ pub fn baseline_for(
     open_run(&path).map(Some)
 }
 
-fn open_run(path: &Path) -> Result<RunDir, Outcome> {
-    RunDir::open(path).map_err(|e| {
-        eprintln!("error: {e}");
-        Outcome::BadInput
-    })
+/// A run directory the user named: one that cannot be read is bad input.
+fn open_run(path: &Path) -> Result<RunDir, Failure> {
+    RunDir::open(path).map_err(Failure::bad_input)
 }
 
 fn max_error_rate(project: Option<&Project>, gate: Option<&Gate>) -> f64 {
@@ -73,22 +68,13 @@ pub fn finish(
     run: &RunDir,
     gate: Option<&Gate>,
     baseline: Option<&RunDir>,
-) -> Outcome {
-    let (model, index) = match review(run, gate, baseline) {
-        Ok(m) => m,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Outcome::Internal;
-        }
-    };
-    if let Err(e) = write_reports(run, &run.dir, &model, index, ReportsFor::TheRun) {
-        eprintln!("error: {e}");
-        return Outcome::Internal;
-    }
+) -> Result<Outcome, Failure> {
+    let (model, index) = review(run, gate, baseline)?;
+    write_reports(run, &run.dir, &model, index, ReportsFor::TheRun)?;
     print!("{}", terminal::render(&model, &run.dir));
     let result = outcome(&model, max_error_rate(Some(project), gate), true);
     explain(&model, run, result);
-    result
+    Ok(result)
 }
 
 /// Says on stderr why a run is not a quality verdict: what is missing, or which error
@@ -139,52 +125,26 @@ fn explain(model: &ReportModel, run: &RunDir, result: Outcome) {
     }
 }
 
-pub fn gate(config: &Path, args: &GateArgs) -> Outcome {
+pub fn gate(config: &Path, args: &GateArgs) -> Result<Outcome, Failure> {
     let project = optional_project(config);
-    let run = match open_run(&args.run) {
-        Ok(r) => r,
-        Err(o) => return o,
-    };
+    let run = open_run(&args.run)?;
     let gate = match (&project, &args.review.gate) {
-        (Some(p), flag) => match gate_for(p, flag.as_deref()) {
-            Ok(g) => g,
-            Err(o) => return o,
-        },
-        (None, Some(path)) => match Gate::load(path) {
-            Ok(g) => Some(g),
-            Err(d) => {
-                eprintln!("error: {d}");
-                return Outcome::BadInput;
-            }
-        },
+        (Some(p), flag) => gate_for(p, flag.as_deref())?,
+        (None, Some(path)) => Some(Gate::load(path)?),
         (None, None) => None,
     };
-    let Some(gate) = gate else {
-        eprintln!("error: no gate file: pass --gate FILE or set `gate:` in the config");
-        return Outcome::BadInput;
-    };
+    let gate = gate.ok_or_else(|| {
+        Failure::bad_input("no gate file: pass --gate FILE or set `gate:` in the config")
+    })?;
     let baseline = match &project {
-        Some(p) => baseline_for(p, args.review.baseline.as_deref(), args.review.no_baseline),
-        None => args.review.baseline.as_deref().map(open_run).transpose(),
+        Some(p) => baseline_for(p, args.review.baseline.as_deref(), args.review.no_baseline)?,
+        None => args.review.baseline.as_deref().map(open_run).transpose()?,
     };
-    let baseline = match baseline {
-        Ok(b) => b,
-        Err(o) => return o,
-    };
-    let (model, index) = match review(&run, Some(&gate), baseline.as_ref()) {
-        Ok(m) => m,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Outcome::Internal;
-        }
-    };
+    let (model, index) = review(&run, Some(&gate), baseline.as_ref())?;
     // Read-only: the run directory is the record of the run and of the gate it was held
     // to; another gate's verdict goes only where `--out` says.
-    if let Some(out) = &args.out
-        && let Err(e) = write_reports(&run, out, &model, index, ReportsFor::Elsewhere)
-    {
-        eprintln!("error: {e}");
-        return Outcome::Internal;
+    if let Some(out) = &args.out {
+        write_reports(&run, out, &model, index, ReportsFor::Elsewhere)?;
     }
     println!("{}", titles::headline(&model));
     if let Some(v) = &model.gate {
@@ -192,74 +152,39 @@ pub fn gate(config: &Path, args: &GateArgs) -> Outcome {
     }
     let result = outcome(&model, max_error_rate(project.as_ref(), Some(&gate)), false);
     explain(&model, &run, result);
-    result
+    Ok(result)
 }
 
-pub fn diff(args: &DiffArgs) -> Outcome {
-    let (base, new) = match (open_run(&args.base), open_run(&args.new)) {
-        (Ok(b), Ok(n)) => (b, n),
-        (Err(o), _) | (_, Err(o)) => return o,
-    };
-    let d = match diff::compare(&base, &new) {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Outcome::BadInput;
-        }
-    };
+pub fn diff(args: &DiffArgs) -> Result<Outcome, Failure> {
+    let base = open_run(&args.base)?;
+    let new = open_run(&args.new)?;
+    let d = diff::compare(&base, &new).map_err(Failure::bad_input)?;
     match args.format {
         DiffFormat::Text => print!("{}", diff_text::render(&d)),
-        DiffFormat::Json => match serde_json::to_string_pretty(&d) {
-            Ok(j) => println!("{j}"),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return Outcome::Internal;
-            }
-        },
+        DiffFormat::Json => {
+            let json = serde_json::to_string_pretty(&d).map_err(Failure::internal)?;
+            println!("{json}");
+        }
         DiffFormat::Md => {
-            let (model, _) = match review(&new, None, Some(&base)) {
-                Ok(m) => m,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return e.outcome();
-                }
-            };
+            let (model, _) = review(&new, None, Some(&base))?;
             print!("{}", markdown::render(&model));
         }
     }
     if args.fail_on_regression && d.significant_regressions > 0 {
-        return Outcome::GateFailed;
+        return Ok(Outcome::GateFailed);
     }
-    Outcome::Passed
+    Ok(Outcome::Passed)
 }
 
-pub fn report(config: &Path, args: &ReportArgs) -> Outcome {
+pub fn report(config: &Path, args: &ReportArgs) -> Result<Outcome, Failure> {
     let project = optional_project(config);
-    let run = match open_run(&args.run) {
-        Ok(r) => r,
-        Err(o) => return o,
-    };
-    let baseline = match &args.baseline {
-        Some(b) => match open_run(b) {
-            Ok(r) => Some(r),
-            Err(o) => return o,
-        },
-        None => None,
-    };
+    let run = open_run(&args.run)?;
+    let baseline = args.baseline.as_deref().map(open_run).transpose()?;
     let gate = match &project {
-        Some(p) => match gate_for(p, args.gate.as_deref()) {
-            Ok(g) => g,
-            Err(o) => return o,
-        },
+        Some(p) => gate_for(p, args.gate.as_deref())?,
         None => None,
     };
-    let (model, index) = match review(&run, gate.as_ref(), baseline.as_ref()) {
-        Ok(m) => m,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return e.outcome();
-        }
-    };
+    let (model, index) = review(&run, gate.as_ref(), baseline.as_ref())?;
     // clap's `--format` values, as the formats the library knows.
     let format = match args.format {
         ReportFormat::Md => export::ReportFormat::Md,
@@ -267,18 +192,14 @@ pub fn report(config: &Path, args: &ReportArgs) -> Outcome {
         ReportFormat::Junit => export::ReportFormat::Junit,
         ReportFormat::Html => export::ReportFormat::Html,
     };
-    let Some(exporter) = export::exporter(format) else {
-        eprintln!("error: evalgate bug: no exporter writes {format:?}");
-        return Outcome::Internal;
-    };
+    let exporter = export::exporter(format)
+        .ok_or_else(|| Failure::internal(format!("evalgate bug: no exporter writes {format:?}")))?;
     // Rendered whole before anything is written: a broken run leaves no half report
     // where the user asked for one.
     let mut text = Vec::new();
     if let Err(e) = exporter.write(&model, &index, &mut text) {
         let target = args.out.as_deref().unwrap_or(Path::new("standard output"));
-        let e = ReviewError::writing(target, e);
-        eprintln!("error: {e}");
-        return e.outcome();
+        return Err(ReviewError::writing(target, e).into());
     }
     let written = match &args.out {
         Some(path) => std::fs::write(path, &text).map_err(|e| (path.display().to_string(), e)),
@@ -291,22 +212,18 @@ pub fn report(config: &Path, args: &ReportArgs) -> Outcome {
         }
     };
     if let Err((target, e)) = written {
-        eprintln!("error: cannot write {target}: {e}");
-        return Outcome::Internal;
+        return Err(Failure::internal(format!("cannot write {target}: {e}")));
     }
-    Outcome::Passed
+    Ok(Outcome::Passed)
 }
 
-pub fn baseline(config: &Path, args: &BaselineArgs) -> Outcome {
+pub fn baseline(config: &Path, args: &BaselineArgs) -> Result<Outcome, Failure> {
     let crate::cli::BaselineCommand::Accept { run, force } = &args.command;
-    let source = match open_run(run) {
-        Ok(r) => r,
-        Err(o) => return o,
-    };
+    let source = open_run(run)?;
     let summary = &source.summary;
     if !summary.complete {
-        eprintln!(
-            "error: {} is incomplete ({} of {} results{}); a baseline must be a whole run",
+        return Err(Failure::bad_input(format!(
+            "{} is incomplete ({} of {} results{}); a baseline must be a whole run",
             run.display(),
             summary.written,
             summary.planned,
@@ -315,26 +232,23 @@ pub fn baseline(config: &Path, args: &BaselineArgs) -> Outcome {
             } else {
                 ""
             }
-        );
-        return Outcome::BadInput;
+        )));
     }
     if let Some(gate) = &summary.gate
         && !gate.passed
     {
         if !*force {
-            eprintln!(
-                "error: {} failed its gate ({}); a failing run as the baseline lowers the bar every later run is held to:",
+            let failing: String = gate
+                .failed
+                .iter()
+                .map(|line| format!("\n  FAIL {line}"))
+                .collect();
+            return Err(Failure::bad_input(format!(
+                "{} failed its gate ({}); a failing run as the baseline lowers the bar every later run is held to:{failing}\naccept it anyway with `evalgate baseline accept --force {}`",
                 run.display(),
-                gate.path
-            );
-            for line in &gate.failed {
-                eprintln!("  FAIL {line}");
-            }
-            eprintln!(
-                "accept it anyway with `evalgate baseline accept --force {}`",
+                gate.path,
                 run.display()
-            );
-            return Outcome::BadInput;
+            )));
         }
         eprintln!(
             "warning: accepting {} although it failed its gate ({} criteria)",
@@ -362,17 +276,14 @@ pub fn baseline(config: &Path, args: &BaselineArgs) -> Outcome {
         }
         Ok(())
     };
-    if let Err(e) = copy() {
-        eprintln!("error: cannot write {}: {e}", target.display());
-        return Outcome::Internal;
-    }
+    copy().map_err(|e| Failure::internal(format!("cannot write {}: {e}", target.display())))?;
     println!(
         "baseline is now run {} ({} results) in {} — commit it so CI diffs against it",
         source.summary.meta.run_id,
         source.summary.written,
         target.display()
     );
-    Outcome::Passed
+    Ok(Outcome::Passed)
 }
 
 /// The config, when there is one: `gate`, `report` and `baseline` also work on bare run

@@ -7,7 +7,7 @@ use crate::cache::Cache;
 use crate::cli::RunArgs;
 use crate::config::Project;
 use crate::evalset::{Selection, Stratum, Suite};
-use crate::exit::Outcome;
+use crate::exit::{Failure, Outcome};
 use crate::judge::{Judge, JudgeSettings};
 use crate::prompt::PromptTemplate;
 use crate::provider::BotClient;
@@ -21,56 +21,36 @@ use crate::summary::{
     BotInfo, PromptInfo, RunMeta, SCORING_VERSION, SelectionInfo, new_run_id, now_rfc3339,
 };
 
-pub fn run(config: &Path, args: &RunArgs) -> Outcome {
-    let loaded = match super::load::load(config) {
-        Ok(l) => l,
-        Err(o) => return o,
-    };
+pub fn run(config: &Path, args: &RunArgs) -> Result<Outcome, Failure> {
+    let loaded = super::load::load(config)?;
     let project = &loaded.project;
     // A resumed run keeps what it was started with; it is read before anything else.
     let resumed = match &args.resume {
-        Some(dir) => match Resumed::read(dir) {
-            Ok(r) => Some(r),
-            Err(message) => {
-                eprintln!("error: --resume {}: {message}", dir.display());
-                return Outcome::BadInput;
-            }
-        },
+        Some(dir) => Some(Resumed::read(dir).map_err(|message| {
+            Failure::bad_input(format!("--resume {}: {message}", dir.display()))
+        })?),
         None => None,
     };
     let old_meta = resumed.as_ref().map(|r| &r.meta);
-    let requested = match requested_selection(args) {
-        Ok(r) => r,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return Outcome::BadInput;
-        }
-    };
+    let requested = requested_selection(args).map_err(Failure::bad_input)?;
     let selection_info = match old_meta {
         Some(old) if !requested.is_partial() => old.selection.clone(),
         Some(old) if old.selection != requested => {
-            eprintln!(
-                "error: --resume: that run was started with the selection `{}`; resume it with the same flags, or with none",
+            return Err(Failure::bad_input(format!(
+                "--resume: that run was started with the selection `{}`; resume it with the same flags, or with none",
                 old.selection.describe()
-            );
-            return Outcome::BadInput;
+            )));
         }
         _ => requested,
     };
-    let (selection, case_count) = match select_cases(&loaded.suite, &selection_info) {
-        Ok(c) => c,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return Outcome::BadInput;
-        }
-    };
+    let (selection, case_count) =
+        select_cases(&loaded.suite, &selection_info).map_err(Failure::bad_input)?;
     let repeats = match (args.repeats, old_meta) {
         (Some(k), Some(old)) if k != old.repeats => {
-            eprintln!(
-                "error: --resume: that run was started with --repeats {}; resume it with the same count",
+            return Err(Failure::bad_input(format!(
+                "--resume: that run was started with --repeats {}; resume it with the same count",
                 old.repeats
-            );
-            return Outcome::BadInput;
+            )));
         }
         (Some(k), _) => k,
         (None, Some(old)) => old.repeats,
@@ -78,43 +58,32 @@ pub fn run(config: &Path, args: &RunArgs) -> Outcome {
     };
     let concurrency = args.concurrency.unwrap_or(project.config.run.concurrency);
     if repeats == 0 || concurrency == 0 {
-        eprintln!("error: --repeats and --concurrency must be at least 1");
-        return Outcome::BadInput;
+        return Err(Failure::bad_input(
+            "--repeats and --concurrency must be at least 1",
+        ));
     }
     // Everything the review needs is checked before the first request is sent.
-    let gate = match super::review::gate_for(project, args.review.gate.as_deref()) {
-        Ok(g) => g,
-        Err(o) => return o,
-    };
-    let baseline = match super::review::baseline_for(
+    let gate = super::review::gate_for(project, args.review.gate.as_deref())?;
+    let baseline = super::review::baseline_for(
         project,
         args.review.baseline.as_deref(),
         args.review.no_baseline,
-    ) {
-        Ok(b) => b,
-        Err(o) => return o,
-    };
+    )?;
     let old_prompt = match &args.baseline_prompt_rev {
-        Some(rev) => match prompt_at_revision(project, rev) {
-            Ok(p) => Some((rev.clone(), p)),
-            Err(message) => {
-                eprintln!("error: --baseline-prompt-rev {rev}: {message}");
-                return Outcome::BadInput;
-            }
-        },
+        Some(rev) => Some((
+            rev.clone(),
+            prompt_at_revision(project, rev).map_err(|message| {
+                Failure::bad_input(format!("--baseline-prompt-rev {rev}: {message}"))
+            })?,
+        )),
         None => None,
     };
-    let bot = match build_bot(project, concurrency, !args.no_cache) {
-        Ok(b) => Arc::new(b),
-        Err(message) => {
-            eprintln!("error: {}: {message}", project.config_path.display());
-            return Outcome::BadInput;
-        }
-    };
-    let judge = match build_judge(project, !args.no_cache) {
-        Ok(j) => j.map(|(judge, hash)| (Arc::new(judge), hash)),
-        Err(o) => return o,
-    };
+    let bot = build_bot(project, concurrency, !args.no_cache)
+        .map(Arc::new)
+        .map_err(|message| {
+            Failure::bad_input(format!("{}: {message}", project.config_path.display()))
+        })?;
+    let judge = build_judge(project, !args.no_cache)?.map(|(judge, hash)| (Arc::new(judge), hash));
     let run_id = match old_meta {
         Some(old) => old.run_id.clone(),
         None => new_run_id(),
@@ -127,11 +96,10 @@ pub fn run(config: &Path, args: &RunArgs) -> Outcome {
                 .clone()
                 .unwrap_or_else(|| project.root.join("reports").join(&run_id));
             if dir.join(RESULTS_FILE).exists() {
-                eprintln!(
-                    "error: {} already holds a run; choose another --out, or continue it with --resume",
+                return Err(Failure::bad_input(format!(
+                    "{} already holds a run; choose another --out, or continue it with --resume",
                     dir.display()
-                );
-                return Outcome::BadInput;
+                )));
             }
             dir
         }
@@ -140,10 +108,7 @@ pub fn run(config: &Path, args: &RunArgs) -> Outcome {
         detector: LanguageDetector::for_languages(&loaded.suite.languages()),
         handoff: project.config.bot.handoff().clone(),
     });
-    let runtime = match super::runtime() {
-        Ok(r) => r,
-        Err(o) => return o,
-    };
+    let runtime = super::runtime()?;
     let job = RunJob {
         project,
         suite: &loaded.suite,
@@ -172,22 +137,16 @@ pub fn run(config: &Path, args: &RunArgs) -> Outcome {
                 dir.display()
             );
             let meta = job.meta(format!("{run_id}-base"), Some(&prompt), Some(&rev));
-            match runtime.block_on(job.execute(
+            let summary = runtime.block_on(job.execute(
                 Some(Arc::new(prompt)),
                 meta,
                 dir.clone(),
                 Default::default(),
-            )) {
-                Ok(s) if s.interrupted => return Outcome::Interrupted,
-                Ok(_) => match RunDir::open(&dir) {
-                    Ok(r) => Some(r),
-                    Err(e) => {
-                        eprintln!("error: {e}");
-                        return Outcome::Internal;
-                    }
-                },
-                Err(e) => return failed(&e),
+            ))?;
+            if summary.interrupted {
+                return Ok(Outcome::Interrupted);
             }
+            Some(RunDir::open(&dir).map_err(Failure::internal)?)
         }
         None => None,
     };
@@ -197,35 +156,20 @@ pub fn run(config: &Path, args: &RunArgs) -> Outcome {
     if let (Some(resumed), Some(dir)) = (&resumed, &args.resume) {
         let conflicts = resume_conflicts(&resumed.meta, &meta);
         if !conflicts.is_empty() {
-            eprintln!(
-                "error: --resume {}: that run cannot be continued with this setup; start a new run:",
+            let listed: String = conflicts.iter().map(|c| format!("\n  {c}")).collect();
+            return Err(Failure::bad_input(format!(
+                "--resume {}: that run cannot be continued with this setup; start a new run:{listed}",
                 dir.display()
-            );
-            for c in conflicts {
-                eprintln!("  {c}");
-            }
-            return Outcome::BadInput;
+            )));
         }
-        skip = match resumed.finished(dir) {
-            Ok(done) => done,
-            Err(message) => {
-                eprintln!("error: --resume {}: {message}", dir.display());
-                return Outcome::BadInput;
-            }
-        };
+        skip = resumed.finished(dir).map_err(|message| {
+            Failure::bad_input(format!("--resume {}: {message}", dir.display()))
+        })?;
         eprintln!("resuming {}: {} results kept", dir.display(), skip.len());
         meta.started_at = resumed.meta.started_at.clone();
     }
-    if let Err(e) = runtime.block_on(job.execute(prompt, meta, out_dir.clone(), skip)) {
-        return failed(&e);
-    }
-    let run = match RunDir::open(&out_dir) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Outcome::Internal;
-        }
-    };
+    runtime.block_on(job.execute(prompt, meta, out_dir.clone(), skip))?;
+    let run = RunDir::open(&out_dir).map_err(Failure::internal)?;
     let baseline = same_run_baseline.or(baseline);
     // The cases are no longer needed. Freeing 20,000 of them takes about 25 ms (1.5 % of
     // such a run): done on a thread of its own, it overlaps the writing of the reports.
@@ -234,16 +178,6 @@ pub fn run(config: &Path, args: &RunArgs) -> Outcome {
     let outcome = super::review::finish(project, &run, gate.as_ref(), baseline.as_ref());
     let _ = freeing.join();
     outcome
-}
-
-/// A run that could not go on: an eval-set file changed under it is the user's to fix
-/// (exit 2); anything else is evalgate's (exit 4).
-fn failed(e: &crate::runner::RunError) -> Outcome {
-    eprintln!("error: {e}");
-    match e {
-        crate::runner::RunError::Evalset(_) => Outcome::BadInput,
-        _ => Outcome::Internal,
-    }
 }
 
 struct RunJob<'a> {
@@ -522,14 +456,11 @@ fn select_cases(suite: &Suite, info: &SelectionInfo) -> Result<(Selection, u64),
 pub fn build_judge(
     project: &Project,
     use_cache: bool,
-) -> Result<Option<(Judge, Option<String>)>, Outcome> {
+) -> Result<Option<(Judge, Option<String>)>, Failure> {
     let Some(cfg) = &project.config.judge else {
         return Ok(None);
     };
-    let fail = |d: crate::diagnostic::Diagnostic| {
-        eprintln!("error: {d}");
-        Outcome::BadInput
-    };
+    let fail = Failure::from;
     let client = crate::provider::build_llm(cfg, project.judge_api_key()).map_err(|m| {
         fail(crate::diagnostic::Diagnostic::new(
             &project.config_path,
@@ -557,10 +488,7 @@ pub fn build_judge(
             &project.config.knowledge,
             &project.config_path,
         )
-        .map_err(|d| {
-            eprintln!("{d}");
-            Outcome::BadInput
-        })?
+        .map_err(|d| Failure::problems(&d))?
     };
     let (knowledge, hash) =
         crate::judge::load_knowledge(&knowledge_files, &project.root).map_err(fail)?;

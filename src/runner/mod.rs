@@ -129,6 +129,17 @@ pub enum RunError {
     Evalset(Diagnostics),
 }
 
+impl From<RunError> for crate::exit::Failure {
+    /// An eval-set file changed under the run, or a run directory that cannot be read, is
+    /// the user's to fix (exit 2); a file evalgate cannot write is its own failure (4).
+    fn from(e: RunError) -> crate::exit::Failure {
+        match e {
+            RunError::Evalset(_) | RunError::ReadBack(_) => crate::exit::Failure::bad_input(e),
+            RunError::Write { .. } => crate::exit::Failure::internal(e),
+        }
+    }
+}
+
 pub(crate) fn write_error(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
     move |source| RunError::Write {
         path: path.to_path_buf(),

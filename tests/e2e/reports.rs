@@ -111,3 +111,39 @@ fn a_broken_case_is_bad_input_for_every_format_that_reads_it() {
         assert!(stdout(&out).is_empty(), "{format}: {}", stdout(&out));
     }
 }
+
+/// The same broken run directory is the same failure from every command that reads it:
+/// bad input (2), whether it is the run or the baseline.
+#[test]
+fn a_corrupt_run_is_bad_input_for_every_command() {
+    let p = demo_run();
+    let out = p.evalgate(&[
+        "run",
+        "--out",
+        "good",
+        "--quiet",
+        "--no-baseline",
+        "--lang",
+        "sv",
+    ]);
+    assert_exit(&out, 0);
+    p.write("gate.yaml", "max_significant_regressions: 0\n");
+    replace_middle_result(&p.dir.join("r"), |good| good[..good.len() / 2].into());
+    let commands: [&[&str]; 6] = [
+        &["gate", "r", "--gate", "gate.yaml"],
+        &["gate", "good", "--gate", "gate.yaml", "--baseline", "r"],
+        &["diff", "r", "good"],
+        &["diff", "good", "r", "--format", "md"],
+        &["report", "good", "--format", "md", "--baseline", "r"],
+        &["rescore", "r", "--out", "rescored"],
+    ];
+    for args in commands {
+        let out = p.evalgate(args);
+        assert_exit(&out, 2);
+        assert!(
+            stderr(&out).contains("not a result"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+}
