@@ -42,8 +42,15 @@ pub fn load(config_path: &Path) -> Result<Loaded, Failure> {
         &project.config.evalsets,
         &project.config_path,
     )
-    .and_then(|files| load_suite(&files, prompt.as_ref()))
-    {
+    .and_then(|files| {
+        // The prompt must render for every case before anything is sent.
+        let render = |case: &crate::evalset::Case| {
+            prompt
+                .as_ref()
+                .map_or(Ok(()), |p| p.render(case).map(|_| ()))
+        };
+        load_suite(&files, Some(&render))
+    }) {
         Ok(s) => s,
         Err(d) => {
             problems.extend(d);

@@ -16,7 +16,7 @@ use crate::scoring::language;
 use crate::yaml;
 
 mod suite;
-pub use suite::{CaseHead, CaseReader, Selection, Suite, load_suite};
+pub use suite::{CaseCheck, CaseHead, CaseReader, Selection, Suite, load_suite};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -171,6 +171,17 @@ pub struct Expectation {
     pub max_words: Option<usize>,
     pub rubric: Vec<String>,
     pub reference: Option<String>,
+}
+
+impl Expectation {
+    /// Whether a reply could fail the case on what it says: without one of these checks
+    /// (and without a judge), any reply in the right language passes.
+    pub fn has_content_check(&self) -> bool {
+        !(self.must_include.is_empty()
+            && self.must_not_include.is_empty()
+            && self.regex.is_empty()
+            && self.not_regex.is_empty())
+    }
 }
 
 /// Expands the config's glob patterns (relative to `root`) to a sorted list of files; a

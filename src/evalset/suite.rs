@@ -11,7 +11,6 @@ use sha2::{Digest, Sha256};
 
 use super::{Case, RegexCache, Stratum, load_file_with};
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::prompt::PromptTemplate;
 use crate::yaml;
 
 /// Suites whose files add up to at most this many bytes keep the cases parsed during the
@@ -192,20 +191,21 @@ impl Selection {
     }
 }
 
-/// Checks every file, and the prompt against every case; reports every problem in every
+/// A check every case must pass before anything is sent (the loader renders the bot's
+/// prompt for each case with it); shared by the threads that check files.
+pub type CaseCheck<'a> = &'a (dyn Fn(&Case) -> Result<(), Diagnostic> + Sync);
+
+/// Checks every file, and `check` against every case; reports every problem in every
 /// file, not just the first.
-pub fn load_suite(
-    files: &[PathBuf],
-    prompt: Option<&PromptTemplate>,
-) -> Result<Suite, Diagnostics> {
-    load_suite_keeping(files, prompt, KEEP_PARSED_BYTES)
+pub fn load_suite(files: &[PathBuf], check: Option<CaseCheck<'_>>) -> Result<Suite, Diagnostics> {
+    load_suite_keeping(files, check, KEEP_PARSED_BYTES)
 }
 
 /// [`load_suite`], keeping the parsed cases only when the files add up to at most
 /// `keep_bytes`.
 pub fn load_suite_keeping(
     files: &[PathBuf],
-    prompt: Option<&PromptTemplate>,
+    check: Option<CaseCheck<'_>>,
     keep_bytes: u64,
 ) -> Result<Suite, Diagnostics> {
     let total: u64 = files
@@ -221,7 +221,7 @@ pub fn load_suite_keeping(
     let mut suite = Suite::default();
     let mut places: Vec<(usize, u64)> = Vec::new();
     let mut languages = BTreeSet::new();
-    for (index, (path, checked)) in files.iter().zip(check_all(files, prompt, keep)).enumerate() {
+    for (index, (path, checked)) in files.iter().zip(check_all(files, check, keep)).enumerate() {
         // The suite folder and file name only, so the hash is the same from any working
         // directory, checkout or config location.
         let name: Vec<String> = path
@@ -310,7 +310,7 @@ fn digest(bytes: &[u8]) -> [u8; 32] {
 
 fn check_file(
     path: &Path,
-    prompt: Option<&PromptTemplate>,
+    check: Option<CaseCheck<'_>>,
     keep: bool,
     regexes: &mut RegexCache,
 ) -> CheckedFile {
@@ -336,7 +336,7 @@ fn check_file(
         }
     };
     for case in &cases {
-        if let Some(Err(d)) = prompt.map(|p| p.render(case)) {
+        if let Some(Err(d)) = check.map(|c| c(case)) {
             checked.render_problems.push(d);
         }
         checked.languages.insert(case.language.clone());
@@ -347,7 +347,7 @@ fn check_file(
             key: case.key.clone().into_boxed_str(),
             stratum: case.stratum,
             rule_blind: case.expect.outcome != crate::evalset::ExpectedOutcome::Escalate
-                && !crate::scoring::rules::has_content_check(&case.expect),
+                && !case.expect.has_content_check(),
         };
         checked.heads.push((head, case.line));
     }
@@ -358,7 +358,7 @@ fn check_file(
 }
 
 /// Checks files on every core: a suite of 35 languages is 35 independent files.
-fn check_all(files: &[PathBuf], prompt: Option<&PromptTemplate>, keep: bool) -> Vec<CheckedFile> {
+fn check_all(files: &[PathBuf], check: Option<CaseCheck<'_>>, keep: bool) -> Vec<CheckedFile> {
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(files.len())
@@ -373,7 +373,7 @@ fn check_all(files: &[PathBuf], prompt: Option<&PromptTemplate>, keep: bool) -> 
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(path) = files.get(i) else { break };
-                        mine.push((i, check_file(path, prompt, keep, &mut regexes)));
+                        mine.push((i, check_file(path, check, keep, &mut regexes)));
                     }
                     mine
                 })

@@ -120,7 +120,7 @@ impl Scorer {
         // by a content check or the judge.
         result.unverified = verdict.is_none()
             && case.expect.outcome != crate::evalset::ExpectedOutcome::Escalate
-            && !rules::has_content_check(&case.expect);
+            && !case.expect.has_content_check();
         result.judge = verdict;
         let wanted = ObservedOutcome::fulfilling(case.expect.outcome);
         checks.push(Check {

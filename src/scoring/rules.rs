@@ -8,14 +8,6 @@ use crate::scoring::language::LanguageDetector;
 /// outcome: a reply in the wrong language or over length still answered.
 pub const CONTENT_CHECKS: [&str; 4] = ["must_include", "must_not_include", "regex", "not_regex"];
 
-/// Whether the case has a check that a reply could fail on content.
-pub fn has_content_check(expect: &Expectation) -> bool {
-    !(expect.must_include.is_empty()
-        && expect.must_not_include.is_empty()
-        && expect.regex.is_empty()
-        && expect.not_regex.is_empty())
-}
-
 /// Runs every rule the case asks for. The language check also returns what was detected.
 pub fn rule_checks(
     expect: &Expectation,
