@@ -16,6 +16,7 @@ pub mod evalset;
 pub mod exit;
 pub mod gate;
 pub mod judge;
+pub mod language;
 pub mod metrics;
 pub mod prompt;
 pub mod provider;

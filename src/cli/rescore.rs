@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use crate::cli::RescoreArgs;
 use crate::exit::{Failure, Outcome};
+use crate::language::LanguageDetector;
 use crate::rundir::{RESULTS_FILE, RunDir};
 use crate::runner::{Rescore, rescore};
-use crate::scoring::language::LanguageDetector;
 use crate::scoring::{OUTCOME_MODE_JUDGE, OUTCOME_MODE_RULES, Scorer};
 use crate::summary::{SCORING_VERSION, new_run_id, now_rfc3339};
 

@@ -9,13 +9,13 @@ use crate::config::Project;
 use crate::evalset::{Selection, Stratum, Suite};
 use crate::exit::{Failure, Outcome};
 use crate::judge::{Judge, JudgeSettings};
+use crate::language::LanguageDetector;
 use crate::prompt::PromptTemplate;
 use crate::provider::BotClient;
 use crate::ratelimit::RateLimiter;
 use crate::retry::RetryPolicy;
 use crate::rundir::{RESULTS_FILE, RunDir};
 use crate::runner::{RunPlan, execute};
-use crate::scoring::language::LanguageDetector;
 use crate::scoring::{OUTCOME_MODE_JUDGE, OUTCOME_MODE_RULES, Scorer};
 use crate::summary::{
     BotInfo, PromptInfo, RunMeta, SCORING_VERSION, SelectionInfo, new_run_id, now_rfc3339,

@@ -12,7 +12,7 @@ use serde_saphyr::Spanned;
 
 use crate::config::Context;
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::scoring::language;
+use crate::language;
 use crate::yaml;
 
 mod suite;

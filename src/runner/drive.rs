@@ -275,7 +275,7 @@ pub async fn drive(
 mod tests {
     use super::*;
     use crate::evalset::load_file;
-    use crate::scoring::language::LanguageDetector;
+    use crate::language::LanguageDetector;
     use crate::test_support::TempDir;
 
     fn cases(n: usize) -> Vec<Arc<Case>> {

@@ -1,6 +1,5 @@
 //! Scoring: rule checks on the final reply, then the observed outcome.
 
-pub mod language;
 pub mod outcome;
 pub mod rules;
 
@@ -9,10 +8,10 @@ pub use rules::rule_checks;
 
 use crate::config::HandoffConfig;
 use crate::evalset::Case;
+use crate::language::LanguageDetector;
 use crate::result::{
     CaseResult, Check, ErrorKind, JudgeVerdict, ObservedOutcome, ResultError, TranscriptTurn,
 };
-use language::LanguageDetector;
 
 /// Which mode decided the observed outcomes of a run.
 pub const OUTCOME_MODE_RULES: &str = "rule-verified";

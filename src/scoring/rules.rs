@@ -1,8 +1,8 @@
 //! Deterministic checks of a reply against a case's expectations.
 
 use crate::evalset::Expectation;
+use crate::language::LanguageDetector;
 use crate::result::Check;
-use crate::scoring::language::LanguageDetector;
 
 /// The checks that look at what the reply says. Only these decide a rule-verified
 /// outcome: a reply in the wrong language or over length still answered.
