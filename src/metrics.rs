@@ -1,4 +1,4 @@
-//! The metrics of DESIGN.md, computed in one streaming pass over results, for the whole
+//! The metrics README "Metrics" defines, computed in one streaming pass over results, for the whole
 //! run and for every slice (language, stratum, language × stratum, intent).
 //! Errors are counted apart and excluded from every denominator.
 
