@@ -416,12 +416,7 @@ fn write(
         )
     });
     let cost_lines = titles::cost_lines(s);
-    let by_language: Vec<(&str, u64)> = m
-        .by_language
-        .iter()
-        .map(|(l, x)| (l.as_str(), x.unverified))
-        .collect();
-    let unverified_line = titles::unverified_line(&by_language, m.overall.unverified);
+    let unverified_line = titles::unverified_line(m);
     let top_error_line = (m.overall.errors > 0)
         .then(|| titles::top_error_line(s))
         .flatten();

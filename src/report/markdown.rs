@@ -119,12 +119,7 @@ pub fn render(model: &ReportModel) -> String {
             slice.scored
         );
     }
-    let by_language: Vec<(&str, u64)> = m
-        .by_language
-        .iter()
-        .map(|(l, x)| (l.as_str(), x.unverified))
-        .collect();
-    if let Some(line) = titles::unverified_line(&by_language, m.overall.unverified) {
+    if let Some(line) = titles::unverified_line(m) {
         let _ = writeln!(out, "\n> **{}**", escape(&line));
     }
     if let Some(r) = &s.repeat_stats {

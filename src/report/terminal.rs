@@ -77,12 +77,7 @@ pub fn render(model: &ReportModel, run_dir: &Path) -> String {
         );
     }
     let _ = writeln!(out, "{:>14}", pass_cell(&m.overall));
-    let by_language: Vec<(&str, u64)> = m
-        .by_language
-        .iter()
-        .map(|(l, x)| (l.as_str(), x.unverified))
-        .collect();
-    if let Some(line) = titles::unverified_line(&by_language, m.overall.unverified) {
+    if let Some(line) = titles::unverified_line(m) {
         let _ = writeln!(out, "{line}");
     }
     if let Some(r) = &summary.repeat_stats {

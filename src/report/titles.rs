@@ -62,15 +62,18 @@ pub fn partial_selection(summary: &RunSummary) -> Option<String> {
     })
 }
 
-/// "Unverified: 7 results ...": results whose pass says only that the bot answered.
-pub fn unverified_line(slices: &[(&str, u64)], total: u64) -> Option<String> {
+/// "Unverified: 7 results ... (en 7)": results whose pass says only that the bot
+/// answered, per language.
+pub fn unverified_line(metrics: &crate::metrics::Metrics) -> Option<String> {
+    let total = metrics.overall.unverified;
     if total == 0 {
         return None;
     }
-    let per: Vec<String> = slices
+    let per: Vec<String> = metrics
+        .by_language
         .iter()
-        .filter(|(_, n)| *n > 0)
-        .map(|(name, n)| format!("{name} {n}"))
+        .filter(|(_, x)| x.unverified > 0)
+        .map(|(language, x)| format!("{language} {}", x.unverified))
         .collect();
     Some(format!(
         "Unverified: {total} result{} no content check and no judge could have failed ({}); a pass there says only that the bot answered",

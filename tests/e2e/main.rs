@@ -137,6 +137,61 @@ pub fn routine_cases(n: usize, text: impl Fn(usize) -> String) -> String {
     s
 }
 
+/// A project on the shipped eval sets with the demo bot and the prompt `prompt` (a file in
+/// prompts/), held to the shipped launch gate when `gate`.
+pub fn shipped_demo_project(prompt: &str, gate: bool) -> TempProject {
+    let p = TempProject::new();
+    let root = repo_root();
+    let gate = if gate {
+        format!("gate: {}\n", root.join("gates/launch.yaml").display())
+    } else {
+        String::new()
+    };
+    p.write(
+        "evalgate.yaml",
+        &format!(
+            "bot:\n  provider: demo\n  prompt: {}\nevalsets: [\"{}/evalsets/**/*.yaml\"]\n{gate}",
+            root.join("prompts").join(prompt).display(),
+            root.display(),
+        ),
+    );
+    p
+}
+
+/// Starts `evalgate run --out OUT --quiet EXTRA…` in `p` and returns once it has written
+/// `lines` results (or 20 s passed), its output piped.
+pub fn start_run(p: &TempProject, out: &str, extra: &[&str], lines: usize) -> std::process::Child {
+    let child = Command::new(env!("CARGO_BIN_EXE_evalgate"))
+        .args(["run", "--out", out, "--quiet"])
+        .args(extra)
+        .current_dir(&p.dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start evalgate");
+    let results = p.dir.join(out).join("results.jsonl");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::time::Instant::now() < deadline {
+        let written = std::fs::read_to_string(&results)
+            .map(|t| t.lines().count())
+            .unwrap_or(0);
+        if written >= lines {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child
+}
+
+/// Sends a signal (`-INT`, `-KILL`, …) to a child process.
+pub fn signal(child: &std::process::Child, sig: &str) {
+    let status = Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+}
+
 /// A port on 127.0.0.1 that nothing listens on (bound, then released).
 pub fn closed_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

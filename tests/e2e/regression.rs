@@ -7,18 +7,9 @@ use serde_json::Value;
 
 use crate::{TempProject, assert_exit, repo_root, stderr, stdout};
 
-/// A project using the shipped eval sets, gate and prompts, with its own reports folder.
+/// A project using the shipped eval sets, gate and prompt, with its own reports folder.
 fn project(prompt: &str) -> TempProject {
-    let p = TempProject::new();
-    let root = repo_root();
-    let config = format!(
-        "bot:\n  provider: demo\n  prompt: {}\nevalsets: [\"{}/evalsets/**/*.yaml\"]\ngate: {}\n",
-        root.join("prompts").join(prompt).display(),
-        root.display(),
-        root.join("gates/launch.yaml").display()
-    );
-    p.write("evalgate.yaml", &config);
-    p
+    crate::shipped_demo_project(prompt, true)
 }
 
 fn diff_json(p: &TempProject, base: &str, new: &str) -> Value {

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::{TempProject, assert_exit, repo_root, stderr, stdout};
+use crate::{TempProject, assert_exit, stderr, stdout};
 
 /// `--format` values and the file a run writes for each.
 const FORMATS: [(&str, &str); 4] = [
@@ -17,16 +17,7 @@ const FORMATS: [(&str, &str); 4] = [
 
 /// A project with a finished demo run of the Swedish cases in `r`.
 fn demo_run() -> TempProject {
-    let p = TempProject::new();
-    let root = repo_root();
-    p.write(
-        "evalgate.yaml",
-        &format!(
-            "bot:\n  provider: demo\n  prompt: {}\nevalsets: [\"{}/evalsets/**/*.yaml\"]\n",
-            root.join("prompts/support.md.j2").display(),
-            root.display()
-        ),
-    );
+    let p = crate::shipped_demo_project("support.md.j2", false);
     let out = p.evalgate(&[
         "run",
         "--out",

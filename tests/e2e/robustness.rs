@@ -4,12 +4,12 @@
 
 use std::collections::HashSet;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::{
-    TempProject, assert_exit, results, routine_cases as cases, stderr, stdout, stub, summary,
-    verdicts,
+    TempProject, assert_exit, results, routine_cases as cases, signal, start_run, stderr, stdout,
+    stub, summary, verdicts,
 };
 
 fn config(base_url: &str, extra_bot: &str, extra_run: &str) -> String {
@@ -83,37 +83,6 @@ fn exact_accounting_under_faults() {
     assert_eq!(s["by_language"]["en"]["error_rate"], 0.5);
 }
 
-/// Starts a run in the background and returns once it has written some results.
-fn start_run(p: &TempProject, out: &str) -> std::process::Child {
-    let child = Command::new(env!("CARGO_BIN_EXE_evalgate"))
-        .args(["run", "--out", out, "--quiet", "--concurrency", "4"])
-        .current_dir(&p.dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start evalgate");
-    let results = p.dir.join(out).join("results.jsonl");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        let lines = std::fs::read_to_string(&results)
-            .map(|t| t.lines().count())
-            .unwrap_or(0);
-        if lines >= 8 {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child
-}
-
-fn signal(child: &std::process::Child, sig: &str) {
-    let status = Command::new("kill")
-        .args([sig, &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
-}
-
 #[test]
 fn interrupted_and_killed_runs_resume_to_the_same_results() {
     let stub = stub::start();
@@ -134,7 +103,7 @@ fn interrupted_and_killed_runs_resume_to_the_same_results() {
     assert!(whole.status.code().is_some());
 
     // Ctrl-C: in-flight conversations finish, the summary says incomplete, exit 130.
-    let mut child = start_run(&p, "sigint");
+    let mut child = start_run(&p, "sigint", &["--concurrency", "4"], 8);
     signal(&child, "-INT");
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(130));
@@ -160,7 +129,7 @@ fn interrupted_and_killed_runs_resume_to_the_same_results() {
     assert_eq!(summary(&p.dir.join("sigint"))["complete"], true);
 
     // SIGKILL: no summary, maybe a torn line; resume repairs and completes.
-    let mut child = start_run(&p, "sigkill");
+    let mut child = start_run(&p, "sigkill", &["--concurrency", "4"], 8);
     signal(&child, "-KILL");
     let _ = child.wait();
     // The summary written when the run started says it never finished.

@@ -2,14 +2,13 @@
 //! misses what it measured. One test per rule of DESIGN.md "Gate file".
 
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use serde_json::Value;
 
 use crate::{
-    TempProject, assert_exit, repo_root, results, routine_cases as cases, stderr, stdout, stub,
-    summary,
+    TempProject, assert_exit, repo_root, results, routine_cases as cases, shipped_demo_project,
+    signal, start_run, stderr, stdout, stub, summary,
 };
 
 /// A bot behind the stub at `base_url`, answering at temperature 0 (so answers are cached).
@@ -17,22 +16,6 @@ fn stub_config(base_url: &str, extra: &str) -> String {
     format!(
         "bot:\n  provider: openai\n  base_url: {base_url}\n  model: stub\n  temperature: 0\n  timeout_s: 5\n{extra}evalsets: [\"evalsets/*.yaml\"]\ngate: gate.yaml\nrun:\n  concurrency: 4\n  retries: 0\n"
     )
-}
-
-/// A project on the shipped eval sets, gate and prompt, with the demo bot.
-fn demo_project(extra: &str) -> TempProject {
-    let p = TempProject::new();
-    let root = repo_root();
-    p.write(
-        "evalgate.yaml",
-        &format!(
-            "bot:\n  provider: demo\n  prompt: {}\n{extra}evalsets: [\"{}/evalsets/**/*.yaml\"]\ngate: {}\n",
-            root.join("prompts/support.md.j2").display(),
-            root.display(),
-            root.join("gates/launch.yaml").display()
-        ),
-    );
-    p
 }
 
 fn read(path: &Path) -> String {
@@ -59,29 +42,8 @@ fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
 /// Starts a run of slow cases, waits for `after` results, interrupts it with SIGINT and
 /// returns what it printed and its exit code.
 fn interrupt_run(p: &TempProject, out: &str, after: usize) -> (String, Option<i32>) {
-    let child = Command::new(env!("CARGO_BIN_EXE_evalgate"))
-        .args(["run", "--out", out, "--quiet"])
-        .current_dir(&p.dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start evalgate");
-    let results = p.dir.join(out).join("results.jsonl");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        let lines = std::fs::read_to_string(&results)
-            .map(|t| t.lines().count())
-            .unwrap_or(0);
-        if lines >= after {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
+    let child = start_run(p, out, &[], after);
+    signal(&child, "-INT");
     let output = child.wait_with_output().expect("wait");
     (
         format!("{}{}", stdout(&output), stderr(&output)),
@@ -161,7 +123,7 @@ fn an_interrupted_run_is_incomplete_everywhere_and_stays_so() {
 
 #[test]
 fn a_failed_gate_becomes_the_baseline_only_with_force() {
-    let p = demo_project("");
+    let p = shipped_demo_project("support.md.j2", true);
     // The shipped gate with 11 cases per cell: the shipped sets have 10.
     let strict = read(&repo_root().join("gates/launch.yaml"))
         .replace("per_language_stratum: 10", "per_language_stratum: 11");
@@ -210,7 +172,7 @@ fn fail_cases(run: &Path, fail: &[String]) {
 
 #[test]
 fn a_significant_regression_in_the_overall_slice_counts() {
-    let p = demo_project("");
+    let p = shipped_demo_project("support.md.j2", true);
     p.write("gate.yaml", "max_significant_regressions: 0\n");
     let out = p.evalgate(&["run", "--out", "base", "--quiet", "--no-baseline"]);
     assert_exit(&out, 0);
@@ -328,7 +290,7 @@ fn repeats_are_fresh_samples_not_cached_copies() {
 
 #[test]
 fn a_filtered_run_is_gated_on_what_it_ran() {
-    let p = demo_project("");
+    let p = shipped_demo_project("support.md.j2", true);
     // The example of `evalgate --help`.
     let out = p.evalgate(&[
         "run",
@@ -441,7 +403,7 @@ fn resume_refuses_another_bot_judge_prompt_or_eval_sets() {
 
 #[test]
 fn gate_is_read_only() {
-    let p = demo_project("");
+    let p = shipped_demo_project("support.md.j2", true);
     let out = p.evalgate(&["run", "--out", "r", "--quiet", "--no-baseline"]);
     assert_exit(&out, 0);
     let run = p.dir.join("r");
@@ -475,7 +437,7 @@ fn gate_is_read_only() {
 
 #[test]
 fn outcome_labels_say_what_happened() {
-    let p = demo_project("");
+    let p = shipped_demo_project("support.md.j2", true);
     p.write(
         "evalgate.yaml",
         &read(&p.dir.join("evalgate.yaml")).replace("support.md.j2", "support-v2.md.j2"),
@@ -508,7 +470,7 @@ fn outcome_labels_say_what_happened() {
 
 #[test]
 fn a_near_miss_is_never_shown_as_perfect() {
-    let p = demo_project("");
+    let p = shipped_demo_project("support.md.j2", true);
     let root = repo_root();
     // The shipped English set with one case no reply can pass: 39 of 40.
     let en = read(&root.join("evalsets/support/en.yaml")).replacen(
