@@ -291,6 +291,22 @@ impl Verdict {
     }
 }
 
+#[cfg(test)]
+impl Verdict {
+    /// A verdict with no criteria, for tests of what depends on it.
+    pub fn fixture(passed: bool, incomplete: bool) -> Verdict {
+        Verdict {
+            gate_path: "gate.yaml".into(),
+            gate_hash: "sha256:x".into(),
+            passed,
+            incomplete,
+            interrupted: false,
+            baseline: None,
+            criteria: vec![],
+        }
+    }
+}
+
 struct Checker {
     criteria: Vec<Criterion>,
 }

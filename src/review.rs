@@ -204,3 +204,73 @@ pub fn outcome(model: &ReportModel, max_error_rate: f64, just_interrupted: bool)
         _ => Outcome::Passed,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evalset::{ExpectedOutcome, Stratum};
+    use crate::metrics::MetricsBuilder;
+    use crate::result::{CaseResult, ObservedOutcome};
+    use crate::summary::RunSummary;
+
+    /// A reviewed run of `passed` passing and `errors` error results, without a gate.
+    fn model(passed: u64, errors: u64) -> ReportModel {
+        let mut b = MetricsBuilder::default();
+        for i in 0..passed + errors {
+            let observed = if i < passed {
+                ObservedOutcome::Resolved
+            } else {
+                ObservedOutcome::Error
+            };
+            let r = CaseResult::fixture(
+                "en",
+                Stratum::Routine,
+                ExpectedOutcome::Resolve,
+                observed,
+                i < passed,
+            );
+            b.add(&r);
+        }
+        ReportModel {
+            summary: RunSummary::fixture(b.finish()),
+            gate: None,
+            diff: None,
+            missed_escalations: vec![],
+        }
+    }
+
+    #[test]
+    fn only_a_whole_measured_run_is_a_verdict() {
+        assert_eq!(outcome(&model(10, 0), 0.0, false), Outcome::Passed);
+        // Errors within the allowance are no reason to stop; above it, or all, they are.
+        assert_eq!(outcome(&model(9, 1), 0.1, false), Outcome::Passed);
+        assert_eq!(outcome(&model(9, 1), 0.05, false), Outcome::Incomplete);
+        assert_eq!(outcome(&model(0, 3), 1.0, false), Outcome::Incomplete);
+        let mut partial = model(10, 0);
+        partial.summary.complete = false;
+        assert_eq!(outcome(&partial, 0.0, false), Outcome::Incomplete);
+        partial.summary.interrupted = true;
+        assert_eq!(outcome(&partial, 0.0, true), Outcome::Interrupted);
+        assert_eq!(
+            outcome(&partial, 0.0, false),
+            Outcome::Incomplete,
+            "reviewed later, an interrupted run is incomplete"
+        );
+    }
+
+    #[test]
+    fn the_headline_of_a_partial_run_is_incomplete_with_or_without_a_gate() {
+        let mut m = model(10, 0);
+        assert_eq!(m.headline(), "NO GATE");
+        m.summary.complete = false;
+        assert_eq!(m.headline(), "INCOMPLETE");
+        m.gate = Some(crate::gate::Verdict::fixture(true, false));
+        assert_eq!(m.headline(), "INCOMPLETE", "even a passing verdict");
+        m.summary.complete = true;
+        assert_eq!(m.headline(), "PASS");
+        m.gate = Some(crate::gate::Verdict::fixture(false, false));
+        assert_eq!(m.headline(), "FAIL");
+        m.gate = Some(crate::gate::Verdict::fixture(false, true));
+        assert_eq!(m.headline(), "INCOMPLETE");
+    }
+}

@@ -283,6 +283,13 @@ impl RunSummary {
     }
 }
 
+/// The first 12 hex digits of a `sha256:` hash: enough to tell runs apart in a line a
+/// person reads.
+pub fn short_hash(hash: &str) -> &str {
+    let h = hash.strip_prefix("sha256:").unwrap_or(hash);
+    h.get(..12).unwrap_or(h)
+}
+
 /// Now, as RFC 3339 UTC with seconds.
 pub fn now_rfc3339() -> String {
     let secs = SystemTime::now()

@@ -501,8 +501,8 @@ fn comparability_warnings(base: &RunSummary, new: &RunSummary) -> Vec<String> {
     if b.evalset_hash != n.evalset_hash {
         w.push(format!(
             "the eval sets differ ({} vs {}): cases may have changed meaning between the runs",
-            short(&b.evalset_hash),
-            short(&n.evalset_hash)
+            crate::summary::short_hash(&b.evalset_hash),
+            crate::summary::short_hash(&n.evalset_hash)
         ));
     }
     if b.judge != n.judge {
@@ -534,11 +534,6 @@ fn comparability_warnings(base: &RunSummary, new: &RunSummary) -> Vec<String> {
         ));
     }
     w
-}
-
-fn short(hash: &str) -> &str {
-    let h = hash.strip_prefix("sha256:").unwrap_or(hash);
-    &h[..h.len().min(12)]
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use crate::gate::Verdict;
 use crate::report::model::ReportModel;
-use crate::summary::RunSummary;
+use crate::summary::{RunSummary, short_hash as short};
 
 pub const CONTAINMENT: &str = "Containment next to resolution (deflection is not resolution)";
 pub const PASS_RATE: &str = "Pass rate by language × stratum";
@@ -12,11 +12,6 @@ pub const CASES: &str = "Every case";
 
 pub fn headline(model: &ReportModel) -> String {
     format!("evalgate: {}", model.headline())
-}
-
-fn short(hash: &str) -> &str {
-    let h = hash.strip_prefix("sha256:").unwrap_or(hash);
-    &h[..h.len().min(12)]
 }
 
 pub fn run_line(model: &ReportModel) -> String {

@@ -19,7 +19,8 @@ pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 /// Longest error-body excerpt kept in a result.
 pub const ERROR_BODY_EXCERPT: usize = 300;
 
-/// Why a call to a bot, the judge or the simulator failed. Messages never contain request headers or keys.
+/// Why a call to a bot, the judge or the simulator failed. Messages never contain request
+/// headers or keys.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProviderError {
     Timeout(Duration),
