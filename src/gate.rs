@@ -476,7 +476,10 @@ pub fn evaluate(gate: &Gate, summary: &RunSummary, diff: Option<&Diff>) -> Verdi
             measured,
         );
     }
-    let mut incomplete = !summary.complete;
+    // A run whose every result is an error measured nothing, whatever error rate the
+    // gate tolerates.
+    let all_errors = m.overall.results > 0 && m.overall.errors == m.overall.results;
+    let mut incomplete = !summary.complete || all_errors;
     if let Some(max) = spec.max_error_rate {
         let threshold = Threshold::at_most(max, Unit::Share);
         let measured = rate(m.overall.error_rate);
@@ -721,6 +724,20 @@ mod tests {
         assert!(v.passed && !v.incomplete, "1 of 21 is under 5%");
         let v = evaluate(&gate("max_error_rate: 0.04"), &s, None);
         assert!(!v.passed && v.incomplete);
+        // Nothing measured is no pass, even for a gate that tolerates every error.
+        let errors: Vec<CaseResult> = (0..3)
+            .map(|_| {
+                result(
+                    "en",
+                    Stratum::Routine,
+                    false,
+                    ObservedOutcome::Error,
+                    ExpectedOutcome::Resolve,
+                )
+            })
+            .collect();
+        let v = evaluate(&gate("max_error_rate: 1"), &summary(&errors), None);
+        assert!(!v.passed && v.incomplete, "{v:?}");
     }
 
     #[test]

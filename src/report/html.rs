@@ -430,6 +430,7 @@ fn write(
         .render(context! {
             title => format!("evalgate readiness report · {}", s.meta.run_id),
             headline => titles::headline(model),
+            sentence => crate::report::verdict::sentence(model),
             verdict_class => model.headline().replace(' ', "-"),
             run_line => titles::run_line(model),
             gate => model.gate.is_some(),

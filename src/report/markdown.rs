@@ -1,6 +1,8 @@
-//! `report.md`: written for a pull-request comment. Same sections, wording and order as
-//! the terminal summary and report.html: verdict, containment next to resolution, pass
-//! rate by language × stratum, escalations, regressions, parity, then cost.
+//! `report.md`: written for a pull-request comment. The verdict first in plain words, then
+//! the prompt change (usually the cause), the gate failures one line per criterion, and
+//! the same sections as the terminal summary and report.html: containment next to
+//! resolution, pass rate by language × stratum, escalations, regressions, parity, cost.
+//! It stays under [`BUDGET`] characters whatever the run: a PR comment has a limit.
 
 use std::fmt::Write;
 
@@ -8,11 +10,21 @@ use crate::diff::text::inline;
 use crate::evalset::Stratum;
 use crate::report::export::{Exporter, ReportError, ReportFormat};
 use crate::report::model::ReportModel;
-use crate::report::{gate_text, pct, titles};
+use crate::report::{pct, titles, verdict};
 use crate::result_index::ResultIndex;
 
 /// Longest list of cases shown in one section; the rest are counted.
 const MAX_LISTED: usize = 25;
+
+/// The most report.md may hold: GitHub refuses comments over 65,536 characters, and the
+/// workflow adds a few lines of its own.
+pub const BUDGET: usize = 60_000;
+
+/// Longest prompt diff shown; the whole prompt is in the run's prompt.txt.
+const MAX_PROMPT_DIFF: usize = 8_000;
+
+/// Longest word diff of one reply.
+const MAX_REPLY_DIFF: usize = 600;
 
 pub struct Markdown;
 
@@ -36,11 +48,39 @@ impl Exporter for Markdown {
     }
 }
 
+/// report.md, cut to [`BUDGET`] characters at a line boundary if it must be, saying what
+/// was left out and where the rest is.
 pub fn render(model: &ReportModel) -> String {
+    fit(full(model), BUDGET)
+}
+
+fn fit(text: String, budget: usize) -> String {
+    if text.chars().count() <= budget {
+        return text;
+    }
+    let total = text.chars().count();
+    let note_room = 300;
+    let mut cut = String::new();
+    for line in text.split_inclusive('\n') {
+        if cut.chars().count() + line.chars().count() > budget - note_room {
+            break;
+        }
+        cut.push_str(line);
+    }
+    let left_out = total - cut.chars().count();
+    let _ = writeln!(
+        cut,
+        "\n> **report.md is cut here to fit a comment: {left_out} more characters are in the run's report.md and report.html (the artifact of this run).**"
+    );
+    cut
+}
+
+fn full(model: &ReportModel) -> String {
     let mut out = String::new();
     let s = &model.summary;
     let m = &s.metrics;
     let _ = writeln!(out, "## {}", titles::headline(model));
+    let _ = writeln!(out, "\n**{}**", escape(&verdict::sentence(model)));
     // An incomplete run leads with what broke it: the reader's next step.
     if m.overall.errors > 0
         && let Some(line) = titles::top_error_line(s)
@@ -49,26 +89,30 @@ pub fn render(model: &ReportModel) -> String {
     }
     let _ = writeln!(out, "\n{}", escape(&titles::run_line(model)));
 
-    if let Some(g) = &model.gate {
-        let _ = writeln!(out, "\n### {}", escape(&titles::gate_title(g)));
-        let failing: Vec<_> = gate_text::rows(g)
-            .into_iter()
-            .filter(|r| !r.passed)
-            .collect();
-        if !failing.is_empty() {
+    // The prompt change is usually the cause: it comes right after the verdict.
+    if let Some(pd) = model.diff.as_ref().and_then(|d| d.prompt_diff.as_ref()) {
+        let shown: String = pd.chars().take(MAX_PROMPT_DIFF).collect();
+        let _ = writeln!(
+            out,
+            "\n### Prompt diff\n\n```diff\n{}```",
+            shown.replace("```", "``\u{200b}`")
+        );
+        if shown.len() < pd.len() {
             let _ = writeln!(
                 out,
-                "\n| criterion | scope | threshold | measured |\n|---|---|---|---|"
+                "\n… the diff goes on: {} more characters (the prompt is in the run's prompt.txt)",
+                pd.chars().count() - shown.chars().count()
             );
-            for r in failing {
-                let _ = writeln!(
-                    out,
-                    "| {} | {} | {} | {} |",
-                    r.name,
-                    r.scope,
-                    escape(&r.threshold),
-                    escape(&r.measured)
-                );
+        }
+    }
+
+    if let Some(g) = &model.gate {
+        let _ = writeln!(out, "\n### {}", escape(&titles::gate_title(g)));
+        let lines = verdict::group_lines(g);
+        if !lines.is_empty() {
+            let _ = writeln!(out);
+            for line in lines {
+                let _ = writeln!(out, "- FAIL {}", escape(&line));
             }
         }
     }
@@ -212,7 +256,7 @@ pub fn render(model: &ReportModel) -> String {
                 for reason in &r.judge_reasons {
                     let _ = writeln!(out, "  - judge: {}", escape(reason));
                 }
-                let _ = writeln!(out, "  - reply: {}", escape(&inline(&r.reply_diff)));
+                let _ = writeln!(out, "  - {}", escape(&reply_change(r)));
             }
             if n > MAX_LISTED {
                 let _ = writeln!(out, "- … and {} more (see `evalgate diff`)", n - MAX_LISTED);
@@ -227,13 +271,6 @@ pub fn render(model: &ReportModel) -> String {
                 titles::parity_behind(&d.parity)
             );
         }
-        if let Some(pd) = &d.prompt_diff {
-            let _ = writeln!(
-                out,
-                "\n<details><summary>Prompt diff</summary>\n\n```diff\n{}```\n\n</details>",
-                pd.replace("```", "``\u{200b}`")
-            );
-        }
     }
 
     let _ = writeln!(out, "\n### {}\n", titles::COST);
@@ -241,6 +278,32 @@ pub fn render(model: &ReportModel) -> String {
         let _ = writeln!(out, "{line}  ");
     }
     out
+}
+
+/// How a regressed reply changed: its language, when that is what changed (a word diff
+/// between two languages says nothing), else a word diff cut to [`MAX_REPLY_DIFF`].
+fn reply_change(r: &crate::diff::RegressedCase) -> String {
+    let language = r
+        .failing_checks
+        .iter()
+        .find(|c| c.name == "language")
+        .and_then(|c| {
+            let (expected, detected) = c
+                .detail
+                .strip_prefix("expected ")?
+                .split_once(", detected ")?;
+            Some(format!("reply language {expected} → {detected}"))
+        });
+    if let Some(change) = language {
+        return change;
+    }
+    let diff = inline(&r.reply_diff);
+    let shown: String = diff.chars().take(MAX_REPLY_DIFF).collect();
+    if shown.len() < diff.len() {
+        format!("reply: {shown} …")
+    } else {
+        format!("reply: {shown}")
+    }
 }
 
 fn escape(text: &str) -> String {
@@ -264,6 +327,20 @@ fn escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// However long the run, report.md fits a comment and says where the rest is.
+    #[test]
+    fn a_long_report_is_cut_to_the_budget_at_a_line() {
+        let long: String = (0..5000)
+            .map(|i| format!("line {i} of a long report\n"))
+            .collect();
+        let cut = fit(long.clone(), BUDGET);
+        assert!(cut.chars().count() <= BUDGET, "{}", cut.len());
+        assert!(cut.contains("report.md is cut here to fit a comment"));
+        let before_note = cut.split("\n> **report.md").next().unwrap();
+        assert!(long.starts_with(before_note), "cut at a line boundary");
+        assert_eq!(fit("short\n".into(), BUDGET), "short\n");
+    }
 
     #[test]
     fn bot_text_cannot_inject_markdown_or_html() {

@@ -11,6 +11,7 @@ pub mod markdown;
 pub mod model;
 pub mod terminal;
 pub mod titles;
+pub mod verdict;
 
 /// A rate as a percentage, or `-` when there was nothing to measure.
 pub fn pct(rate: Option<f64>) -> String {

@@ -15,6 +15,7 @@ pub fn render(model: &ReportModel, run_dir: &Path) -> String {
     let summary = &model.summary;
     let m = &summary.metrics;
     let _ = writeln!(out, "{}", titles::headline(model));
+    let _ = writeln!(out, "{}", crate::report::verdict::sentence(model));
     let _ = writeln!(out, "{}", titles::run_line(model));
 
     if let Some(g) = &model.gate {

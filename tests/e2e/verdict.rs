@@ -73,7 +73,11 @@ fn an_interrupted_run_is_incomplete_everywhere_and_stays_so() {
     let md = read(&run.join("report.md"));
     assert!(md.starts_with("## evalgate: INCOMPLETE"), "{md}");
     assert!(md.contains("Gate INCOMPLETE"), "{md}");
-    assert!(md.contains("| complete | overall |"), "{md}");
+    assert!(
+        md.contains("- FAIL complete (every planned result): overall"),
+        "{md}"
+    );
+    assert!(md.contains("Not a verdict: the run holds"), "{md}");
     let html = read(&run.join("report.html"));
     assert!(
         html.contains(r#"<span class="verdict INCOMPLETE">evalgate: INCOMPLETE</span>"#),
@@ -552,6 +556,11 @@ fn exit_3_names_the_most_frequent_error() {
     assert!(err.contains(cause), "{err}");
     assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
     let md = read(&p.dir.join("r/report.md"));
-    let second_block = md.split("\n\n").nth(1).unwrap_or_default();
-    assert!(second_block.contains(cause), "{md}");
+    // The verdict sentence, then the cause, before anything else.
+    let head: Vec<&str> = md.split("\n\n").take(3).collect();
+    assert!(
+        head[1].contains("Not a verdict: 40 of 40 results are errors"),
+        "{md}"
+    );
+    assert!(head[2].contains(cause), "{md}");
 }
