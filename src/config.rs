@@ -538,16 +538,18 @@ fn endpoint_problems(
             ));
         }
     }
-    if let Some(var) = e.api_key_env
-        && std::env::var_os(&var.value).is_none_or(|v| v.is_empty())
-    {
-        problems.push((
-            format!(
-                "{section}.api_key_env names `{}`, but that environment variable is not set",
-                var.value
-            ),
-            Some(var.referenced),
-        ));
+    if let Some(var) = e.api_key_env {
+        let why = match std::env::var_os(&var.value) {
+            None => Some("that environment variable is not set"),
+            Some(v) if v.is_empty() => Some("that environment variable is set but empty"),
+            Some(_) => None,
+        };
+        if let Some(why) = why {
+            problems.push((
+                format!("{section}.api_key_env names `{}`, but {why}", var.value),
+                Some(var.referenced),
+            ));
+        }
     }
     if !(e.timeout_s > 0.0 && e.timeout_s.is_finite()) {
         problems.push((

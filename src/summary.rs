@@ -90,6 +90,9 @@ pub struct RunMeta {
     /// The same restrictions, for the gate and the reports.
     #[serde(default)]
     pub selection: SelectionInfo,
+    /// The run whose transcripts `rescore` scored again, for a re-scored run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rescored_from: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -267,6 +270,7 @@ impl RunSummary {
                 shard: None,
                 filters: vec![],
                 selection: SelectionInfo::default(),
+                rescored_from: None,
             },
             finished_at: String::new(),
             complete: true,

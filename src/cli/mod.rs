@@ -207,12 +207,9 @@ pub struct ReportArgs {
     pub run: PathBuf,
     #[arg(long, value_enum)]
     pub format: ReportFormat,
-    /// Include the diff against this run.
-    #[arg(long, value_name = "DIR")]
-    pub baseline: Option<PathBuf>,
-    /// Launch criteria (default: the config's `gate:`).
-    #[arg(long, value_name = "FILE")]
-    pub gate: Option<PathBuf>,
+    /// The gate and the baseline, as for `run` and `gate`.
+    #[command(flatten)]
+    pub review: ReviewFlags,
     /// Write here instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,

@@ -50,8 +50,9 @@ pub fn run(config: &Path, args: &RescoreArgs) -> Result<Outcome, Failure> {
         "unjudged"
     }
     .to_string();
-    meta.filters
-        .push(format!("rescored_from={}", source.summary.meta.run_id));
+    // Where the transcripts came from; not a filter: two runs re-scored alike stay
+    // comparable.
+    meta.rescored_from = Some(source.summary.meta.run_id.clone());
     let cases: HashMap<String, Arc<crate::evalset::Case>> = match loaded.suite.all_cases() {
         Ok(cases) => cases.into_iter().map(|c| (c.key.clone(), c)).collect(),
         Err(problems) => return Err(Failure::problems(&problems)),

@@ -179,10 +179,15 @@ pub fn diff(args: &DiffArgs) -> Result<Outcome, Failure> {
 pub fn report(config: &Path, args: &ReportArgs) -> Result<Outcome, Failure> {
     let project = optional_project(config);
     let run = open_run(&args.run)?;
-    let baseline = args.baseline.as_deref().map(open_run).transpose()?;
-    let gate = match &project {
-        Some(p) => gate_for(p, args.gate.as_deref())?,
-        None => None,
+    // Like `run` and `gate`: the committed baseline unless told otherwise.
+    let baseline = match &project {
+        Some(p) => baseline_for(p, args.review.baseline.as_deref(), args.review.no_baseline)?,
+        None => args.review.baseline.as_deref().map(open_run).transpose()?,
+    };
+    let gate = match (&project, &args.review.gate) {
+        (Some(p), flag) => gate_for(p, flag.as_deref())?,
+        (None, Some(path)) => Some(Gate::load(path)?),
+        (None, None) => None,
     };
     let (model, index) = review(&run, gate.as_ref(), baseline.as_ref())?;
     // clap's `--format` values, as the formats the library knows.

@@ -256,6 +256,7 @@ impl RunJob<'_> {
             shard: None,
             filters: filter_record(self.selection_info),
             selection: self.selection_info.clone(),
+            rescored_from: None,
         }
     }
 

@@ -28,13 +28,26 @@ impl Exporter for Junit {
         index: &ResultIndex,
         out: &mut dyn Write,
     ) -> Result<(), ReportError> {
-        write(index, &model.summary.meta.run_id, out)
+        let suite = Suite {
+            run_id: &model.summary.meta.run_id,
+            seconds: model.summary.run_seconds,
+            gate: model.gate.as_ref(),
+        };
+        write(index, &suite, out)
     }
+}
+
+/// What the file says besides the cases: the run, how long it took, and the gate, whose
+/// criteria are test cases too, so a failed gate is red in a CI test view.
+struct Suite<'a> {
+    run_id: &'a str,
+    seconds: Option<f64>,
+    gate: Option<&'a crate::gate::Verdict>,
 }
 
 /// Writes `junit.xml` grouped by class (language.stratum), then in key order, reading one
 /// result at a time.
-fn write(index: &ResultIndex, run_id: &str, out: &mut dyn Write) -> Result<(), ReportError> {
+fn write(index: &ResultIndex, suite: &Suite<'_>, out: &mut dyn Write) -> Result<(), ReportError> {
     // An order over the shared index rather than a sorted copy of it.
     let entries = &index.entries;
     let mut order: Vec<usize> = (0..entries.len()).collect();
@@ -50,15 +63,23 @@ fn write(index: &ResultIndex, run_id: &str, out: &mut dyn Write) -> Result<(), R
     let tests = entries.len();
     let errors = entries.iter().filter(|e| e.error).count();
     let failures = entries.iter().filter(|e| !e.error && !e.passed).count();
+    let criteria = suite.gate.map_or(0, |g| g.criteria.len());
+    let failed_criteria = suite.gate.map_or(0, |g| g.failing().count());
+    let time = suite.seconds.unwrap_or(0.0);
     writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
     writeln!(
         out,
-        r#"<testsuites name="evalgate" tests="{tests}" failures="{failures}" errors="{errors}">"#
+        r#"<testsuites name="evalgate" tests="{}" failures="{}" errors="{errors}" time="{time:.3}">"#,
+        tests + criteria,
+        failures + failed_criteria
     )?;
+    if let Some(gate) = suite.gate {
+        write_gate(gate, out)?;
+    }
     writeln!(
         out,
-        r#"  <testsuite name="evalgate {}" tests="{tests}" failures="{failures}" errors="{errors}">"#,
-        xml(run_id)
+        r#"  <testsuite name="evalgate {}" tests="{tests}" failures="{failures}" errors="{errors}" time="{time:.3}">"#,
+        xml(suite.run_id)
     )?;
     let mut reader = index.reader().map_err(ReportError::Input)?;
     for &i in &order {
@@ -81,6 +102,36 @@ fn write(index: &ResultIndex, run_id: &str, out: &mut dyn Write) -> Result<(), R
     }
     writeln!(out, "  </testsuite>\n</testsuites>")?;
     out.flush()?;
+    Ok(())
+}
+
+/// The gate's criteria as a test suite of their own, one test case each.
+fn write_gate(gate: &crate::gate::Verdict, out: &mut dyn Write) -> Result<(), ReportError> {
+    writeln!(
+        out,
+        r#"  <testsuite name="evalgate gate" tests="{}" failures="{}" errors="0" time="0.000">"#,
+        gate.criteria.len(),
+        gate.failing().count()
+    )?;
+    for c in &gate.criteria {
+        let name = format!("{} {}", c.name, c.scope);
+        write!(
+            out,
+            r#"    <testcase classname="gate" name="{}" time="0.000">"#,
+            xml(&name)
+        )?;
+        if !c.passed {
+            let line = crate::report::gate_text::failure_line(gate, c);
+            write!(
+                out,
+                "\n      <failure message=\"{}\">{}</failure>\n    ",
+                xml(&line),
+                xml(&line)
+            )?;
+        }
+        writeln!(out, "</testcase>")?;
+    }
+    writeln!(out, "  </testsuite>")?;
     Ok(())
 }
 
@@ -171,7 +222,12 @@ mod tests {
     /// `junit.xml` for the results in `index`.
     fn render(index: &ResultIndex, run_id: &str) -> Result<String, ReportError> {
         let mut out = Vec::new();
-        write(index, run_id, &mut out)?;
+        let suite = Suite {
+            run_id,
+            seconds: None,
+            gate: None,
+        };
+        write(index, &suite, &mut out)?;
         Ok(String::from_utf8(out).unwrap())
     }
 
@@ -267,6 +323,52 @@ mod tests {
             "{xml}"
         );
         assert!(xml.contains(r#"<error message="boom">"#), "{xml}");
+    }
+
+    /// Each gate criterion is a test case, so a failed gate is red in a CI test view.
+    #[test]
+    fn gate_criteria_are_test_cases() {
+        use crate::gate::{Criterion, Scope, Threshold, Unit, Verdict};
+        let dir = crate::test_support::TempDir::new("junit-gate");
+        let path = dir.join("results.jsonl");
+        std::fs::write(&path, "").unwrap();
+        let mut gate = Verdict::fixture(false, false);
+        gate.criteria = vec![Criterion {
+            name: "language_match_rate".into(),
+            scope: Scope::Language {
+                language: "pl".into(),
+            },
+            threshold: Threshold::at_least(0.95, Unit::Share),
+            measured: Some(0.0),
+            unmeasured: None,
+            passed: false,
+        }];
+        let suite = Suite {
+            run_id: "r",
+            seconds: Some(1.5),
+            gate: Some(&gate),
+        };
+        let mut out = Vec::new();
+        write(&ResultIndex::build(&path).unwrap(), &suite, &mut out).unwrap();
+        let xml = String::from_utf8(out).unwrap();
+        assert!(
+            xml.contains(
+                r#"<testsuites name="evalgate" tests="1" failures="1" errors="0" time="1.500">"#
+            ),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(
+                r#"<testcase classname="gate" name="language_match_rate pl" time="0.000">"#
+            ),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(
+                r#"<failure message="language_match_rate pl: measured 0%, threshold &gt;= 95%">"#
+            ),
+            "{xml}"
+        );
     }
 
     #[test]

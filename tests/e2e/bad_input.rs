@@ -172,3 +172,32 @@ fn a_bad_gate_file_fails_check() {
         &["gate.yaml:2:", "did you mean `max_missed_escalations`"],
     );
 }
+
+/// A key variable that is set but holds nothing is told apart from one that is not set.
+#[test]
+fn an_empty_api_key_variable_says_so() {
+    let config = "bot:\n  provider: openai\n  base_url: http://127.0.0.1:9/v1\n  model: m\n  api_key_env: EVALGATE_EMPTY_KEY\n  prompt: prompt.j2\nevalsets: [\"evalsets/*.yaml\"]\n";
+    let p = project(config, &format!("language: en\ncases:\n{GOOD_CASE}"));
+    let check = |key: Option<&str>| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_evalgate"));
+        cmd.arg("check")
+            .current_dir(&p.dir)
+            .env_remove("EVALGATE_EMPTY_KEY");
+        if let Some(k) = key {
+            cmd.env("EVALGATE_EMPTY_KEY", k);
+        }
+        cmd.output().unwrap()
+    };
+    let out = check(Some(""));
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out)
+            .contains("names `EVALGATE_EMPTY_KEY`, but that environment variable is set but empty"),
+        "{}",
+        stderr(&out)
+    );
+    let out = check(None);
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("is not set"), "{}", stderr(&out));
+    assert_exit(&check(Some("sk-test")), 0);
+}

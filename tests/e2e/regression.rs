@@ -307,3 +307,31 @@ fn step_summary_is_appended_in_ci() {
     let text = std::fs::read_to_string(&summary_file).unwrap();
     assert!(text.starts_with("previous step\n## evalgate:"), "{text}");
 }
+
+/// Two runs re-scored alike stay comparable: re-scoring is not a selection of cases.
+#[test]
+fn two_rescored_runs_are_comparable() {
+    let p = project("support.md.j2");
+    for (run, rescored) in [("a", "a-re"), ("b", "b-re")] {
+        let out = p.evalgate(&[
+            "run",
+            "--out",
+            run,
+            "--quiet",
+            "--no-baseline",
+            "--lang",
+            "sv",
+        ]);
+        assert_exit(&out, 0);
+        let out = p.evalgate(&["rescore", run, "--out", rescored, "--quiet"]);
+        assert!(out.status.code().is_some(), "{}", stderr(&out));
+    }
+    let out = p.evalgate(&["diff", "a-re", "b-re"]);
+    assert_exit(&out, 0);
+    assert!(!stdout(&out).contains("not comparable"), "{}", stdout(&out));
+    let s = crate::summary(&p.dir.join("a-re"));
+    assert_eq!(
+        s["rescored_from"],
+        crate::summary(&p.dir.join("a"))["run_id"]
+    );
+}
