@@ -34,6 +34,7 @@ impl PromptTemplate {
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
         env.add_template_owned(NAME, text.clone())
             .map_err(|e| template_diagnostic(path, &e))?;
+        unknown_variables(&env, path, &text)?;
         Ok(PromptTemplate {
             env,
             path: path.to_path_buf(),
@@ -69,6 +70,47 @@ impl PromptTemplate {
                 d
             })
     }
+}
+
+/// The variables a prompt template is rendered with.
+const VARIABLES: [&str; 4] = ["language", "market", "context", "case"];
+
+/// A variable the template uses that it is never given (`{{ langauge }}`) is an error at
+/// its line, with the name it was likely meant to be; found when the template is loaded,
+/// before any case renders.
+fn unknown_variables(env: &Environment<'_>, path: &Path, text: &str) -> Result<(), Diagnostic> {
+    let template = env
+        .get_template(NAME)
+        .map_err(|e| template_diagnostic(path, &e))?;
+    let mut unknown: Vec<String> = template
+        .undeclared_variables(false)
+        .into_iter()
+        .filter(|name| !VARIABLES.contains(&name.as_str()))
+        .collect();
+    unknown.sort();
+    let Some(name) = unknown.first() else {
+        return Ok(());
+    };
+    let suggestion = VARIABLES
+        .iter()
+        .map(|v| (strsim::jaro_winkler(name, v), v))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, v)| format!(" (did you mean `{v}`?)"))
+        .unwrap_or_default();
+    let mut d = Diagnostic::new(
+        path,
+        format!(
+            "unknown variable `{name}`{suggestion}; a prompt has {}",
+            VARIABLES.map(|v| format!("`{v}`")).join(", ")
+        ),
+    );
+    // The first line that uses it, for the editor to jump to.
+    d.line = text
+        .lines()
+        .position(|l| l.contains(name.as_str()))
+        .map(|i| i as u64 + 1);
+    Err(d)
 }
 
 fn template_diagnostic(path: &Path, err: &minijinja::Error) -> Diagnostic {
@@ -125,6 +167,28 @@ mod tests {
         let err = t.render(&case()).unwrap_err();
         assert!(err.message.contains("pl/a"), "{err}");
         assert_eq!(err.line, Some(2));
+    }
+
+    #[test]
+    fn a_misspelt_variable_is_named_with_a_suggestion() {
+        let err =
+            PromptTemplate::from_text(Path::new("p.j2"), "Hi.\nReply in {{ langauge }}.".into())
+                .err()
+                .unwrap();
+        assert!(
+            err.message
+                .contains("unknown variable `langauge` (did you mean `language`?)"),
+            "{err}"
+        );
+        assert_eq!(err.line, Some(2), "{err}");
+        // A variable set inside the template is no mistake.
+        assert!(
+            PromptTemplate::from_text(
+                Path::new("p.j2"),
+                "{% set x = 1 %}{{ x }} {{ case.id }}".into()
+            )
+            .is_ok()
+        );
     }
 
     #[test]

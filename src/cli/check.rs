@@ -14,10 +14,14 @@ pub fn run(config: &Path) -> Result<Outcome, Failure> {
     let coverage = suite.coverage();
     print!("{}", coverage_table(&coverage));
     println!(
-        "ok: {} cases in {} files, {} languages · eval-set hash {}",
-        suite.len(),
-        suite.files.len(),
-        coverage.len(),
+        "ok: {} · eval-set hash {}",
+        [
+            crate::report::count_of(suite.len(), "case"),
+            crate::report::count_of(suite.files.len(), "file"),
+            crate::report::count_of(coverage.len(), "language"),
+        ]
+        .join(", ")
+        .replacen(", ", " in ", 1),
         suite.hash
     );
     let judged = loaded.project.config.judge.is_some();

@@ -225,6 +225,9 @@ pub struct BaselineArgs {
 pub enum BaselineCommand {
     /// Make a run the committed baseline (copied to reports/baseline/). Refuses an
     /// incomplete run, and a run whose gate failed unless --force.
+    #[command(
+        after_help = "Examples:\n  evalgate baseline accept reports/20261123-101500-ab12 && git add reports/baseline\n  evalgate baseline accept --force reports/20261123-101500-ab12   # a run whose gate failed, on purpose"
+    )]
     Accept {
         /// The run directory.
         run: PathBuf,

@@ -13,6 +13,15 @@ pub mod terminal;
 pub mod titles;
 pub mod verdict;
 
+/// "1 case", "2 cases": a count with its noun, singular when it is one.
+pub fn count_of(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// A rate as a percentage, or `-` when there was nothing to measure.
 pub fn pct(rate: Option<f64>) -> String {
     match rate {
@@ -60,5 +69,12 @@ mod tests {
         assert_eq!(percent(1.0 - 1e-9), "99.999%");
         assert_eq!(percent(1e-9), "0.001%");
         assert_eq!(pct(None), "-");
+    }
+
+    #[test]
+    fn one_is_singular() {
+        assert_eq!(count_of(1, "file"), "1 file");
+        assert_eq!(count_of(0, "file"), "0 files");
+        assert_eq!(count_of(2, "case"), "2 cases");
     }
 }
