@@ -110,11 +110,22 @@ pub fn run(dir: Option<&Path>, ci: Option<CiProvider>) -> Result<Outcome, Failur
             root.join("evalgate.yaml").display()
         );
     }
-    if let Some((relative, _)) = ci.map(workflow) {
+    if let Some(ci) = ci {
+        let (relative, _) = workflow(ci);
+        let (edit, requests) = match ci {
+            CiProvider::Github => (
+                "where evalgate comes from, the secret with your bot's API key",
+                "Pull requests",
+            ),
+            CiProvider::Gitlab => (
+                "where evalgate comes from; add your bot's API key and GITLAB_TOKEN as masked CI/CD variables",
+                "Merge requests",
+            ),
+        };
         println!(
-            "\nCI: edit the lines marked EDIT in {} (where evalgate comes from, your bot's API key secret), \
-then commit it with a baseline: `evalgate run --out reports/first && evalgate baseline accept reports/first && git add reports/baseline`. \
-Pull requests are judged against the base branch's reports/baseline/.",
+            "\nCI: edit the lines marked EDIT in {} ({edit}), then commit it with a baseline: \
+`evalgate run --out reports/first && evalgate baseline accept reports/first && git add reports/baseline`. \
+{requests} are judged against the base branch's reports/baseline/.",
             root.join(relative).display()
         );
     }

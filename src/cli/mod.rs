@@ -47,7 +47,7 @@ pub enum Command {
         after_help = "Examples:\n  evalgate init my-bot && cd my-bot && evalgate run\n  evalgate init --ci github my-bot   # a new project and its workflow\n  evalgate init --ci gitlab          # in a folder that already has evalgate.yaml: only .gitlab-ci.yml\n\nDIR is meant to be the repository's root: the workflow runs evalgate there.\nNever overwrites: exits 2 naming every file that exists, and writes nothing."
     )]
     Init {
-        /// Folder to create the project in (default: the current one).
+        /// Folder of the project (default: the current one); with --ci, the repository's root.
         dir: Option<PathBuf>,
         /// Also write the CI workflow for your repository: github
         /// (.github/workflows/evalgate.yml) or gitlab (.gitlab-ci.yml). It runs the eval on

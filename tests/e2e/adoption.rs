@@ -549,3 +549,44 @@ fn the_ci_scripts_pass_shellcheck_when_it_is_installed() {
         assert!(out.status.success(), "{name}:\n{}", stdout(&out));
     }
 }
+
+#[test]
+fn the_action_passes_the_arguments_as_words_and_the_exit_code_through() {
+    let p = TempProject::new();
+    let action = yaml(&read(&repo_root().join("action.yml")));
+    let steps = action["runs"]["steps"].as_array().unwrap();
+    let run = steps.iter().find(|s| s["id"] == "run").expect("run step");
+    let script = run["run"].as_str().unwrap();
+    // A stand-in for evalgate: prints one argument a line and exits 3 (run incomplete).
+    p.write(
+        "bin/evalgate",
+        "#!/usr/bin/env bash\nprintf '%s\\n' \"$@\"\nexit 3\n",
+    );
+    let made = std::process::Command::new("chmod")
+        .args(["+x", p.dir.join("bin/evalgate").to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(made.success());
+    p.write("a-file-a-glob-would-match", "");
+    let output = p.dir.join("github-output");
+    let out = bash(
+        &p.dir,
+        script,
+        &[
+            ("EVALGATE_BIN", p.dir.join("bin/evalgate").to_str().unwrap()),
+            (
+                "EVALGATE_ARGS",
+                "run --filter 'en/*' --out reports/pr * $(touch pwned)",
+            ),
+            ("GITHUB_OUTPUT", output.to_str().unwrap()),
+        ],
+    );
+    assert_exit(&out, 3);
+    assert_eq!(read(&output), "exit-code=3\n");
+    assert_eq!(
+        stdout(&out),
+        "run\n--filter\n'en/*'\n--out\nreports/pr\n*\n$(touch\npwned)\n",
+        "split on whitespace, never globbed or evaluated"
+    );
+    assert!(!p.dir.join("pwned").exists());
+}
