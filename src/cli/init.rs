@@ -1,10 +1,26 @@
 //! `evalgate init [DIR]`: a new project that runs out of the box on the demo bot, to be
 //! edited into the real one: config, an English eval set of wave 1 (40 cases), the
-//! support prompt, the judge's prompt and a launch gate.
+//! support prompt, the judge's prompt and a launch gate. With `--ci github|gitlab`, also the
+//! workflow that runs it on every pull/merge request of the team's repository (alone, in a
+//! folder that already holds a project).
 
 use std::path::{Path, PathBuf};
 
+use super::CiProvider;
 use crate::exit::{Failure, Outcome};
+
+/// The GitHub Actions workflow `init --ci github` writes.
+const GITHUB_WORKFLOW: &str = include_str!("../../templates/github-workflow.yml");
+/// The GitLab CI file `init --ci gitlab` writes.
+const GITLAB_CI: &str = include_str!("../../templates/gitlab-ci.yml");
+
+/// Where a CI provider's workflow goes, relative to the repository's root, and its text.
+fn workflow(ci: CiProvider) -> (&'static str, &'static str) {
+    match ci {
+        CiProvider::Github => (".github/workflows/evalgate.yml", GITHUB_WORKFLOW),
+        CiProvider::Gitlab => (".gitlab-ci.yml", GITLAB_CI),
+    }
+}
 
 const CONFIG: &str =
     "# evalgate project config. Runs as is on the built-in demo bot; point `bot` at yours:
@@ -47,11 +63,19 @@ fn files() -> [(&'static str, &'static str); 5] {
     ]
 }
 
-pub fn run(dir: Option<&Path>) -> Result<Outcome, Failure> {
+pub fn run(dir: Option<&Path>, ci: Option<CiProvider>) -> Result<Outcome, Failure> {
     let root = dir
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."));
-    let existing: Vec<PathBuf> = files()
+    // `--ci` in a folder that already holds a project adds the workflow and nothing else.
+    let adopting = ci.is_some() && root.join("evalgate.yaml").exists();
+    let mut planned: Vec<(&str, &str)> = if adopting {
+        Vec::new()
+    } else {
+        files().to_vec()
+    };
+    planned.extend(ci.map(workflow));
+    let existing: Vec<PathBuf> = planned
         .iter()
         .map(|(p, _)| root.join(p))
         .filter(|p| p.exists())
@@ -66,7 +90,7 @@ pub fn run(dir: Option<&Path>) -> Result<Outcome, Failure> {
             listed.join("\nerror: ")
         )));
     }
-    for (relative, text) in files() {
+    for &(relative, text) in &planned {
         let path = root.join(relative);
         let written = path
             .parent()
@@ -80,9 +104,30 @@ pub fn run(dir: Option<&Path>) -> Result<Outcome, Failure> {
         }
         println!("wrote {}", path.display());
     }
-    println!(
-        "\nNext: `evalgate check` (coverage), `evalgate run` (the demo bot), then point `bot:` in {} at your bot and add a file per language under evalsets/.",
-        root.join("evalgate.yaml").display()
-    );
+    if !adopting {
+        println!(
+            "\nNext: `evalgate check` (coverage), `evalgate run` (the demo bot), then point `bot:` in {} at your bot and add a file per language under evalsets/.",
+            root.join("evalgate.yaml").display()
+        );
+    }
+    if let Some(ci) = ci {
+        let (relative, _) = workflow(ci);
+        let (edit, requests) = match ci {
+            CiProvider::Github => (
+                "where evalgate comes from, the secret with your bot's API key",
+                "Pull requests",
+            ),
+            CiProvider::Gitlab => (
+                "where evalgate comes from; add your bot's API key and GITLAB_TOKEN as masked CI/CD variables",
+                "Merge requests",
+            ),
+        };
+        println!(
+            "\nCI: edit the lines marked EDIT in {} ({edit}), then commit it with a baseline: \
+`evalgate run --out reports/first && evalgate baseline accept reports/first && git add reports/baseline`. \
+{requests} are judged against the base branch's reports/baseline/.",
+            root.join(relative).display()
+        );
+    }
     Ok(Outcome::Passed)
 }

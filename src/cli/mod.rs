@@ -42,13 +42,20 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Start a project: config, an English eval set, prompts and a launch gate that run as
-    /// is on the demo bot.
+    /// is on the demo bot; with --ci, also the CI workflow for your repository.
     #[command(
-        after_help = "Example:\n  evalgate init my-bot && cd my-bot && evalgate run\n\nNever overwrites: exits 2 if any of its files exists."
+        after_help = "Examples:\n  evalgate init my-bot && cd my-bot && evalgate run\n  evalgate init --ci github my-bot   # a new project and its workflow\n  evalgate init --ci gitlab          # in a folder that already has evalgate.yaml: only .gitlab-ci.yml\n\nDIR is meant to be the repository's root: the workflow runs evalgate there.\nNever overwrites: exits 2 naming every file that exists, and writes nothing."
     )]
     Init {
-        /// Folder to create the project in (default: the current one).
+        /// Folder of the project (default: the current one); with --ci, the repository's root.
         dir: Option<PathBuf>,
+        /// Also write the CI workflow for your repository: github
+        /// (.github/workflows/evalgate.yml) or gitlab (.gitlab-ci.yml). It runs the eval on
+        /// every pull/merge request, against the base branch's baseline, and posts one
+        /// sticky comment with report.md. In a folder that already has evalgate.yaml, only
+        /// the workflow is written.
+        #[arg(long, value_enum, value_name = "PROVIDER")]
+        ci: Option<CiProvider>,
     },
     /// Validate config, eval sets and prompt; print the coverage table.
     #[command(
@@ -91,6 +98,13 @@ pub enum Command {
         after_help = "Example:\n  evalgate demo-bot --port 8787\n  curl -s 127.0.0.1:8787/v1/chat/completions -d '{\"messages\":[{\"role\":\"user\",\"content\":\"Where is my refund?\"}]}'"
     )]
     DemoBot(DemoBotArgs),
+}
+
+/// Where `evalgate init --ci` writes a workflow for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CiProvider {
+    Github,
+    Gitlab,
 }
 
 #[derive(Debug, clap::Args)]
@@ -252,7 +266,7 @@ pub struct DemoBotArgs {
 pub fn main() -> Outcome {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Init { dir } => init::run(dir.as_deref()),
+        Command::Init { dir, ci } => init::run(dir.as_deref(), ci),
         Command::Check => check::run(&cli.config),
         Command::Run(args) => run::run(&cli.config, &args),
         Command::Rescore(args) => rescore::run(&cli.config, &args),
