@@ -11,6 +11,9 @@ use super::events::{Reporter, RunEvent};
 
 pub struct Progress {
     bar: Option<ProgressBar>,
+    started: std::time::Instant,
+    /// The bar has been put on the terminal.
+    drawn: bool,
     quiet: bool,
     total: u64,
     done: u64,
@@ -22,7 +25,9 @@ pub struct Progress {
 impl Progress {
     pub fn new(total: u64, quiet: bool) -> Progress {
         let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
-            let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+            // Drawn only once the run has taken a second: a rate and an eta over a few
+            // milliseconds mean nothing, and a bar that flashes by is noise.
+            let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
             if let Ok(style) = ProgressStyle::with_template(
                 "{bar:30} {pos}/{len} cases  {per_sec}  eta {eta}  {msg}",
             ) {
@@ -32,6 +37,8 @@ impl Progress {
         });
         Progress {
             bar,
+            started: std::time::Instant::now(),
+            drawn: false,
             quiet,
             total,
             done: 0,
@@ -50,6 +57,13 @@ impl Progress {
         self.done += 1;
         self.errors += u64::from(error);
         self.failed += u64::from(!passed && !error);
+        if let Some(bar) = &self.bar
+            && !self.drawn
+            && self.started.elapsed() >= std::time::Duration::from_secs(1)
+        {
+            bar.set_draw_target(ProgressDrawTarget::stderr());
+            self.drawn = true;
+        }
         match &self.bar {
             Some(bar) => {
                 bar.inc(1);

@@ -493,6 +493,12 @@ fn the_ci_scripts_pass_shellcheck_when_it_is_installed() {
         .arg("--version")
         .output()
     else {
+        // CI installs it and sets EVALGATE_REQUIRE_SHELLCHECK, so there this cannot pass
+        // by being skipped.
+        assert!(
+            std::env::var_os("EVALGATE_REQUIRE_SHELLCHECK").is_none(),
+            "shellcheck is required here but not installed"
+        );
         eprintln!("shellcheck is not installed: skipped");
         return;
     };
