@@ -596,3 +596,26 @@ fn the_action_passes_the_arguments_as_words_and_the_exit_code_through() {
     );
     assert!(!p.dir.join("pwned").exists());
 }
+
+/// The platform's own actions are the only third-party ones, each pinned by commit SHA.
+#[test]
+fn actions_are_pinned_by_commit_sha() {
+    let pinned =
+        regex::Regex::new(r"^actions/(checkout|cache|upload-artifact)@[0-9a-f]{40} # v\d").unwrap();
+    for file in [
+        "templates/github-workflow.yml",
+        ".github/workflows/evalgate.yml",
+        "action.yml",
+    ] {
+        let text = read(&repo_root().join(file));
+        for line in text.lines() {
+            let Some((_, used)) = line.split_once("uses: ") else {
+                continue;
+            };
+            if used.starts_with("OWNER/evalgate@") || used.starts_with("./") {
+                continue;
+            }
+            assert!(pinned.is_match(used), "{file}: {line}");
+        }
+    }
+}
