@@ -84,20 +84,14 @@ pub fn failure_line(v: &Verdict, c: &Criterion) -> String {
     )
 }
 
-/// Every criterion with its threshold, measured value and verdict: one line per failure,
-/// then the passes grouped by criterion and threshold so that a gate of 35 languages
-/// stays readable on a terminal.
+/// Every criterion with its threshold, measured value and verdict: one line per failing
+/// criterion with its worst slices, then the passes grouped by criterion and threshold,
+/// so that a gate of 35 languages stays readable on a terminal.
 pub fn criterion_lines(v: &Verdict) -> Vec<String> {
     let rows = rows(v);
-    let mut lines: Vec<String> = rows
-        .iter()
-        .filter(|r| !r.passed)
-        .map(|r| {
-            format!(
-                "  FAIL {:<22} {:<20} threshold {:<10} measured {}",
-                r.name, r.scope, r.threshold, r.measured
-            )
-        })
+    let mut lines: Vec<String> = crate::report::verdict::group_lines(v)
+        .into_iter()
+        .map(|line| format!("  FAIL {line}"))
         .collect();
     let mut groups: Vec<((&str, &str), Vec<String>)> = Vec::new();
     for r in rows.iter().filter(|r| r.passed) {
@@ -228,8 +222,8 @@ mod tests {
         assert_eq!(
             criterion_lines(&v),
             [
-                "  FAIL complete               overall              threshold every planned result measured 79 of 80 results (interrupted)",
-                "  FAIL min_cases              pl/edge              threshold >= 10      measured 4",
+                "  FAIL complete (every planned result): overall 79 of 80 results (interrupted)",
+                "  FAIL min_cases (>= 10): pl/edge 4",
                 "  PASS pass_rate (>= 95%): pl/edge 97.5%",
                 "  PASS significant_regressions (<= 0): vs baseline no baseline given",
                 "  PASS p95_latency_ms (<= 8000 ms): overall 1259 ms",

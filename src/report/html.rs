@@ -435,7 +435,7 @@ fn write(
             run_line => titles::run_line(model),
             gate => model.gate.is_some(),
             gate_title => model.gate.as_ref().map(titles::gate_title),
-            gate_failing => ser(&criteria(false)),
+            gate_failing => model.gate.as_ref().map(crate::report::verdict::group_lines).unwrap_or_default(),
             gate_passing => ser(&criteria(true)),
             titles => context! {
                 containment => titles::CONTAINMENT, pass_rate => titles::PASS_RATE, cost => titles::COST, cases => titles::CASES,
