@@ -476,10 +476,7 @@ pub fn evaluate(gate: &Gate, summary: &RunSummary, diff: Option<&Diff>) -> Verdi
             measured,
         );
     }
-    // A run whose every result is an error measured nothing, whatever error rate the
-    // gate tolerates.
-    let all_errors = m.overall.results > 0 && m.overall.errors == m.overall.results;
-    let mut incomplete = !summary.complete || all_errors;
+    let mut incomplete = !summary.complete || m.overall.measured_nothing();
     if let Some(max) = spec.max_error_rate {
         let threshold = Threshold::at_most(max, Unit::Share);
         let measured = rate(m.overall.error_rate);

@@ -329,6 +329,14 @@ pub struct Metrics {
     pub by_intent: BTreeMap<String, SliceMetrics>,
 }
 
+impl SliceMetrics {
+    /// Every result is an error: nothing about quality was measured, whatever error rate
+    /// a gate tolerates.
+    pub fn measured_nothing(&self) -> bool {
+        self.results > 0 && self.errors == self.results
+    }
+}
+
 impl Metrics {
     /// The slice of one language and stratum, if the run had cases in it.
     pub fn cell(&self, language: &str, stratum: Stratum) -> Option<&SliceMetrics> {

@@ -195,10 +195,9 @@ pub fn outcome(model: &ReportModel, max_error_rate: f64, just_interrupted: bool)
         return Outcome::Incomplete;
     }
     let overall = &s.metrics.overall;
-    let all_failed = overall.results > 0 && overall.errors == overall.results;
     let too_many_errors = overall.error_rate.unwrap_or(0.0) > max_error_rate + 1e-12;
     match &model.gate {
-        _ if all_failed || too_many_errors => Outcome::Incomplete,
+        _ if overall.measured_nothing() || too_many_errors => Outcome::Incomplete,
         Some(v) if v.incomplete => Outcome::Incomplete,
         Some(v) if !v.passed => Outcome::GateFailed,
         _ => Outcome::Passed,

@@ -106,7 +106,7 @@ fn explain(model: &ReportModel, run: &RunDir, result: Outcome) {
                 ""
             }
         ),
-        Outcome::Incomplete if overall.errors == overall.results => eprintln!(
+        Outcome::Incomplete if overall.measured_nothing() => eprintln!(
             "incomplete: every request failed — is the bot (or judge) reachable? See `error` in {}",
             run.results_path().display()
         ),
