@@ -221,6 +221,7 @@ pub async fn execute(
         planned,
         tally,
         Completion {
+            finished: true,
             interrupted: matches!(ended, Ended::Interrupted),
             nothing_missing_before: true,
         },
@@ -276,9 +277,8 @@ impl Reporter for Tally {
 /// [`ErrorCounts::DISTINCT`] messages, so memory stays bounded.
 #[derive(Debug, Default)]
 struct ErrorCounts {
-    by_message: HashMap<String, u64>,
-    /// In the order first seen, so ties go to the earliest.
-    order: Vec<String>,
+    /// Message -> (when it was first seen, so ties go to the earliest; how many).
+    by_message: HashMap<String, (usize, u64)>,
     total: u64,
 }
 
@@ -288,27 +288,23 @@ impl ErrorCounts {
     fn add(&mut self, error: &str) {
         self.total += 1;
         let cause = error_cause(error);
-        if let Some(n) = self.by_message.get_mut(cause) {
+        let seen = self.by_message.len();
+        if let Some((_, n)) = self.by_message.get_mut(cause) {
             *n += 1;
-        } else if self.order.len() < Self::DISTINCT {
-            self.by_message.insert(cause.to_string(), 1);
-            self.order.push(cause.to_string());
+        } else if seen < Self::DISTINCT {
+            self.by_message.insert(cause.to_string(), (seen, 1));
         }
     }
 
     fn top(&self) -> Option<crate::summary::TopError> {
-        let mut best: Option<(&String, u64)> = None;
-        for message in &self.order {
-            let n = self.by_message.get(message).copied().unwrap_or(0);
-            if best.is_none_or(|(_, m)| n > m) {
-                best = Some((message, n));
-            }
-        }
-        best.map(|(message, count)| crate::summary::TopError {
-            message: message.clone(),
-            count,
-            errors: self.total,
-        })
+        self.by_message
+            .iter()
+            .max_by_key(|(_, (first, n))| (*n, std::cmp::Reverse(*first)))
+            .map(|(message, (_, count))| crate::summary::TopError {
+                message: message.clone(),
+                count: *count,
+                errors: self.total,
+            })
     }
 }
 
@@ -324,6 +320,8 @@ fn error_cause(error: &str) -> &str {
 /// How a run (or a re-scoring) ended, for the summary's `complete`.
 #[derive(Debug, Clone, Copy)]
 pub struct Completion {
+    /// False for the summary a run writes when it starts.
+    pub finished: bool,
     pub interrupted: bool,
     /// False when the results this invocation started from were already a part of a run
     /// (re-scoring an interrupted run): it can never become whole.
@@ -334,23 +332,12 @@ pub struct Completion {
 /// its end leaves behind, so the directory never reads as a finished run and `--resume`
 /// knows which bot, prompt and eval sets it holds.
 fn write_started(dir: &Path, meta: &RunMeta, planned: u64) -> Result<(), RunError> {
-    let metrics = MetricsBuilder::default().finish();
-    let summary = RunSummary {
-        finished_at: String::new(),
-        complete: false,
+    let started = Completion {
+        finished: false,
         interrupted: false,
-        planned,
-        written: 0,
-        run_seconds: None,
-        gate: None,
-        repeat_stats: None,
-        top_error: None,
-        cost: crate::summary::Cost::compute(&metrics, None, &meta.bot.model, None),
-        metrics,
-        meta: meta.clone(),
+        nothing_missing_before: false,
     };
-    let path = dir.join(SUMMARY_FILE);
-    summary.write(&path).map_err(write_error(&path))
+    summarize(dir, meta.clone(), None, planned, Tally::new(meta.repeats), started).map(|_| ())
 }
 
 /// Writes `summary.json` from the tally of what `results.jsonl` holds.
@@ -370,8 +357,14 @@ pub fn summarize(
         meta.judge_model.as_deref(),
     );
     let summary = RunSummary {
-        finished_at: now_rfc3339(),
-        complete: completion.nothing_missing_before
+        // Empty until the run ends: how a killed run is told from an interrupted one.
+        finished_at: if completion.finished {
+            now_rfc3339()
+        } else {
+            String::new()
+        },
+        complete: completion.finished
+            && completion.nothing_missing_before
             && !completion.interrupted
             && tally.written >= planned,
         interrupted: completion.interrupted,
@@ -571,6 +564,7 @@ pub async fn rescore(job: Rescore<'_>, scorer: Arc<Scorer>) -> Result<(RunSummar
     )
     .await?;
     let completion = Completion {
+        finished: true,
         interrupted: matches!(ended, Ended::Interrupted),
         nothing_missing_before: source.summary.complete,
     };
