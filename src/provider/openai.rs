@@ -180,11 +180,20 @@ impl Session for ChatSession {
                 .bot
                 .respond(self.system.as_deref(), &self.history)
                 .await;
-            // A failed turn leaves the conversation as it was, for the retry.
-            self.history.pop();
-            let turn = answer?;
-            self.push(message, &turn.content);
-            Ok(turn)
+            match answer {
+                Ok(turn) => {
+                    self.history.push(Message {
+                        role: Role::Assistant,
+                        content: turn.content.clone(),
+                    });
+                    Ok(turn)
+                }
+                Err(e) => {
+                    // A failed turn leaves the conversation as it was, for the retry.
+                    self.history.pop();
+                    Err(e)
+                }
+            }
         })
     }
 
