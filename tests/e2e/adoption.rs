@@ -353,16 +353,23 @@ fn git(dir: &std::path::Path, args: &[&str]) {
     );
 }
 
-#[test]
-fn a_pull_request_is_judged_against_the_base_branchs_baseline_not_its_own() {
-    let p = TempProject::new();
+/// A new project in `repo` with `init --ci github`, and the script of its eval job's step
+/// named `name`, to run as the runner would.
+fn eval_step_script(p: &TempProject, name: &str) -> (std::path::PathBuf, String) {
     assert_exit(&p.evalgate(&["init", "--ci", "github", "repo"]), 0);
     let repo = p.dir.join("repo");
     let w = yaml(&read(&repo.join(".github/workflows/evalgate.yml")));
-    let step_script = step(&w["jobs"]["eval"], "baseline")["run"]
+    let script = step(&w["jobs"]["eval"], name)["run"]
         .as_str()
         .unwrap()
         .to_string();
+    (repo, script)
+}
+
+#[test]
+fn a_pull_request_is_judged_against_the_base_branchs_baseline_not_its_own() {
+    let p = TempProject::new();
+    let (repo, step_script) = eval_step_script(&p, "baseline");
 
     git(&repo, &["init", "-q"]);
     git(&repo, &["config", "user.email", "ci@example.invalid"]);
@@ -424,13 +431,7 @@ fn a_pull_request_is_judged_against_the_base_branchs_baseline_not_its_own() {
 #[test]
 fn the_sticky_comment_is_updated_when_it_exists_and_posted_once_otherwise() {
     let p = TempProject::new();
-    assert_exit(&p.evalgate(&["init", "--ci", "github", "repo"]), 0);
-    let repo = p.dir.join("repo");
-    let w = yaml(&read(&repo.join(".github/workflows/evalgate.yml")));
-    let script = step(&w["jobs"]["eval"], "sticky comment")["run"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (repo, script) = eval_step_script(&p, "sticky comment");
     // A stand-in for `gh`: lists the comment ids in $FAKE_IDS, logs every other call.
     p.write(
         "bin/gh",
