@@ -337,7 +337,15 @@ fn write_started(dir: &Path, meta: &RunMeta, planned: u64) -> Result<(), RunErro
         interrupted: false,
         nothing_missing_before: false,
     };
-    summarize(dir, meta.clone(), None, planned, Tally::new(meta.repeats), started).map(|_| ())
+    summarize(
+        dir,
+        meta.clone(),
+        None,
+        planned,
+        Tally::new(meta.repeats),
+        started,
+    )
+    .map(|_| ())
 }
 
 /// Writes `summary.json` from the tally of what `results.jsonl` holds.
