@@ -3,7 +3,8 @@
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-use crate::cli::DemoBotArgs;
+use crate::cli::{DemoBotArgs, DemoProtocol};
+use crate::demo_server::Protocol;
 use crate::exit::{Failure, Outcome};
 
 pub fn run(args: &DemoBotArgs) -> Result<Outcome, Failure> {
@@ -18,9 +19,10 @@ pub fn run(args: &DemoBotArgs) -> Result<Outcome, Failure> {
             .local_addr()
             .map(|a| a.to_string())
             .unwrap_or_else(|_| addr.to_string());
-        println!(
-            "demo bot listening on http://{bound}/v1 (POST /v1/chat/completions; Ctrl-C stops it)"
-        );
+        let (protocol, how) = match args.protocol {
+            DemoProtocol::Openai => (Protocol::Openai, "/v1 (POST /v1/chat/completions"),
+        };
+        println!("demo bot listening on http://{bound}{how}; Ctrl-C stops it)");
         let stop_after = args.stop_after;
         let shutdown = async move {
             match stop_after {
@@ -35,7 +37,7 @@ pub fn run(args: &DemoBotArgs) -> Result<Outcome, Failure> {
                 }
             }
         };
-        crate::demo_server::serve(listener, shutdown)
+        crate::demo_server::serve(listener, protocol, shutdown)
             .await
             .map(|()| Outcome::Passed)
             .map_err(|e| Failure::internal(format!("demo bot server failed: {e}")))

@@ -92,7 +92,7 @@ pub enum Command {
         after_help = "Example:\n  evalgate baseline accept reports/20261123-101500-ab12 && git add reports/baseline"
     )]
     Baseline(BaselineArgs),
-    /// Serve the built-in demo bot as an OpenAI-compatible API on 127.0.0.1.
+    /// Serve the built-in demo bot on 127.0.0.1 over a real bot API (OpenAI by default).
     #[command(
         name = "demo-bot",
         after_help = "Example:\n  evalgate demo-bot --port 8787\n  curl -s 127.0.0.1:8787/v1/chat/completions -d '{\"messages\":[{\"role\":\"user\",\"content\":\"Where is my refund?\"}]}'"
@@ -259,6 +259,16 @@ pub struct DemoBotArgs {
     /// Stop by itself after this many seconds (for scripts and tests).
     #[arg(long, value_name = "SECS")]
     pub stop_after: Option<u64>,
+    /// The API to serve the demo bot as.
+    #[arg(long, value_enum, default_value_t = DemoProtocol::Openai)]
+    pub protocol: DemoProtocol,
+}
+
+/// The APIs `evalgate demo-bot` serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DemoProtocol {
+    /// OpenAI-compatible chat completions: POST /v1/chat/completions.
+    Openai,
 }
 
 /// Parses the command line, runs the command and returns what the exit code should say.

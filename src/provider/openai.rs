@@ -486,9 +486,13 @@ mod tests {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(crate::demo_server::serve(listener, async {
-            let _ = stopped.await;
-        }));
+        let server = tokio::spawn(crate::demo_server::serve(
+            listener,
+            crate::demo_server::Protocol::Openai,
+            async {
+                let _ = stopped.await;
+            },
+        ));
         let settings = OpenaiSettings {
             base_url: format!("http://{addr}/v1/"),
             model: "demo".into(),
