@@ -12,7 +12,7 @@ use crate::provider::{
     Session,
 };
 use crate::result::{Role, ToolCall};
-use crate::transport::{HttpClient, bearer, excerpt};
+use crate::transport::{HttpClient, bearer_headers, excerpt};
 
 #[derive(Clone)]
 pub struct OpenaiSettings {
@@ -114,10 +114,8 @@ fn chat_url(base_url: &str) -> String {
     format!("{}/chat/completions", base_url.trim_end_matches('/'))
 }
 
-fn authorization(
-    settings: &OpenaiSettings,
-) -> Result<Option<reqwest::header::HeaderValue>, String> {
-    settings.api_key.as_deref().map(bearer).transpose()
+fn authorization(settings: &OpenaiSettings) -> Result<reqwest::header::HeaderMap, String> {
+    bearer_headers(settings.api_key.as_deref())
 }
 
 impl Provider for OpenaiBot {

@@ -95,20 +95,20 @@ enum Transport {
 }
 
 impl HttpClient {
-    /// A client for `url`; `authorization` goes with every request (marked sensitive, so
-    /// no debug print shows it). `max_connections` idle connections are kept.
+    /// A client for `url`; `headers` go with every request (mark keys sensitive, so no
+    /// debug print shows them). `max_connections` idle connections are kept.
     pub fn new(
         url: &str,
-        authorization: Option<HeaderValue>,
+        headers: HeaderMap,
         max_connections: usize,
     ) -> Result<HttpClient, String> {
-        HttpClient::with_transport(url, authorization, max_connections, proxy_configured())
+        HttpClient::with_transport(url, headers, max_connections, proxy_configured())
     }
 
     /// `general`: use the general client even where the lean one would do.
     pub(crate) fn with_transport(
         url: &str,
-        authorization: Option<HeaderValue>,
+        headers: HeaderMap,
         max_connections: usize,
         general: bool,
     ) -> Result<HttpClient, String> {
@@ -116,12 +116,12 @@ impl HttpClient {
         let plain = if general {
             None
         } else {
-            PlainHttp::for_url(&url, authorization.clone(), max_connections, MAX_BODY_BYTES)
+            PlainHttp::for_url(&url, headers.clone(), max_connections, MAX_BODY_BYTES)
         };
         let transport = match plain {
             Some(plain) => Transport::Plain(plain),
             None => Transport::General {
-                client: general_client(max_connections, authorization)?,
+                client: general_client(max_connections, headers)?,
                 url,
             },
         };
@@ -140,6 +140,15 @@ impl HttpClient {
             Transport::General { client, url } => general_post(client, url, body).await,
         }
     }
+}
+
+/// Headers that carry `Authorization: Bearer <key>`, or none without a key.
+pub fn bearer_headers(key: Option<&str>) -> Result<HeaderMap, String> {
+    let mut headers = HeaderMap::new();
+    if let Some(key) = key {
+        headers.insert(AUTHORIZATION, bearer(key)?);
+    }
+    Ok(headers)
 }
 
 /// A `Bearer` authorization header for an API key.
@@ -187,16 +196,9 @@ pub fn excerpt(text: &str) -> String {
     }
 }
 
-/// The client for HTTPS and proxies; `authorization` goes with every request.
-fn general_client(
-    max_connections: usize,
-    authorization: Option<HeaderValue>,
-) -> Result<reqwest::Client, String> {
+/// The client for HTTPS and proxies; `headers` go with every request.
+fn general_client(max_connections: usize, headers: HeaderMap) -> Result<reqwest::Client, String> {
     install_crypto_provider();
-    let mut headers = HeaderMap::new();
-    if let Some(value) = authorization {
-        headers.insert(AUTHORIZATION, value);
-    }
     reqwest::Client::builder()
         .default_headers(headers)
         .pool_max_idle_per_host(max_connections)

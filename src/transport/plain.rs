@@ -12,7 +12,7 @@ use bytes::Bytes;
 use futures_util::FutureExt;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::client::conn::http1::{Connection, SendRequest};
-use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HOST, HeaderValue};
+use hyper::header::{CONTENT_TYPE, HOST, HeaderMap, HeaderValue};
 use hyper::{Method, Request};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
@@ -39,7 +39,8 @@ pub struct PlainHttp {
     host_header: HeaderValue,
     /// Origin-form request target: path and query.
     target: String,
-    authorization: Option<HeaderValue>,
+    /// Sent with every request (API keys among them, marked sensitive).
+    headers: HeaderMap,
     idle: Mutex<Vec<Conn>>,
     max_idle: usize,
     max_body_bytes: usize,
@@ -50,7 +51,7 @@ impl PlainHttp {
     /// to use a general client instead.
     pub fn for_url(
         url: &reqwest::Url,
-        authorization: Option<HeaderValue>,
+        headers: HeaderMap,
         max_idle: usize,
         max_body_bytes: usize,
     ) -> Option<PlainHttp> {
@@ -68,7 +69,7 @@ impl PlainHttp {
             authority,
             host_header,
             target,
-            authorization,
+            headers,
             idle: Mutex::new(Vec::new()),
             max_idle: max_idle.max(1),
             max_body_bytes,
@@ -100,8 +101,8 @@ impl PlainHttp {
             .uri(self.target.as_str())
             .header(HOST, self.host_header.clone())
             .header(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        if let Some(auth) = &self.authorization {
-            builder = builder.header(AUTHORIZATION, auth.clone());
+        for (name, value) in &self.headers {
+            builder = builder.header(name, value.clone());
         }
         builder
             .body(Full::new(Bytes::from(body)))
@@ -331,7 +332,9 @@ mod tests {
     fn client(url: &reqwest::Url) -> PlainHttp {
         let mut auth = HeaderValue::from_static("Bearer sk-test");
         auth.set_sensitive(true);
-        PlainHttp::for_url(url, Some(auth), 4, 1024).unwrap()
+        let mut headers = HeaderMap::new();
+        headers.insert(reqwest::header::AUTHORIZATION, auth);
+        PlainHttp::for_url(url, headers, 4, 1024).unwrap()
     }
 
     #[tokio::test]
@@ -435,10 +438,13 @@ mod tests {
             "http://user:secret@127.0.0.1:8080/v1",
         ] {
             let url = reqwest::Url::parse(url).unwrap();
-            assert!(PlainHttp::for_url(&url, None, 1, 1).is_none(), "{url}");
+            assert!(
+                PlainHttp::for_url(&url, HeaderMap::new(), 1, 1).is_none(),
+                "{url}"
+            );
         }
         let url = reqwest::Url::parse("http://[::1]/v1").unwrap();
-        let client = PlainHttp::for_url(&url, None, 1, 1).unwrap();
+        let client = PlainHttp::for_url(&url, HeaderMap::new(), 1, 1).unwrap();
         assert_eq!(client.authority, "[::1]:80");
     }
 }
