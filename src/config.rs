@@ -240,6 +240,14 @@ impl BotConfig {
         }
     }
 
+    /// The environment variables that hold the bot's secrets (keys, secret headers).
+    pub fn secret_envs(&self) -> Vec<&str> {
+        match self {
+            BotConfig::Openai(b) => b.api_key_env.iter().map(|v| v.value.as_str()).collect(),
+            BotConfig::Demo(_) => Vec::new(),
+        }
+    }
+
     /// Where the bot is, for the summary and `--resume`'s check.
     pub fn base_url(&self) -> Option<&str> {
         match self {
@@ -466,6 +474,19 @@ impl Project {
             BotConfig::Openai(b) => key_from(b.api_key_env.as_ref().map(|v| v.value.as_str())),
             BotConfig::Demo(_) => None,
         }
+    }
+
+    /// Every secret value the config points at (the bot's and the judge's), to be taken
+    /// out of everything evalgate writes or prints.
+    pub fn secrets(&self) -> crate::secrets::Secrets {
+        let judge = self.config.judge.as_ref();
+        let names = self
+            .config
+            .bot
+            .secret_envs()
+            .into_iter()
+            .chain(judge.and_then(|j| j.api_key_env.as_ref().map(|v| v.value.as_str())));
+        crate::secrets::Secrets::from_env(names)
     }
 
     pub fn judge_api_key(&self) -> Option<String> {

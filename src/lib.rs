@@ -29,6 +29,7 @@ pub mod review;
 pub mod rundir;
 pub mod runner;
 pub mod scoring;
+pub mod secrets;
 pub mod stats;
 pub mod summary;
 #[cfg(test)]

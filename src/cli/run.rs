@@ -493,6 +493,10 @@ pub fn build_judge(
     };
     let (knowledge, hash) =
         crate::judge::load_knowledge(&knowledge_files, &project.root).map_err(fail)?;
+    let client = Arc::new(crate::provider::Redacting {
+        inner: client,
+        secrets: Arc::new(project.secrets()),
+    });
     let judge = Judge::new(JudgeSettings {
         client,
         model: cfg.model.clone().unwrap_or_default(),
@@ -520,7 +524,7 @@ fn build_bot(project: &Project, concurrency: usize, use_cache: bool) -> Result<B
         project.config.run.requests_per_minute,
         project.config.run.tokens_per_minute,
     );
-    Ok(BotClient::new(provider, cache, limiter))
+    Ok(BotClient::new(provider, cache, limiter).redacting(Arc::new(project.secrets())))
 }
 
 fn relative_to(path: &Path, root: &Path) -> String {

@@ -21,6 +21,7 @@ use crate::cache::Cache;
 use crate::evalset::Case;
 use crate::ratelimit::RateLimiter;
 use crate::result::{Role, ToolCall};
+use crate::secrets::Secrets;
 
 /// A boxed future, so that providers can be used as trait objects.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -115,6 +116,34 @@ pub trait LlmClient: Send + Sync {
     ) -> BoxFuture<'a, Result<BotTurn, ProviderError>>;
 }
 
+/// An LLM whose answers and errors have every secret taken out, so a judge that quotes a
+/// key writes none.
+pub struct Redacting {
+    pub inner: Arc<dyn LlmClient>,
+    pub secrets: Arc<Secrets>,
+}
+
+impl LlmClient for Redacting {
+    fn model(&self) -> &str {
+        self.inner.model()
+    }
+
+    fn complete<'a>(
+        &'a self,
+        request: &'a LlmRequest,
+    ) -> BoxFuture<'a, Result<BotTurn, ProviderError>> {
+        Box::pin(async move {
+            match self.inner.complete(request).await {
+                Ok(mut turn) => {
+                    self.secrets.redact_turn(&mut turn);
+                    Ok(turn)
+                }
+                Err(e) => Err(self.secrets.redact_error(e)),
+            }
+        })
+    }
+}
+
 /// The LLM a `judge:` (or, later, `simulator:`) block names.
 pub fn build_llm(
     cfg: &crate::config::JudgeConfig,
@@ -126,6 +155,7 @@ pub fn build_llm(
             base_url: cfg.base_url.clone().unwrap_or_default(),
             model: cfg.model.clone().unwrap_or_default(),
             api_key,
+            api_key_env: cfg.api_key_env.as_ref().map(|v| v.value.clone()),
             temperature: Some(cfg.temperature.unwrap_or(0.0)),
             max_tokens: cfg.max_tokens,
             timeout: std::time::Duration::from_secs_f64(cfg.timeout_s),
@@ -151,6 +181,7 @@ pub fn build(
                 base_url: bot.base_url.clone().unwrap_or_default(),
                 model: bot.model.clone().unwrap_or_default(),
                 api_key: project.api_key(),
+                api_key_env: bot.api_key_env.as_ref().map(|v| v.value.clone()),
                 temperature: bot.temperature,
                 max_tokens: bot.max_tokens,
                 timeout: std::time::Duration::from_secs_f64(bot.timeout_s),
@@ -167,12 +198,14 @@ pub fn estimate_tokens(text: &str) -> u64 {
     (text.len() as u64).div_ceil(4)
 }
 
-/// The bot with what wraps every call to it: the response cache and rate limits.
+/// The bot with what wraps every call to it: the response cache, rate limits, and the
+/// redaction of secrets from what comes back.
 pub struct BotClient {
     provider: Arc<dyn Provider>,
     /// The cache and the provider's identity, when its answers may be replayed.
     cache: Option<(Cache, String)>,
     limiter: Option<RateLimiter>,
+    secrets: Arc<Secrets>,
 }
 
 impl BotClient {
@@ -187,7 +220,15 @@ impl BotClient {
             provider,
             cache,
             limiter,
+            secrets: Arc::default(),
         }
+    }
+
+    /// Takes these secrets out of every turn and error before anyone sees them, the
+    /// response cache included: a hit replays the redacted reply.
+    pub fn redacting(mut self, secrets: Arc<Secrets>) -> BotClient {
+        self.secrets = secrets;
+        self
     }
 
     pub fn model(&self) -> String {
@@ -271,7 +312,13 @@ impl BotConversation<'_> {
             limiter.acquire().await;
         }
         let sent = std::time::Instant::now();
-        let turn = state.session.send(message).await?;
+        let secrets = &self.client.secrets;
+        let mut turn = state
+            .session
+            .send(message)
+            .await
+            .map_err(|e| secrets.redact_error(e))?;
+        secrets.redact_turn(&mut turn);
         let took = sent.elapsed();
         if let Some(limiter) = &self.client.limiter {
             limiter.consumed(turn.tokens_in + turn.tokens_out);

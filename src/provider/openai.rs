@@ -12,6 +12,7 @@ use crate::provider::{
     Session,
 };
 use crate::result::{Role, ToolCall};
+use crate::secrets::Secrets;
 use crate::transport::{HttpClient, bearer_headers, excerpt};
 
 #[derive(Clone)]
@@ -19,6 +20,8 @@ pub struct OpenaiSettings {
     pub base_url: String,
     pub model: String,
     pub api_key: Option<String>,
+    /// The variable the key came from: what a scrubbed key is replaced by names it.
+    pub api_key_env: Option<String>,
     pub temperature: Option<f64>,
     pub max_tokens: Option<u32>,
     pub timeout: Duration,
@@ -49,6 +52,8 @@ struct Inner {
     http: HttpClient,
     settings: OpenaiSettings,
     tools: Option<Value>,
+    /// The key, scrubbed from error bodies before they are cut to an excerpt.
+    secrets: Secrets,
 }
 
 impl OpenaiBot {
@@ -88,11 +93,16 @@ impl OpenaiBot {
                 }
             }])
         });
+        let secrets = Secrets::from_values(settings.api_key.clone().map(|key| {
+            let env = settings.api_key_env.as_deref().unwrap_or("API_KEY");
+            (env, key)
+        }));
         OpenaiBot {
             inner: Arc::new(Inner {
                 http,
                 settings,
                 tools,
+                secrets,
             }),
         }
     }
@@ -254,10 +264,7 @@ impl Inner {
     }
 
     fn scrub(&self, text: String) -> String {
-        match self.settings.api_key.as_deref().filter(|k| !k.is_empty()) {
-            Some(key) => text.replace(key, "[REDACTED]"),
-            None => text,
-        }
+        self.secrets.redact(&text).into_owned()
     }
 
     /// A server may echo the request (headers included) in an error body; the key must
@@ -459,6 +466,7 @@ mod tests {
             base_url: format!("http://{addr}/v1"),
             model: "m".into(),
             api_key: Some(key.into()),
+            api_key_env: Some("BOT_KEY".into()),
             temperature: None,
             max_tokens: None,
             timeout: Duration::from_secs(5),
@@ -495,6 +503,7 @@ mod tests {
             base_url: format!("http://{addr}/v1/"),
             model: "demo".into(),
             api_key: Some("sk-test".into()),
+            api_key_env: None,
             temperature: Some(0.0),
             max_tokens: None,
             timeout: Duration::from_secs(10),

@@ -161,30 +161,34 @@ fn interrupted_and_killed_runs_resume_to_the_same_results() {
 #[test]
 fn secrets_never_reach_a_file_or_a_log() {
     const KEY: &str = "sk-evalgate-FAKE-KEY-0123456789abcdef";
+    const JUDGE_KEY: &str = "sk-judge-FAKE-KEY-9876543210fedcba";
     let stub = stub::start();
     let p = TempProject::new();
+    let judge = format!(
+        "judge:\n  provider: openai\n  base_url: {}\n  model: stub-judge\n  api_key_env: EVALGATE_JUDGE_SECRET_TEST\n",
+        stub.base_url
+    );
     p.write(
         "evalgate.yaml",
-        &config(
+        &(config(
             &stub.base_url,
             "  api_key_env: EVALGATE_SECRET_TEST\n  temperature: 0\n",
             "  max_error_rate: 1\n",
-        ),
+        ) + &judge),
     );
     p.write(
         "evalsets/en.yaml",
-        &cases(20, |i| {
-            if i % 2 == 0 {
-                format!("[[echo-auth]] q{i}")
-            } else {
-                format!("q{i}")
-            }
+        &cases(20, |i| match i % 3 {
+            0 => format!("[[echo-auth]] q{i}"),
+            1 => format!("[[echo-auth-reply]] q{i}"),
+            _ => format!("[[judge-echo-auth]] q{i}"),
         }),
     );
     let out = Command::new(env!("CARGO_BIN_EXE_evalgate"))
         .args(["run", "--out", "run"])
         .current_dir(&p.dir)
         .env("EVALGATE_SECRET_TEST", KEY)
+        .env("EVALGATE_JUDGE_SECRET_TEST", JUDGE_KEY)
         .output()
         .unwrap();
     assert!(out.status.code().is_some());
@@ -192,10 +196,24 @@ fn secrets_never_reach_a_file_or_a_log() {
     assert!(
         rs.iter().any(|r| r["error"]
             .as_str()
-            .is_some_and(|e| e.contains("[REDACTED]"))),
+            .is_some_and(|e| e.contains("[redacted:EVALGATE_SECRET_TEST]"))),
         "the server did echo the key"
     );
-    assert!(!stdout(&out).contains(KEY) && !stderr(&out).contains(KEY));
+    assert!(
+        rs.iter().any(|r| r["reply"]
+            .as_str()
+            .is_some_and(|e| e.contains("carried Bearer [redacted:EVALGATE_SECRET_TEST]"))),
+        "the bot did echo the key in a reply"
+    );
+    assert!(
+        rs.iter().any(|r| r["judge"]["unsupported_claims"][0]
+            .as_str()
+            .is_some_and(|e| e.contains("Bearer [redacted:EVALGATE_JUDGE_SECRET_TEST]"))),
+        "the judge did echo its key"
+    );
+    for secret in [KEY, JUDGE_KEY] {
+        assert!(!stdout(&out).contains(secret) && !stderr(&out).contains(secret));
+    }
     let mut files = 0;
     let mut stack = vec![p.dir.clone()];
     while let Some(dir) = stack.pop() {
@@ -206,9 +224,10 @@ fn secrets_never_reach_a_file_or_a_log() {
             } else {
                 files += 1;
                 let bytes = std::fs::read(&path).unwrap();
+                let text = String::from_utf8_lossy(&bytes);
                 assert!(
-                    !String::from_utf8_lossy(&bytes).contains(KEY),
-                    "the key leaked into {}",
+                    !text.contains(KEY) && !text.contains(JUDGE_KEY),
+                    "a key leaked into {}",
                     path.display()
                 );
             }

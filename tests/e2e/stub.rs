@@ -104,7 +104,7 @@ async fn connection(
                 .lock()
                 .expect("lock")
                 .push(request.get("response_format").is_some());
-            judge_answer(&mut stream, &request).await
+            judge_answer(&mut stream, &head, &request).await
         } else {
             respond(&mut stream, &head, &request, &seen).await
         };
@@ -242,7 +242,11 @@ async fn respond(
     if last_user.contains("[[slow]]") {
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
-    let (content, tool) = if last_user.contains("[[hostile]]") {
+    let (content, tool) = if last_user.contains("[[echo-auth-reply]]") {
+        // A bot that repeats its own credentials to the customer, word for word.
+        let auth = authorization(head);
+        (format!("Your request carried {auth}, thanks."), None)
+    } else if last_user.contains("[[hostile]]") {
         (HOSTILE_REPLY.to_string(), None)
     } else if last_user.contains("[[tool]]") {
         (
@@ -274,7 +278,7 @@ async fn respond(
 }
 
 /// Answers as a judge would, steered by markers in the transcript it is shown.
-async fn judge_answer(stream: &mut TcpStream, request: &Value) -> bool {
+async fn judge_answer(stream: &mut TcpStream, head: &str, request: &Value) -> bool {
     let prompt = request["messages"][1]["content"]
         .as_str()
         .unwrap_or("")
@@ -302,7 +306,7 @@ async fn judge_answer(stream: &mut TcpStream, request: &Value) -> bool {
     } else {
         "resolved"
     };
-    let verdict = json!({ "criteria": criteria, "outcome": outcome, "unsupported_claims": if prompt.contains("[[judge-claim]]") { json!(["free shipping forever"]) } else { json!([]) } }).to_string();
+    let verdict = json!({ "criteria": criteria, "outcome": outcome, "unsupported_claims": if prompt.contains("[[judge-claim]]") { json!(["free shipping forever"]) } else if prompt.contains("[[judge-echo-auth]]") { json!([authorization(head)]) } else { json!([]) } }).to_string();
     let content = if prompt.contains("[[judge-garbage]]") {
         "I think the assistant did fine overall.".to_string()
     } else if prompt.contains("[[judge-fenced]]") {
@@ -314,4 +318,16 @@ async fn judge_answer(stream: &mut TcpStream, request: &Value) -> bool {
     };
     write(stream, "200 OK", "", &completion(&content, None, 2)).await;
     true
+}
+
+/// The request's `Authorization` value, for servers that carelessly repeat it.
+fn authorization(head: &str) -> String {
+    head.lines()
+        .find_map(|l| {
+            l.strip_prefix("authorization: ")
+                .or(l.strip_prefix("Authorization: "))
+        })
+        .unwrap_or("no authorization header")
+        .trim()
+        .to_string()
 }
