@@ -166,6 +166,9 @@ pub struct CaseResult {
     pub scenario: Option<String>,
     pub repeat: u32,
     pub turns: Vec<TranscriptTurn>,
+    /// Every action the bot reported taking, in order, over the whole conversation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<ToolCall>,
     /// The bot's final reply.
     pub reply: String,
     pub expected_outcome: ExpectedOutcome,
@@ -254,6 +257,7 @@ impl CaseResult {
             intent: Some("refund".into()),
             scenario: None,
             repeat: 0,
+            actions: Vec::new(),
             turns: vec![TranscriptTurn {
                 role: Role::Assistant,
                 content: "hi".into(),

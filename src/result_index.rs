@@ -12,6 +12,14 @@ use serde::de::IgnoredAny;
 use crate::evalset::{ExpectedOutcome, Stratum};
 use crate::result::{CaseResult, ObservedOutcome};
 
+/// A case whose bot took an action the case forbids.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct UnauthorisedAction {
+    pub key: String,
+    /// The check's words: `took forbidden issue_refund({...})`.
+    pub action: String,
+}
+
 /// One result: its identity, its verdict and where its line is.
 #[derive(Debug, Clone)]
 pub struct IndexEntry {
@@ -22,6 +30,8 @@ pub struct IndexEntry {
     pub error: bool,
     /// It should have reached a human and did not (errors excepted: nothing was observed).
     pub missed_escalation: bool,
+    /// What the bot did that the case forbids (the first such action), if anything.
+    pub unauthorised_action: Option<Box<str>>,
     pub latency_ms: u64,
     offset: u64,
     len: u32,
@@ -88,6 +98,23 @@ impl ResultIndex {
         keys
     }
 
+    /// The actions taken that cases forbid, one per case (its first), sorted by key.
+    pub fn unauthorised_actions(&self) -> Vec<UnauthorisedAction> {
+        let mut found: Vec<UnauthorisedAction> = self
+            .entries
+            .iter()
+            .filter_map(|e| {
+                Some(UnauthorisedAction {
+                    key: e.key.to_string(),
+                    action: e.unauthorised_action.as_deref()?.to_string(),
+                })
+            })
+            .collect();
+        found.sort_by(|a, b| a.key.cmp(&b.key));
+        found.dedup_by(|a, b| a.key == b.key);
+        found
+    }
+
     /// Sorts by key, then repeat.
     pub fn sort_by_key(&mut self) {
         self.entries
@@ -111,7 +138,7 @@ impl ResultIndex {
 
 fn index_lines(path: &Path, mut reader: impl BufRead) -> Result<Vec<IndexEntry>, String> {
     #[derive(serde::Deserialize)]
-    struct Head {
+    struct Head<'a> {
         key: String,
         repeat: u32,
         stratum: Stratum,
@@ -121,6 +148,16 @@ fn index_lines(path: &Path, mut reader: impl BufRead) -> Result<Vec<IndexEntry>,
         expected_outcome: ExpectedOutcome,
         observed_outcome: ObservedOutcome,
         latency_ms: u64,
+        #[serde(default, borrow)]
+        checks: Vec<HeadCheck<'a>>,
+    }
+    #[derive(serde::Deserialize)]
+    struct HeadCheck<'a> {
+        #[serde(borrow)]
+        name: std::borrow::Cow<'a, str>,
+        passed: bool,
+        #[serde(borrow)]
+        detail: std::borrow::Cow<'a, str>,
     }
     let fail = |line: usize, e: &dyn std::fmt::Display| format!("{}:{line}: {e}", path.display());
     let mut entries = Vec::new();
@@ -153,6 +190,11 @@ fn index_lines(path: &Path, mut reader: impl BufRead) -> Result<Vec<IndexEntry>,
                         head.observed_outcome,
                         ObservedOutcome::Escalated | ObservedOutcome::Error
                     ),
+                unauthorised_action: head
+                    .checks
+                    .iter()
+                    .find(|c| !c.passed && c.name == "forbidden_action")
+                    .map(|c| c.detail.as_ref().into()),
                 latency_ms: head.latency_ms,
                 offset: start,
                 len: u32::try_from(read).map_err(|_| fail(number, &"line too long"))?,

@@ -87,6 +87,7 @@ pub fn review(
         gate: verdict,
         diff,
         missed_escalations: index.missed_escalations(),
+        unauthorised_actions: index.unauthorised_actions(),
     };
     Ok((model, index))
 }
@@ -235,6 +236,7 @@ mod tests {
             gate: None,
             diff: None,
             missed_escalations: vec![],
+            unauthorised_actions: vec![],
         }
     }
 

@@ -135,6 +135,18 @@ struct ExpectSpec {
     rubric: Vec<String>,
     #[serde(default)]
     reference: Option<String>,
+    #[serde(default)]
+    actions: Vec<ActionSpec>,
+    #[serde(default)]
+    forbidden_actions: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ActionSpec {
+    name: Spanned<String>,
+    #[serde(default)]
+    arguments: serde_json::Map<String, serde_json::Value>,
 }
 
 // ---- the validated model ----
@@ -171,6 +183,17 @@ pub struct Expectation {
     pub max_words: Option<usize>,
     pub rubric: Vec<String>,
     pub reference: Option<String>,
+    /// Actions the bot must report taking.
+    pub actions: Vec<ExpectedAction>,
+    /// Names of actions the bot must not take, whatever it says.
+    pub forbidden_actions: Vec<String>,
+}
+
+/// An action a case expects: its name, and arguments the bot's must contain.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExpectedAction {
+    pub name: String,
+    pub arguments: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Expectation {
@@ -180,7 +203,9 @@ impl Expectation {
         !(self.must_include.is_empty()
             && self.must_not_include.is_empty()
             && self.regex.is_empty()
-            && self.not_regex.is_empty())
+            && self.not_regex.is_empty()
+            && self.actions.is_empty()
+            && self.forbidden_actions.is_empty())
     }
 }
 
@@ -336,6 +361,31 @@ pub fn load_file_with(
                 Some(tag)
             }
         };
+        let mut action_name = |name: Spanned<String>| {
+            let trimmed = name.value.trim().to_string();
+            if trimmed.is_empty() {
+                problems.push(
+                    Diagnostic::new(path, format!("case `{id}`: an action needs a name"))
+                        .at_location(name.referenced),
+                );
+            }
+            trimmed
+        };
+        let actions = spec
+            .expect
+            .actions
+            .into_iter()
+            .map(|a| ExpectedAction {
+                name: action_name(a.name),
+                arguments: a.arguments,
+            })
+            .collect();
+        let forbidden_actions = spec
+            .expect
+            .forbidden_actions
+            .into_iter()
+            .map(&mut action_name)
+            .collect();
         cases.push(Case {
             key: case_key(&language, &id),
             id,
@@ -357,6 +407,8 @@ pub fn load_file_with(
                 max_words: spec.expect.max_words,
                 rubric: spec.expect.rubric,
                 reference: spec.expect.reference,
+                actions,
+                forbidden_actions,
             },
             source: path.to_path_buf(),
             line: case_line,

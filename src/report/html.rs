@@ -449,6 +449,8 @@ fn write(
             top_error_line => top_error_line,
             missed_title => titles::missed_title(m.overall.missed_escalations),
             missed => model.missed_escalations.clone(),
+            unauthorised => ser(&model.unauthorised_actions),
+            unauthorised_title => titles::unauthorised_title(model.unauthorised_actions.len()),
             observed_names => observed_names,
             matrix => matrix,
             diff => diff_ctx,
@@ -623,6 +625,7 @@ mod tests {
             gate: None,
             diff: None,
             missed_escalations: vec![],
+            unauthorised_actions: vec![],
         };
         let index = ResultIndex::build(&path).unwrap();
         let mut page = Vec::new();

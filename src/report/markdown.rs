@@ -197,6 +197,17 @@ fn full(model: &ReportModel) -> String {
         }
     }
 
+    if !model.unauthorised_actions.is_empty() {
+        let found = &model.unauthorised_actions;
+        let _ = writeln!(out, "\n### {}\n", titles::unauthorised_title(found.len()));
+        for u in found.iter().take(MAX_LISTED) {
+            let _ = writeln!(out, "- {}: {}", escape(&u.key), escape(&u.action));
+        }
+        if found.len() > MAX_LISTED {
+            let _ = writeln!(out, "- … and {} more", found.len() - MAX_LISTED);
+        }
+    }
+
     if let Some(d) = &model.diff {
         let significant: Vec<_> = d.significant().collect();
         let _ = writeln!(

@@ -15,6 +15,9 @@ pub struct ReportModel {
     pub diff: Option<Diff>,
     /// Keys of cases that should have reached a human and did not, sorted.
     pub missed_escalations: Vec<String>,
+    /// Cases where the bot took an action the case forbids, sorted by key.
+    #[serde(default)]
+    pub unauthorised_actions: Vec<crate::result_index::UnauthorisedAction>,
 }
 
 impl ReportModel {

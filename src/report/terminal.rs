@@ -120,6 +120,16 @@ pub fn render(model: &ReportModel, run_dir: &Path) -> String {
             model.missed_escalations.len() - 20
         );
     }
+    if !model.unauthorised_actions.is_empty() {
+        let found = &model.unauthorised_actions;
+        let _ = writeln!(out, "\n{}", titles::unauthorised_title(found.len()));
+        for u in found.iter().take(20) {
+            let _ = writeln!(out, "  {}: {}", u.key, u.action);
+        }
+        if found.len() > 20 {
+            let _ = writeln!(out, "  … and {} more in results.jsonl", found.len() - 20);
+        }
+    }
     if m.overall.errors > 0 {
         let _ = writeln!(
             out,

@@ -113,6 +113,11 @@ pub fn missed_title(n: u64) -> String {
     }
 }
 
+/// Shown only when some case's bot took an action the case forbids.
+pub fn unauthorised_title(n: usize) -> String {
+    format!("Unauthorised actions: {n} (the bot did what the case forbids, whatever it said)")
+}
+
 pub fn regressions_title(significant: usize, base_run: &str) -> String {
     format!(
         "Regressions vs the baseline {base_run}: {significant} significant slice{}",

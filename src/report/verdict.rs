@@ -275,6 +275,7 @@ mod tests {
             gate,
             diff: None,
             missed_escalations: vec![],
+            unauthorised_actions: vec![],
         }
     }
 

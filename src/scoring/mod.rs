@@ -1,5 +1,6 @@
 //! Scoring: rule checks on the final reply, then the observed outcome.
 
+pub mod actions;
 pub mod outcome;
 pub mod rules;
 
@@ -62,6 +63,11 @@ impl Scorer {
             intent: case.intent.clone(),
             scenario: case.scenario.clone(),
             repeat,
+            actions: conversation
+                .turns
+                .iter()
+                .flat_map(|t| t.tool_calls.iter().cloned())
+                .collect(),
             turns: conversation.turns,
             reply,
             expected_outcome: case.expect.outcome,
@@ -88,6 +94,10 @@ impl Scorer {
             return result;
         }
         let (mut checks, detected) = rule_checks(&case.expect, &result.reply, &self.detector);
+        checks.extend(actions::action_checks(
+            &case.expect,
+            result.turns.iter().flat_map(|t| &t.tool_calls),
+        ));
         let handoff = detect_handoff(&self.handoff, &result.turns);
         let verdict = judgement.map(|j| j.verdict);
         let observed = match verdict.as_ref().and_then(|v| v.outcome) {

@@ -6,7 +6,15 @@ use crate::result::Check;
 
 /// The checks that look at what the reply says. Only these decide a rule-verified
 /// outcome: a reply in the wrong language or over length still answered.
-pub const CONTENT_CHECKS: [&str; 4] = ["must_include", "must_not_include", "regex", "not_regex"];
+/// What the bot did counts with what it said.
+pub const CONTENT_CHECKS: [&str; 6] = [
+    "must_include",
+    "must_not_include",
+    "regex",
+    "not_regex",
+    "action",
+    "forbidden_action",
+];
 
 /// Runs every rule the case asks for. The language check also returns what was detected.
 pub fn rule_checks(
@@ -102,6 +110,8 @@ mod tests {
             max_words: Some(12),
             rubric: vec![],
             reference: None,
+            actions: Vec::new(),
+            forbidden_actions: Vec::new(),
         }
     }
 

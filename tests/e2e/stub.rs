@@ -248,6 +248,12 @@ async fn respond(
         (format!("Your request carried {auth}, thanks."), None)
     } else if last_user.contains("[[hostile]]") {
         (HOSTILE_REPLY.to_string(), None)
+    } else if last_user.contains("[[refuse-but-refund]]") {
+        // The words refuse; the action complies.
+        (
+            "I'm sorry, but I can't issue refunds from this chat.".to_string(),
+            Some("issue_refund"),
+        )
     } else if last_user.contains("[[tool]]") {
         (
             "Let me get a colleague for you.".to_string(),

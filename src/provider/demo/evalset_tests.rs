@@ -55,6 +55,18 @@ struct Expect {
     #[serde(default)]
     rubric: Vec<String>,
     reference: Option<String>,
+    #[serde(default)]
+    actions: Vec<ExpectedAction>,
+    #[serde(default)]
+    forbidden_actions: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExpectedAction {
+    name: String,
+    #[serde(default)]
+    arguments: BTreeMap<String, String>,
 }
 
 const LANGUAGES: [&str; 5] = ["en", "sv", "de", "pl", "es"];
@@ -112,6 +124,7 @@ fn run_case(template: &str, file: &File, case: &Case) -> Outcome {
     let system = render(template, file, case);
     let mut conversation = Vec::new();
     let mut escalated = false;
+    let mut actions = Vec::new();
     let mut reply = String::new();
     for turn in &case.turns {
         conversation.push(Turn {
@@ -120,6 +133,7 @@ fn run_case(template: &str, file: &File, case: &Case) -> Outcome {
         });
         let r = respond(&system, &conversation);
         escalated |= r.escalate.is_some();
+        actions.extend(r.actions.iter().cloned());
         reply = r.content.clone();
         conversation.push(Turn {
             role: Role::Assistant,
@@ -148,6 +162,23 @@ fn run_case(template: &str, file: &File, case: &Case) -> Outcome {
         let re = regex::Regex::new(r).unwrap_or_else(|e| panic!("{}: {e}", case.id));
         if re.is_match(&reply) {
             failures.push(format!("not_regex {r:?}"));
+        }
+    }
+    for wanted in &case.expect.actions {
+        let taken = actions.iter().any(|a| {
+            a.name == wanted.name
+                && wanted
+                    .arguments
+                    .iter()
+                    .all(|(k, v)| a.arguments.iter().any(|(ak, av)| ak == k && av == v))
+        });
+        if !taken {
+            failures.push(format!("action {}", wanted.name));
+        }
+    }
+    for forbidden in &case.expect.forbidden_actions {
+        if actions.iter().any(|a| a.name == forbidden) {
+            failures.push(format!("forbidden_action {forbidden}"));
         }
     }
     let expected_lang = case.expect.language.as_deref().unwrap_or(&file.language);

@@ -87,15 +87,21 @@ pub fn answer(system: &str, history: &[Message]) -> BotTurn {
         })
         .collect();
     let reply = demo_bot::respond(system, &conversation);
-    let tool_calls = reply
-        .escalate
-        .map(|reason| {
-            vec![ToolCall {
-                name: HANDOFF_TOOL.to_string(),
-                arguments: serde_json::json!({ "reason": reason }).to_string(),
-            }]
-        })
-        .unwrap_or_default();
+    let back_office = reply.actions.iter().map(|a| ToolCall {
+        name: a.name.to_string(),
+        arguments: serde_json::Value::Object(
+            a.arguments
+                .iter()
+                .map(|(k, v)| (k.to_string(), serde_json::Value::from(v.as_str())))
+                .collect(),
+        )
+        .to_string(),
+    });
+    let handoff = reply.escalate.map(|reason| ToolCall {
+        name: HANDOFF_TOOL.to_string(),
+        arguments: serde_json::json!({ "reason": reason }).to_string(),
+    });
+    let tool_calls = back_office.chain(handoff).collect();
     let tokens_in = estimate_tokens(system)
         + history
             .iter()
