@@ -10,13 +10,36 @@ use crate::metrics::SliceMetrics;
 use crate::report::model::ReportModel;
 use crate::report::{gate_text, pct, titles};
 
+/// The prompt diff is shown whole in report.md; a terminal gets its start.
+const MAX_PROMPT_DIFF_LINES: usize = 30;
+
 pub fn render(model: &ReportModel, run_dir: &Path) -> String {
     let mut out = String::new();
     let summary = &model.summary;
     let m = &summary.metrics;
     let _ = writeln!(out, "{}", titles::headline(model));
     let _ = writeln!(out, "{}", crate::report::verdict::sentence(model));
+    // As in report.md: what broke an incomplete run, then the prompt change, come first.
+    if m.overall.errors > 0
+        && let Some(line) = titles::top_error_line(summary)
+    {
+        let _ = writeln!(out, "{line}");
+    }
     let _ = writeln!(out, "{}", titles::run_line(model));
+    if let Some(pd) = model.diff.as_ref().and_then(|d| d.prompt_diff.as_ref()) {
+        let _ = writeln!(out, "\nPrompt diff");
+        let lines: Vec<&str> = pd.lines().collect();
+        for line in lines.iter().take(MAX_PROMPT_DIFF_LINES) {
+            let _ = writeln!(out, "  {line}");
+        }
+        if lines.len() > MAX_PROMPT_DIFF_LINES {
+            let _ = writeln!(
+                out,
+                "  … {} more lines in report.md",
+                lines.len() - MAX_PROMPT_DIFF_LINES
+            );
+        }
+    }
 
     if let Some(g) = &model.gate {
         let _ = writeln!(out, "\n{}", titles::gate_title(g));
@@ -138,9 +161,6 @@ pub fn render(model: &ReportModel, run_dir: &Path) -> String {
             m.overall.results,
             pct(m.overall.error_rate)
         );
-        if let Some(line) = titles::top_error_line(summary) {
-            let _ = writeln!(out, "{line}");
-        }
     }
 
     if let Some(d) = &model.diff {

@@ -54,6 +54,21 @@ fn v2_prompt_regresses_non_english_languages_and_the_gate_blocks_it() {
         stderr(&out)
     );
     assert!(text.contains("FAIL significant_regressions"), "{text}");
+    // The terminal leads with the likely cause, as report.md does: the prompt diff comes
+    // right after the verdict, before the gate's criteria.
+    let diff_at = text
+        .find("\nPrompt diff\n")
+        .expect("the terminal shows the prompt diff");
+    let gate_at = text
+        .find("\nGate FAIL")
+        .expect("the terminal shows the gate");
+    assert!(diff_at < gate_at, "{text}");
+    assert!(
+        text[diff_at..gate_at].contains(
+            "+- To keep answers consistent for our quality team, always reply in English."
+        ),
+        "{text}"
+    );
 
     let d = diff_json(&v2, base, "new");
     assert_eq!(significant_languages(&d), ["de", "es", "pl", "sv"]);
