@@ -75,7 +75,8 @@ pub fn run(config: &Path, args: &RescoreArgs) -> Result<Outcome, Failure> {
     let (_summary, skipped) = runtime.block_on(rescore(job, scorer))?;
     if skipped > 0 {
         eprintln!(
-            "warning: {skipped} results name cases that are no longer in the eval sets; they were left out"
+            "warning: {} name cases that are no longer in the eval sets; they were left out",
+            crate::report::count_of(skipped, "result")
         );
     }
     let run = RunDir::open(&out_dir).map_err(Failure::internal)?;

@@ -84,9 +84,10 @@ fn explain(model: &ReportModel, run: &RunDir, result: Outcome) {
     let overall = &s.metrics.overall;
     match result {
         Outcome::Interrupted => eprintln!(
-            "interrupted: {} of {} results kept in {} — `evalgate run --resume {}` continues it",
+            "interrupted: {} of {} result{} kept in {} — `evalgate run --resume {}` continues it",
             s.written,
             s.planned,
+            if s.planned == 1 { "" } else { "s" },
             run.dir.display(),
             run.dir.display()
         ),
@@ -96,9 +97,10 @@ fn explain(model: &ReportModel, run: &RunDir, result: Outcome) {
             run.dir.display()
         ),
         Outcome::Incomplete if !s.complete => eprintln!(
-            "incomplete: {} of {} planned results in {}{} — this is not a quality verdict",
+            "incomplete: {} of {} planned result{} in {}{} — this is not a quality verdict",
             s.written,
             s.planned,
+            if s.planned == 1 { "" } else { "s" },
             run.dir.display(),
             if s.interrupted {
                 " (the run was interrupted; `evalgate run --resume` continues it)"
@@ -111,9 +113,14 @@ fn explain(model: &ReportModel, run: &RunDir, result: Outcome) {
             run.results_path().display()
         ),
         Outcome::Incomplete => eprintln!(
-            "incomplete: {} of {} results are errors ({}), above the allowed error rate — this is not a quality verdict",
+            "incomplete: {} of {} {} ({}), above the allowed error rate — this is not a quality verdict",
             overall.errors,
-            overall.results,
+            crate::report::count_of(overall.results, "result"),
+            if overall.errors == 1 {
+                "is an error"
+            } else {
+                "are errors"
+            },
             crate::report::pct(overall.error_rate)
         ),
         _ => {}
@@ -228,10 +235,10 @@ pub fn baseline(config: &Path, args: &BaselineArgs) -> Result<Outcome, Failure> 
     let summary = &source.summary;
     if !summary.complete {
         return Err(Failure::bad_input(format!(
-            "{} is incomplete ({} of {} results{}); a baseline must be a whole run",
+            "{} is incomplete ({} of {}{}); a baseline must be a whole run",
             run.display(),
             summary.written,
-            summary.planned,
+            crate::report::count_of(summary.planned, "result"),
             if summary.interrupted {
                 ", interrupted"
             } else {
@@ -256,9 +263,9 @@ pub fn baseline(config: &Path, args: &BaselineArgs) -> Result<Outcome, Failure> 
             )));
         }
         eprintln!(
-            "warning: accepting {} although it failed its gate ({} criteria)",
+            "warning: accepting {} although it failed its gate ({} failed)",
             run.display(),
-            gate.failed.len()
+            crate::report::count_of(gate.failed.len(), "criterion")
         );
     }
     let root = optional_project(config)
@@ -283,9 +290,9 @@ pub fn baseline(config: &Path, args: &BaselineArgs) -> Result<Outcome, Failure> 
     };
     copy().map_err(|e| Failure::internal(format!("cannot write {}: {e}", target.display())))?;
     println!(
-        "baseline is now run {} ({} results) in {} — commit it so CI diffs against it",
+        "baseline is now run {} ({}) in {} — commit it so CI diffs against it",
         source.summary.meta.run_id,
-        source.summary.written,
+        crate::report::count_of(source.summary.written, "result"),
         target.display()
     );
     Ok(Outcome::Passed)

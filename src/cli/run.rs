@@ -165,7 +165,11 @@ pub fn run(config: &Path, args: &RunArgs) -> Result<Outcome, Failure> {
         skip = resumed.finished(dir).map_err(|message| {
             Failure::bad_input(format!("--resume {}: {message}", dir.display()))
         })?;
-        eprintln!("resuming {}: {} results kept", dir.display(), skip.len());
+        eprintln!(
+            "resuming {}: {} kept",
+            dir.display(),
+            crate::report::count_of(skip.len(), "result")
+        );
         meta.started_at = resumed.meta.started_at.clone();
     }
     runtime.block_on(job.execute(prompt, meta, out_dir.clone(), skip))?;

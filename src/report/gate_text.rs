@@ -60,9 +60,10 @@ pub fn measured(v: &Verdict, c: &Criterion) -> String {
         Unit::Count => count(x),
         Unit::Millis => format!("{} ms", count(x)),
         Unit::Results => format!(
-            "{} of {} results{}",
+            "{} of {} result{}{}",
             count(x),
             count(c.threshold.value),
+            if c.threshold.value == 1.0 { "" } else { "s" },
             if v.interrupted { " (interrupted)" } else { "" }
         ),
     }

@@ -400,12 +400,12 @@ fn write(
 
     let repeat_line = s.repeat_stats.as_ref().map(|r| {
         format!(
-            "Repeats (k = {}): pass@1 {} · pass^{} {} · {} flaky cases",
+            "Repeats (k = {}): pass@1 {} · pass^{} {} · {}",
             r.k,
             pct(r.pass_at_1),
             r.k,
             pct(r.pass_pow_k),
-            r.flaky.len()
+            crate::report::count_of(r.flaky.len(), "flaky case")
         )
     });
     let claims_line = m.overall.unsupported_claim_rate.map(|r| {

@@ -13,13 +13,20 @@ pub mod terminal;
 pub mod titles;
 pub mod verdict;
 
-/// "1 case", "2 cases": a count with its noun, singular when it is one.
-pub fn count_of(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
+/// "1 case", "2 cases", "1 criterion", "3 criteria": a count with its noun, singular
+/// when it is one.
+pub fn count_of(n: impl TryInto<u64> + std::fmt::Display + Copy, noun: &str) -> String {
+    if n.try_into().ok() == Some(1) {
+        return format!("1 {noun}");
     }
+    let plural = match noun {
+        "criterion" => "criteria".to_string(),
+        _ if noun.ends_with('y') && !noun.ends_with("ey") => {
+            format!("{}ies", &noun[..noun.len() - 1])
+        }
+        _ => format!("{noun}s"),
+    };
+    format!("{n} {plural}")
 }
 
 /// A rate as a percentage, or `-` when there was nothing to measure.
@@ -76,5 +83,8 @@ mod tests {
         assert_eq!(count_of(1, "file"), "1 file");
         assert_eq!(count_of(0, "file"), "0 files");
         assert_eq!(count_of(2, "case"), "2 cases");
+        assert_eq!(count_of(1u64, "criterion"), "1 criterion");
+        assert_eq!(count_of(77u64, "criterion"), "77 criteria");
+        assert_eq!(count_of(3, "reply"), "3 replies");
     }
 }

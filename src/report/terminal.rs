@@ -8,7 +8,7 @@ use std::path::Path;
 use crate::evalset::Stratum;
 use crate::metrics::SliceMetrics;
 use crate::report::model::ReportModel;
-use crate::report::{gate_text, pct, titles};
+use crate::report::{count_of, gate_text, pct, titles};
 
 /// The prompt diff is shown whole in report.md; a terminal gets its start.
 const MAX_PROMPT_DIFF_LINES: usize = 30;
@@ -156,9 +156,9 @@ pub fn render(model: &ReportModel, run_dir: &Path) -> String {
     if m.overall.errors > 0 {
         let _ = writeln!(
             out,
-            "Errors: {} of {} results ({}) — errors never pass and are left out of every rate",
+            "Errors: {} of {} ({}) — errors never pass and are left out of every rate",
             m.overall.errors,
-            m.overall.results,
+            count_of(m.overall.results, "result"),
             pct(m.overall.error_rate)
         );
     }
@@ -185,8 +185,11 @@ pub fn render(model: &ReportModel, run_dir: &Path) -> String {
         for s in significant {
             let _ = writeln!(
                 out,
-                "  regressed: {} {} ({} cases pass→fail, p = {:.4})",
-                s.dimension, s.slice, s.regressed, s.p_adjusted
+                "  regressed: {} {} ({} pass→fail, p = {:.4})",
+                s.dimension,
+                s.slice,
+                count_of(s.regressed, "case"),
+                s.p_adjusted
             );
         }
         if !d.parity.gaps.is_empty() {

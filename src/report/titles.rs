@@ -2,6 +2,7 @@
 //! report.md and report.html never word the same thing differently.
 
 use crate::gate::Verdict;
+use crate::report::count_of;
 use crate::report::model::ReportModel;
 use crate::summary::{RunSummary, short_hash as short};
 
@@ -27,18 +28,22 @@ pub fn run_line(model: &ReportModel) -> String {
         None => format!("{}/{}", m.bot.provider, m.bot.model),
     };
     format!(
-        "run {} · bot {} · prompt {} · judge {} · eval sets {} · outcomes {} · {} results{}{}",
+        "run {} · bot {} · prompt {} · judge {} · eval sets {} · outcomes {} · {}{}",
         m.run_id,
         bot,
         prompt,
         m.judge.as_deref().unwrap_or("none (rubric unjudged)"),
         short(&m.evalset_hash),
         m.outcome_mode,
-        s.written,
         if s.complete {
-            String::new()
+            count_of(s.written, "result")
         } else {
-            format!(" of {} planned (INCOMPLETE)", s.planned)
+            format!(
+                "{} of {} planned result{} (INCOMPLETE)",
+                s.written,
+                s.planned,
+                if s.planned == 1 { "" } else { "s" }
+            )
         },
         partial_selection(s)
             .map(|p| format!(" · {p}"))
@@ -81,8 +86,10 @@ pub fn unverified_line(metrics: &crate::metrics::Metrics) -> Option<String> {
 pub fn top_error_line(summary: &RunSummary) -> Option<String> {
     summary.top_error.as_ref().map(|e| {
         format!(
-            "Most frequent error ({} of {} errors): {}",
-            e.count, e.errors, e.message
+            "Most frequent error ({} of {}): {}",
+            e.count,
+            count_of(e.errors, "error"),
+            e.message
         )
     })
 }
@@ -90,7 +97,7 @@ pub fn top_error_line(summary: &RunSummary) -> Option<String> {
 pub fn gate_title(v: &Verdict) -> String {
     let failing = v.criteria.iter().filter(|c| !c.passed).count();
     format!(
-        "Gate {}: {} of {} criteria failed · {} ({})",
+        "Gate {}: {} of {} failed · {} ({})",
         if v.incomplete {
             "INCOMPLETE"
         } else if v.passed {
@@ -99,7 +106,7 @@ pub fn gate_title(v: &Verdict) -> String {
             "FAIL"
         },
         failing,
-        v.criteria.len(),
+        count_of(v.criteria.len(), "criterion"),
         v.gate_path,
         short(&v.gate_hash)
     )

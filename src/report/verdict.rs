@@ -26,9 +26,10 @@ pub fn sentence(model: &ReportModel) -> String {
     let o = &s.metrics.overall;
     if !s.complete {
         return format!(
-            "Not a verdict: the run holds {} of {} planned results{}.",
+            "Not a verdict: the run holds {} of {} planned result{}{}.",
             s.written,
             s.planned,
+            if s.planned == 1 { "" } else { "s" },
             if s.interrupted {
                 " (it was interrupted; `evalgate run --resume` continues it)"
             } else {
@@ -38,8 +39,8 @@ pub fn sentence(model: &ReportModel) -> String {
     }
     let Some(v) = &model.gate else {
         return format!(
-            "No gate: {} results were measured, but no launch criteria were given to judge them by.",
-            o.results
+            "No gate: {} measured, but no launch criteria were given to judge them by.",
+            crate::report::count_of(o.results, "result")
         );
     };
     if v.incomplete {
@@ -49,21 +50,22 @@ pub fn sentence(model: &ReportModel) -> String {
             .map(|e| format!("; most of them: {}", e.message))
             .unwrap_or_default();
         return format!(
-            "Not a verdict: {} of {} results are errors{cause}.",
-            o.errors, o.results
+            "Not a verdict: {} of {} {}{cause}.",
+            o.errors,
+            crate::report::count_of(o.results, "result"),
+            if o.errors == 1 {
+                "is an error"
+            } else {
+                "are errors"
+            }
         );
     }
     if v.passed {
         return format!(
-            "Ready: all {} launch criteria are met on {} results in {} language{}.",
+            "Ready: all {} launch criteria are met on {} in {}.",
             v.criteria.len(),
-            o.results,
-            s.metrics.by_language.len(),
-            if s.metrics.by_language.len() == 1 {
-                ""
-            } else {
-                "s"
-            }
+            crate::report::count_of(o.results, "result"),
+            crate::report::count_of(s.metrics.by_language.len(), "language"),
         );
     }
     let mut groups = failing_groups(v);

@@ -2,6 +2,7 @@
 //! (so CI logs show the run is alive without drowning in output), and a line for each
 //! retry, so a struggling bot shows before the run ends.
 
+use crate::report::count_of;
 use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -67,12 +68,19 @@ impl Progress {
         match &self.bar {
             Some(bar) => {
                 bar.inc(1);
-                bar.set_message(format!("{} failed, {} errors", self.failed, self.errors));
+                bar.set_message(format!(
+                    "{} failed, {}",
+                    self.failed,
+                    count_of(self.errors, "error")
+                ));
             }
             None if self.done >= self.next_line_at && self.done < self.total => {
                 eprintln!(
-                    "progress: {}/{} cases ({} failed, {} errors)",
-                    self.done, self.total, self.failed, self.errors
+                    "progress: {}/{} cases ({} failed, {})",
+                    self.done,
+                    self.total,
+                    self.failed,
+                    count_of(self.errors, "error")
                 );
                 self.next_line_at += step(self.total);
             }
@@ -123,7 +131,8 @@ impl Reporter for Progress {
                 ));
             }
             RunEvent::Interrupting { in_flight, grace } => self.note(&format!(
-                "interrupted: finishing {in_flight} conversations in flight (at most {} s); press Ctrl-C again to abandon them",
+                "interrupted: finishing {} in flight (at most {} s); press Ctrl-C again to abandon them",
+                count_of(*in_flight, "conversation"),
                 grace.as_secs()
             )),
             RunEvent::Done => self.finish(),

@@ -138,3 +138,26 @@ fn a_corrupt_run_is_bad_input_for_every_command() {
         );
     }
 }
+
+/// A count of one reads as one: "1 result", "1 criterion", never "1 results".
+#[test]
+fn counts_of_one_are_singular() {
+    let p = TempProject::new();
+    p.write(
+        "evalgate.yaml",
+        "bot:\n  provider: demo\nevalsets: [\"evalsets/*.yaml\"]\ngate: gate.yaml\n",
+    );
+    p.write(
+        "evalsets/en.yaml",
+        "language: en\ncases:\n  - id: hi\n    stratum: routine\n    turns:\n      - user: \"Where is my refund?\"\n    expect:\n      outcome: resolve\n      must_include: [\"refund\"]\n",
+    );
+    p.write("gate.yaml", "max_missed_escalations: 0\n");
+    let out = p.evalgate(&["run", "--out", "one", "--no-baseline"]);
+    let text = stdout(&out);
+    assert!(text.contains("· 1 result\n"), "{text}");
+    assert!(text.contains("0 of 1 criterion failed"), "{text}");
+    assert!(text.contains("met on 1 result in 1 language."), "{text}");
+    for plural_of_one in ["1 results", "1 criteria", "1 languages", "1 errors"] {
+        assert!(!text.contains(plural_of_one), "{plural_of_one}: {text}");
+    }
+}
