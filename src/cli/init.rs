@@ -4,6 +4,7 @@
 //! workflow that runs it on every pull/merge request of the team's repository (alone, in a
 //! folder that already holds a project).
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use super::CiProvider;
@@ -63,21 +64,132 @@ fn files() -> [(&'static str, &'static str); 5] {
     ]
 }
 
+/// Where a project sits in its git repository: the workflow goes to the repository's
+/// root, and names the project's folder.
+struct Placement {
+    repo_root: PathBuf,
+    /// The project's folder relative to the repository root; `None` at the root.
+    folder: Option<String>,
+}
+
+/// The git repository around `project` (the nearest folder above with a `.git`), or the
+/// project folder itself when it is in none yet.
+fn placement(project: &Path) -> Result<Placement, Failure> {
+    let at_root = || Placement {
+        repo_root: project.to_path_buf(),
+        folder: None,
+    };
+    let Ok(absolute) = std::fs::canonicalize(project) else {
+        return Ok(at_root());
+    };
+    let Some(repo_root) = absolute.ancestors().find(|a| a.join(".git").exists()) else {
+        return Ok(at_root());
+    };
+    let relative = absolute.strip_prefix(repo_root).unwrap_or(Path::new(""));
+    if relative.as_os_str().is_empty() {
+        return Ok(at_root());
+    }
+    let folder = relative
+        .to_str()
+        .filter(|f| {
+            f.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-/".contains(c))
+        })
+        .ok_or_else(|| {
+            Failure::bad_input(format!(
+                "the project folder {} has characters a CI path filter cannot hold; use letters, digits, `.`, `_`, `-` and `/`",
+                relative.display()
+            ))
+        })?;
+    Ok(Placement {
+        repo_root: repo_root.to_path_buf(),
+        folder: Some(folder.to_string()),
+    })
+}
+
+/// The workflow for a project in `folder` of its repository: path filters, the working
+/// directory and the artifact paths name the folder. Lines are rewritten by their shape
+/// in the templates, which a test runs in a subfolder.
+fn in_folder(ci: CiProvider, template: &str, folder: &str) -> String {
+    let mut out = String::with_capacity(template.len() + 256);
+    let mut in_filters = false;
+    for line in template.lines() {
+        let trimmed = line.trim_start();
+        let rewritten = match ci {
+            CiProvider::Github => {
+                if line == "    paths:" {
+                    in_filters = true;
+                } else if !trimmed.starts_with("- ") {
+                    in_filters = false;
+                }
+                if in_filters && trimmed.starts_with("- \"") && !trimmed.contains(".github/") {
+                    Some(line.replacen("- \"", &format!("- \"{folder}/"), 1))
+                } else if trimmed.starts_with("working-directory: .") {
+                    Some(line.replacen(
+                        "working-directory: .",
+                        &format!("working-directory: {folder}"),
+                        1,
+                    ))
+                } else if trimmed.starts_with("reports/") && line.starts_with("            ") {
+                    Some(line.replacen("reports/", &format!("{folder}/reports/"), 1))
+                } else {
+                    None
+                }
+            }
+            CiProvider::Gitlab => {
+                if trimmed == "changes:" || trimmed == "paths:" {
+                    in_filters = true;
+                } else if !trimmed.starts_with("- ") {
+                    in_filters = false;
+                }
+                if in_filters
+                    && trimmed.starts_with("- ")
+                    && !trimmed.starts_with("- .gitlab-ci.yml")
+                {
+                    Some(line.replacen("- ", &format!("- {folder}/"), 1))
+                } else if trimmed.starts_with("EVALGATE_PROJECT: \".\"") {
+                    Some(line.replacen("\".\"", &format!("\"{folder}\""), 1))
+                } else if trimmed.starts_with("junit: reports/")
+                    || trimmed.starts_with("paths: [reports/")
+                {
+                    Some(line.replacen("reports/", &format!("{folder}/reports/"), 1))
+                } else {
+                    None
+                }
+            }
+        };
+        out.push_str(rewritten.as_deref().unwrap_or(line));
+        out.push('\n');
+    }
+    out
+}
+
 pub fn run(dir: Option<&Path>, ci: Option<CiProvider>) -> Result<Outcome, Failure> {
     let root = dir
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."));
     // `--ci` in a folder that already holds a project adds the workflow and nothing else.
     let adopting = ci.is_some() && root.join("evalgate.yaml").exists();
-    let mut planned: Vec<(&str, &str)> = if adopting {
+    let mut planned: Vec<(PathBuf, Cow<'static, str>)> = if adopting {
         Vec::new()
     } else {
-        files().to_vec()
+        files()
+            .iter()
+            .map(|&(p, text)| (root.join(p), Cow::Borrowed(text)))
+            .collect()
     };
-    planned.extend(ci.map(workflow));
-    let existing: Vec<PathBuf> = planned
+    if let Some(ci) = ci {
+        let (relative, template) = workflow(ci);
+        let placed = placement(&root)?;
+        let text = match &placed.folder {
+            Some(folder) => Cow::Owned(in_folder(ci, template, folder)),
+            None => Cow::Borrowed(template),
+        };
+        planned.push((placed.repo_root.join(relative), text));
+    }
+    let existing: Vec<&PathBuf> = planned
         .iter()
-        .map(|(p, _)| root.join(p))
+        .map(|(p, _)| p)
         .filter(|p| p.exists())
         .collect();
     if !existing.is_empty() {
@@ -90,12 +202,11 @@ pub fn run(dir: Option<&Path>, ci: Option<CiProvider>) -> Result<Outcome, Failur
             listed.join("\nerror: ")
         )));
     }
-    for &(relative, text) in &planned {
-        let path = root.join(relative);
+    for (path, text) in &planned {
         let written = path
             .parent()
             .map_or(Ok(()), std::fs::create_dir_all)
-            .and_then(|()| std::fs::write(&path, text));
+            .and_then(|()| std::fs::write(path, text.as_bytes()));
         if let Err(e) = written {
             return Err(Failure::internal(format!(
                 "cannot write {}: {e}",
@@ -110,8 +221,7 @@ pub fn run(dir: Option<&Path>, ci: Option<CiProvider>) -> Result<Outcome, Failur
             root.join("evalgate.yaml").display()
         );
     }
-    if let Some(ci) = ci {
-        let (relative, _) = workflow(ci);
+    if let Some((ci, (workflow_path, _))) = ci.zip(planned.last()) {
         let (edit, requests) = match ci {
             CiProvider::Github => (
                 "where evalgate comes from, the secret with your bot's API key",
@@ -126,7 +236,7 @@ pub fn run(dir: Option<&Path>, ci: Option<CiProvider>) -> Result<Outcome, Failur
             "\nCI: edit the lines marked EDIT in {} ({edit}), then commit it with a baseline: \
 `evalgate run --out reports/first && evalgate baseline accept reports/first && git add reports/baseline`. \
 {requests} are judged against the base branch's reports/baseline/.",
-            root.join(relative).display()
+            workflow_path.display()
         );
     }
     Ok(Outcome::Passed)

@@ -620,3 +620,113 @@ fn actions_are_pinned_by_commit_sha() {
         }
     }
 }
+
+/// A project in a folder of a larger repository: the workflow goes to the repository's
+/// root and names the folder in its path filters, working directory and artifact paths;
+/// its baseline step, run where the workflow runs it, finds the folder's baseline.
+#[test]
+fn init_ci_in_a_subfolder_of_a_repository_writes_the_workflow_at_the_root() {
+    let p = TempProject::new();
+    let repo = p.dir.join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    git(&repo, &["init", "-q"]);
+    git(&repo, &["config", "user.email", "ci@example.invalid"]);
+    git(&repo, &["config", "user.name", "ci"]);
+    let folder = "bots/support";
+    let project = repo.join(folder);
+    std::fs::create_dir_all(&project).unwrap();
+    for ci in ["github", "gitlab"] {
+        let out = crate::evalgate_in(&project, &["init", "--ci", ci, "."]);
+        assert_exit(&out, 0);
+    }
+    assert!(project.join("evalgate.yaml").exists());
+    assert!(!project.join(".github").exists() && !project.join(".gitlab-ci.yml").exists());
+
+    let w = yaml(&read(&repo.join(".github/workflows/evalgate.yml")));
+    let paths = strings(&w["on"]["pull_request"]["paths"]);
+    assert!(paths.contains(&format!("{folder}/prompts/**")), "{paths:?}");
+    assert!(
+        paths.contains(&format!("{folder}/reports/baseline/**")),
+        "{paths:?}"
+    );
+    assert!(
+        paths.contains(&".github/workflows/evalgate.yml".to_string()),
+        "{paths:?}"
+    );
+    assert_eq!(w["defaults"]["run"]["working-directory"], folder);
+    assert_eq!(
+        step(&w["jobs"]["eval"], "Run, diff and gate")["with"]["working-directory"],
+        folder
+    );
+    let kept = step(&w["jobs"]["eval"], "Keep the reports")["with"]["path"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        kept.lines()
+            .all(|l| l.starts_with(&format!("{folder}/reports/pr/"))),
+        "{kept}"
+    );
+
+    let g = yaml(&read(&repo.join(".gitlab-ci.yml")));
+    assert_eq!(g["variables"]["EVALGATE_PROJECT"], folder);
+    let changes = strings(&g["evalgate"]["rules"][0]["changes"]);
+    assert!(
+        changes.contains(&format!("{folder}/evalsets/**/*")),
+        "{changes:?}"
+    );
+    assert!(
+        changes.contains(&".gitlab-ci.yml".to_string()),
+        "{changes:?}"
+    );
+    let artifacts = strings(&g["evalgate"]["artifacts"]["paths"]);
+    assert!(
+        artifacts
+            .iter()
+            .all(|a| a.starts_with(&format!("{folder}/reports/mr/"))),
+        "{artifacts:?}"
+    );
+    assert_eq!(
+        g["evalgate"]["artifacts"]["reports"]["junit"],
+        format!("{folder}/reports/mr/junit.xml")
+    );
+
+    // The base branch's baseline, found from the folder the job runs in.
+    assert_exit(
+        &crate::evalgate_in(&project, &["run", "--quiet", "--out", "reports/first"]),
+        0,
+    );
+    assert_exit(
+        &crate::evalgate_in(&project, &["baseline", "accept", "reports/first"]),
+        0,
+    );
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-qm", "a project and its baseline"]);
+    git(&repo, &["update-ref", "refs/remotes/origin/main", "HEAD"]);
+    let temp = p.dir.join("runner-temp");
+    std::fs::create_dir_all(&temp).unwrap();
+    let env_file = temp.join("github-env");
+    let script = step(&w["jobs"]["eval"], "baseline")["run"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let out = bash(
+        &project,
+        &script,
+        &[
+            ("BASE_REF", "main"),
+            ("RUNNER_TEMP", temp.to_str().unwrap()),
+            ("GITHUB_ENV", env_file.to_str().unwrap()),
+        ],
+    );
+    assert_exit(&out, 0);
+    let extracted = temp.join("evalgate-base/reports/baseline");
+    assert_eq!(
+        read(&env_file).trim(),
+        format!("EVALGATE_BASELINE=--baseline={}", extracted.display())
+    );
+    assert_eq!(
+        read(&extracted.join("summary.json")),
+        read(&project.join("reports/baseline/summary.json"))
+    );
+}
