@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod adoption;
+mod anthropic;
 mod bad_input;
 mod demo;
 mod faults;
