@@ -363,4 +363,47 @@ mod tests {
             assert!(message.contains(says), "{extra}: {message}");
         }
     }
+
+    /// The server as a client meets it: the header checks are on the route, not only in
+    /// a function.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_served_demo_refuses_a_request_without_the_api_headers() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(super::super::serve(
+            listener,
+            super::super::Protocol::Anthropic,
+            async {
+                let _ = stopped.await;
+            },
+        ));
+        let body = String::from_utf8(request(json!({}))).unwrap();
+        let mut statuses = Vec::new();
+        for headers in [
+            "anthropic-version: 2023-06-01\r\n",
+            "x-api-key: any\r\n",
+            "x-api-key: any\r\nanthropic-version: 2023-06-01\r\n",
+        ] {
+            let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+            let request = format!(
+                "POST /v1/messages HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n{headers}\r\n{body}",
+                body.len()
+            );
+            stream.write_all(request.as_bytes()).await.unwrap();
+            let mut response = String::new();
+            tokio::time::timeout(
+                std::time::Duration::from_secs(10),
+                stream.read_to_string(&mut response),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+            statuses.push(response.split_whitespace().nth(1).unwrap_or("").to_string());
+        }
+        let _ = stop.send(());
+        server.await.unwrap().unwrap();
+        assert_eq!(statuses, ["401", "400", "200"]);
+    }
 }
