@@ -79,6 +79,8 @@ impl Config {
             ProviderKind::Openai => {
                 yaml::parse::<ConfigFile<OpenaiBotConfig>>(path, text)?.with_bot(BotConfig::Openai)
             }
+            ProviderKind::Anthropic => yaml::parse::<ConfigFile<AnthropicBotConfig>>(path, text)?
+                .with_bot(BotConfig::Anthropic),
             ProviderKind::Demo => {
                 yaml::parse::<ConfigFile<DemoBotConfig>>(path, text)?.with_bot(BotConfig::Demo)
             }
@@ -86,7 +88,8 @@ impl Config {
     }
 }
 
-/// The LLM judge: any OpenAI-compatible chat-completions endpoint.
+/// The LLM judge: any OpenAI-compatible chat-completions endpoint, or Anthropic's
+/// Messages API.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JudgeConfig {
@@ -146,6 +149,8 @@ fn default_judge_concurrency() -> usize {
 pub enum ProviderKind {
     /// OpenAI-compatible chat completions (OpenAI, Azure, Ollama, vLLM, llama.cpp, LiteLLM).
     Openai,
+    /// Anthropic's Messages API.
+    Anthropic,
     /// The built-in deterministic reference bot.
     Demo,
 }
@@ -154,6 +159,7 @@ impl ProviderKind {
     pub fn name(self) -> &'static str {
         match self {
             ProviderKind::Openai => "openai",
+            ProviderKind::Anthropic => "anthropic",
             ProviderKind::Demo => "demo",
         }
     }
@@ -163,6 +169,7 @@ impl ProviderKind {
 #[derive(Debug, Clone)]
 pub enum BotConfig {
     Openai(OpenaiBotConfig),
+    Anthropic(AnthropicBotConfig),
     Demo(DemoBotConfig),
 }
 
@@ -194,6 +201,81 @@ pub struct OpenaiBotConfig {
     pub version: Option<String>,
 }
 
+/// Where Anthropic's Messages API is when the config names no `base_url`.
+pub const ANTHROPIC_BASE_URL: &str = "https://api.anthropic.com";
+/// What `max_tokens` (which the Messages API requires) is when the config names none.
+pub const ANTHROPIC_MAX_TOKENS: u32 = 1024;
+
+/// Anthropic's Messages API as the bot.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnthropicBotConfig {
+    pub provider: ProviderKind,
+    /// Defaults to [`ANTHROPIC_BASE_URL`]; requests go to `{base_url}/v1/messages`.
+    #[serde(default)]
+    pub base_url: Option<String>,
+    #[serde(default)]
+    pub model: Option<String>,
+    /// Name of the environment variable that holds the API key (required: the API
+    /// refuses requests without one).
+    #[serde(default)]
+    pub api_key_env: Option<Spanned<String>>,
+    /// The system-prompt template, relative to the config file's folder.
+    #[serde(default)]
+    pub prompt: Option<Spanned<String>>,
+    #[serde(default)]
+    pub temperature: Option<Spanned<f64>>,
+    /// Defaults to [`ANTHROPIC_MAX_TOKENS`].
+    #[serde(default)]
+    pub max_tokens: Option<Spanned<u32>>,
+    #[serde(default = "default_timeout_s")]
+    pub timeout_s: f64,
+    #[serde(default)]
+    pub handoff: HandoffConfig,
+    /// A label for the bot under test (`--bot-version` overrides it).
+    #[serde(default)]
+    pub version: Option<String>,
+}
+
+impl AnthropicBotConfig {
+    /// The names of the environment variables whose values are secrets.
+    pub fn secret_envs(&self) -> Vec<&str> {
+        self.api_key_env.iter().map(|v| v.value.as_str()).collect()
+    }
+
+    pub fn base_url(&self) -> &str {
+        self.base_url.as_deref().unwrap_or(ANTHROPIC_BASE_URL)
+    }
+
+    pub fn max_tokens(&self) -> u32 {
+        self.max_tokens
+            .as_ref()
+            .map_or(ANTHROPIC_MAX_TOKENS, |m| m.value)
+    }
+
+    /// Values the API would refuse, each at its line.
+    fn range_problems(&self) -> Vec<(String, Option<serde_saphyr::Location>)> {
+        let mut problems = Vec::new();
+        if let Some(t) = &self.temperature
+            && !(0.0..=1.0).contains(&t.value)
+        {
+            problems.push((
+                "bot.temperature must be between 0 and 1 for provider `anthropic`".to_string(),
+                Some(t.referenced),
+            ));
+        }
+        if let Some(m) = &self.max_tokens
+            && m.value == 0
+        {
+            problems.push((
+                "bot.max_tokens must be at least 1".to_string(),
+                Some(m.referenced),
+            ));
+        }
+        problems
+    }
+}
+
 /// The built-in demo bot: a prompt (its v1/v2 story), the handoff signal, a label.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -211,6 +293,7 @@ impl BotConfig {
     pub fn provider(&self) -> ProviderKind {
         match self {
             BotConfig::Openai(_) => ProviderKind::Openai,
+            BotConfig::Anthropic(_) => ProviderKind::Anthropic,
             BotConfig::Demo(_) => ProviderKind::Demo,
         }
     }
@@ -219,6 +302,7 @@ impl BotConfig {
     pub fn prompt(&self) -> Option<&Spanned<String>> {
         match self {
             BotConfig::Openai(b) => b.prompt.as_ref(),
+            BotConfig::Anthropic(b) => b.prompt.as_ref(),
             BotConfig::Demo(b) => b.prompt.as_ref(),
         }
     }
@@ -227,6 +311,7 @@ impl BotConfig {
     pub fn handoff(&self) -> &HandoffConfig {
         match self {
             BotConfig::Openai(b) => &b.handoff,
+            BotConfig::Anthropic(b) => &b.handoff,
             BotConfig::Demo(b) => &b.handoff,
         }
     }
@@ -236,6 +321,7 @@ impl BotConfig {
     pub fn version(&self) -> Option<&str> {
         match self {
             BotConfig::Openai(b) => b.version.as_deref(),
+            BotConfig::Anthropic(b) => b.version.as_deref(),
             BotConfig::Demo(b) => b.version.as_deref(),
         }
     }
@@ -252,6 +338,7 @@ impl BotConfig {
     pub fn base_url(&self) -> Option<&str> {
         match self {
             BotConfig::Openai(b) => b.base_url.as_deref(),
+            BotConfig::Anthropic(b) => Some(b.base_url()),
             BotConfig::Demo(_) => None,
         }
     }
@@ -416,10 +503,24 @@ impl Project {
                 ));
             }
         }
+        if let BotConfig::Anthropic(bot) = &self.config.bot {
+            let mut found = endpoint_problems("bot", &bot.endpoint());
+            found.extend(bot.range_problems());
+            for (message, at) in found {
+                problems.push(at.map_or_else(
+                    || here(message.clone()),
+                    |l| here(message.clone()).at_location(l),
+                ));
+            }
+        }
         if let Some(judge) = &self.config.judge {
-            if judge.provider != ProviderKind::Openai {
+            if !matches!(
+                judge.provider,
+                ProviderKind::Openai | ProviderKind::Anthropic
+            ) {
                 problems.push(here(
-                    "judge.provider must be `openai` (any OpenAI-compatible endpoint)".into(),
+                    "judge.provider must be `openai` (any OpenAI-compatible endpoint) or `anthropic`"
+                        .into(),
                 ));
             }
             for (message, at) in endpoint_problems("judge", &judge.endpoint()) {
@@ -472,6 +573,7 @@ impl Project {
     pub fn api_key(&self) -> Option<String> {
         match &self.config.bot {
             BotConfig::Openai(b) => key_from(b.api_key_env.as_ref().map(|v| v.value.as_str())),
+            BotConfig::Anthropic(b) => key_from(b.api_key_env.as_ref().map(|v| v.value.as_str())),
             BotConfig::Demo(_) => None,
         }
     }
@@ -527,6 +629,18 @@ impl OpenaiBotConfig {
     }
 }
 
+impl AnthropicBotConfig {
+    fn endpoint(&self) -> Endpoint<'_> {
+        Endpoint {
+            provider: self.provider,
+            base_url: self.base_url.as_deref(),
+            model: self.model.as_deref(),
+            api_key_env: self.api_key_env.as_ref(),
+            timeout_s: self.timeout_s,
+        }
+    }
+}
+
 impl JudgeConfig {
     fn endpoint(&self) -> Endpoint<'_> {
         Endpoint {
@@ -555,6 +669,22 @@ fn endpoint_problems(
         if e.model.is_none_or(str::is_empty) {
             problems.push((
                 format!("{section}.model is required for provider `openai`"),
+                None,
+            ));
+        }
+    }
+    if e.provider == ProviderKind::Anthropic {
+        if e.model.is_none_or(str::is_empty) {
+            problems.push((
+                format!("{section}.model is required for provider `anthropic`"),
+                None,
+            ));
+        }
+        if e.api_key_env.is_none() {
+            problems.push((
+                format!(
+                    "{section}.api_key_env is required for provider `anthropic`: the API refuses requests without a key"
+                ),
                 None,
             ));
         }
@@ -631,5 +761,90 @@ mod tests {
         let ok = parse("bot:\n  provider: openai\n  base_url: http://x\n  model: m\n  temperature: 0\nevalsets: [a]\n")
             .unwrap();
         assert_eq!(ok.bot.base_url(), Some("http://x"));
+    }
+
+    fn problems(text: &str) -> Vec<Diagnostic> {
+        let project = Project {
+            config_path: PathBuf::from("evalgate.yaml"),
+            root: PathBuf::from("."),
+            config: parse(text).unwrap(),
+        };
+        project.validate().0
+    }
+
+    #[test]
+    fn anthropic_takes_its_own_fields_with_defaults() {
+        let c = parse("bot:\n  provider: anthropic\n  model: claude-x\n  api_key_env: PATH\n  temperature: 0\n  max_tokens: 300\nevalsets: [a]\n").unwrap();
+        let BotConfig::Anthropic(bot) = &c.bot else {
+            panic!("{:?}", c.bot)
+        };
+        assert_eq!(bot.max_tokens(), 300);
+        assert_eq!(bot.secret_envs(), ["PATH"]);
+        assert_eq!(c.bot.base_url(), Some(ANTHROPIC_BASE_URL));
+        assert_eq!(c.bot.provider().name(), "anthropic");
+        let err = parse(
+            "bot:\n  provider: anthropic\n  model: m\n  response_format: none\nevalsets: [a]\n",
+        )
+        .unwrap_err();
+        assert!(
+            err.message.contains("unknown field `response_format`"),
+            "{err}"
+        );
+        assert_eq!(err.line, Some(4), "{err}");
+    }
+
+    #[test]
+    fn anthropic_needs_a_model_and_a_key_and_values_the_api_takes() {
+        let found = problems("bot:\n  provider: anthropic\nevalsets: [a]\n");
+        let messages: Vec<&str> = found.iter().map(|d| d.message.as_str()).collect();
+        assert!(
+            messages.iter().any(|m| m.contains("bot.model is required")),
+            "{messages:?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("bot.api_key_env is required")),
+            "{messages:?}"
+        );
+        let found = problems(
+            "bot:\n  provider: anthropic\n  model: m\n  api_key_env: EVALGATE_SURELY_UNSET_KEY\n  temperature: 1.5\n  max_tokens: 0\nevalsets: [a]\n",
+        );
+        let line_of = |needle: &str| {
+            found
+                .iter()
+                .find(|d| d.message.contains(needle))
+                .unwrap_or_else(|| panic!("no {needle:?} in {found:?}"))
+                .line
+        };
+        assert_eq!(line_of("EVALGATE_SURELY_UNSET_KEY"), Some(4));
+        assert_eq!(line_of("temperature must be between 0 and 1"), Some(5));
+        assert_eq!(line_of("max_tokens must be at least 1"), Some(6));
+    }
+
+    #[test]
+    fn the_judge_may_be_anthropic_but_not_the_demo_bot() {
+        let judge = |provider: &str| {
+            problems(&format!(
+                "bot:\n  provider: demo\njudge:\n  provider: {provider}\n  model: claude-x\n  api_key_env: PATH\nevalsets: [a]\n"
+            ))
+        };
+        assert!(judge("anthropic").is_empty(), "{:?}", judge("anthropic"));
+        let demo = judge("demo");
+        assert!(
+            demo.iter().any(|d| d
+                .message
+                .contains("`openai` (any OpenAI-compatible endpoint) or `anthropic`")),
+            "{demo:?}"
+        );
+        let keyless = problems(
+            "bot:\n  provider: demo\njudge:\n  provider: anthropic\n  model: claude-x\nevalsets: [a]\n",
+        );
+        assert!(
+            keyless
+                .iter()
+                .any(|d| d.message.contains("judge.api_key_env is required")),
+            "{keyless:?}"
+        );
     }
 }

@@ -21,6 +21,7 @@ pub fn run(args: &DemoBotArgs) -> Result<Outcome, Failure> {
             .unwrap_or_else(|_| addr.to_string());
         let (protocol, how) = match args.protocol {
             DemoProtocol::Openai => (Protocol::Openai, "/v1 (POST /v1/chat/completions"),
+            DemoProtocol::Anthropic => (Protocol::Anthropic, " (POST /v1/messages"),
         };
         println!("demo bot listening on http://{bound}{how}; Ctrl-C stops it)");
         let stop_after = args.stop_after;

@@ -269,6 +269,8 @@ pub struct DemoBotArgs {
 pub enum DemoProtocol {
     /// OpenAI-compatible chat completions: POST /v1/chat/completions.
     Openai,
+    /// Anthropic's Messages API: POST /v1/messages.
+    Anthropic,
 }
 
 /// Parses the command line, runs the command and returns what the exit code should say.

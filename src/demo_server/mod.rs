@@ -2,6 +2,7 @@
 //! real bot API, so any harness (evalgate included) can test it over real HTTP, and every
 //! provider's README recipe runs as written against it. One file per protocol.
 
+mod anthropic;
 mod openai;
 
 use std::convert::Infallible;
@@ -26,6 +27,8 @@ const MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
 pub enum Protocol {
     /// OpenAI-compatible chat completions.
     Openai,
+    /// Anthropic's Messages API.
+    Anthropic,
 }
 
 /// Serves until `shutdown` resolves.
@@ -67,6 +70,7 @@ async fn handle(
     }
     Ok(match protocol {
         Protocol::Openai => openai::handle(req, &path, &counter).await,
+        Protocol::Anthropic => anthropic::handle(req, &path, &counter).await,
     })
 }
 

@@ -8,6 +8,7 @@
 //! of [`crate::config::ProviderKind`] with its fields checked in [`build`], and nothing
 //! else.
 
+pub mod anthropic;
 pub mod demo;
 pub mod openai;
 
@@ -162,9 +163,13 @@ pub fn build_llm(
             handoff_tool: None,
             max_connections: cfg.concurrency,
         })?)),
-        ProviderKind::Demo => {
-            Err("the demo bot is not an LLM: the judge needs `provider: openai`".into())
-        }
+        ProviderKind::Anthropic => Ok(Arc::new(anthropic::AnthropicBot::new(
+            anthropic::AnthropicSettings::for_judge(cfg, api_key)?,
+        )?)),
+        ProviderKind::Demo => Err(
+            "the demo bot is not an LLM: the judge needs `provider: openai` or `provider: anthropic`"
+                .into(),
+        ),
     }
 }
 
@@ -190,6 +195,9 @@ pub fn build(
             };
             Ok(Arc::new(openai::OpenaiBot::new(settings)?))
         }
+        BotConfig::Anthropic(bot) => Ok(Arc::new(anthropic::AnthropicBot::new(
+            anthropic::AnthropicSettings::for_bot(bot, project.api_key(), concurrency)?,
+        )?)),
     }
 }
 

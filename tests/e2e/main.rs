@@ -4,6 +4,7 @@
 
 mod actions;
 mod adoption;
+mod anthropic;
 mod bad_input;
 mod demo;
 mod faults;
