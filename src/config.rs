@@ -330,6 +330,7 @@ impl BotConfig {
     pub fn secret_envs(&self) -> Vec<&str> {
         match self {
             BotConfig::Openai(b) => b.api_key_env.iter().map(|v| v.value.as_str()).collect(),
+            BotConfig::Anthropic(b) => b.secret_envs(),
             BotConfig::Demo(_) => Vec::new(),
         }
     }
