@@ -110,11 +110,12 @@ fn answer(body: &[u8], n: u64) -> Result<Value, Refusal> {
     if !turn.content.is_empty() {
         content.push(json!({ "type": "text", "text": turn.content }));
     }
-    // A model can call only the tools it is offered.
+    // The handoff tool is the caller's, and a model calls it only when it is offered; the
+    // back-office lookups are the demo bot's own, reported whenever it takes them.
     for (i, call) in turn
         .tool_calls
         .iter()
-        .filter(|c| offered.contains(&c.name.as_str()))
+        .filter(|c| c.name != demo::HANDOFF_TOOL || offered.contains(&c.name.as_str()))
         .enumerate()
     {
         let input: Value = serde_json::from_str(&call.arguments).unwrap_or_else(|_| json!({}));
