@@ -16,6 +16,7 @@ use crate::provider::{
     Session,
 };
 use crate::result::{Role, ToolCall};
+use crate::secrets::Secrets;
 use crate::transport::{HttpClient, excerpt};
 
 /// The `anthropic-version` header: the API version whose request and response shapes this
@@ -118,6 +119,9 @@ struct Inner {
     http: HttpClient,
     settings: AnthropicSettings,
     tools: Option<Value>,
+    /// The key, scrubbed from what the server sends back before an error body is cut to
+    /// an excerpt: a server may echo the request, headers included.
+    secrets: Secrets,
 }
 
 impl AnthropicBot {
@@ -138,11 +142,14 @@ impl AnthropicBot {
                 }
             }])
         });
+        let key = &settings.api_key;
+        let secrets = Secrets::from_values([(key.env.as_str(), key.value.clone())]);
         Ok(AnthropicBot {
             inner: Arc::new(Inner {
                 http,
                 settings,
                 tools,
+                secrets,
             }),
         })
     }
@@ -373,7 +380,7 @@ impl Inner {
     async fn send_with_timeout(&self, body: Vec<u8>) -> Result<BotTurn, ProviderError> {
         let timeout = self.settings.timeout;
         match tokio::time::timeout(timeout, self.send(body)).await {
-            Ok(result) => result.map_err(|e| self.redact(e)),
+            Ok(result) => result.map_err(|e| self.secrets.redact_error(e)),
             Err(_) => Err(ProviderError::Timeout(timeout)),
         }
     }
@@ -394,30 +401,7 @@ impl Inner {
     }
 
     fn scrub(&self, text: String) -> String {
-        let key = &self.settings.api_key;
-        if key.value.is_empty() {
-            return text;
-        }
-        text.replace(&key.value, &format!("[redacted:{}]", key.env))
-    }
-
-    /// A server may echo the request (headers included) in what it sends back; the key
-    /// must not travel from there into results, reports or logs.
-    fn redact(&self, e: ProviderError) -> ProviderError {
-        match e {
-            ProviderError::Status {
-                status,
-                retry_after,
-                body,
-            } => ProviderError::Status {
-                status,
-                retry_after,
-                body: self.scrub(body),
-            },
-            ProviderError::Transport(m) => ProviderError::Transport(self.scrub(m)),
-            ProviderError::BadResponse(m) => ProviderError::BadResponse(self.scrub(m)),
-            other => other,
-        }
+        self.secrets.redact(&text).into_owned()
     }
 }
 

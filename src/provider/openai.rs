@@ -258,33 +258,13 @@ impl Inner {
     async fn send_with_timeout(&self, body: Vec<u8>) -> Result<BotTurn, ProviderError> {
         let timeout = self.settings.timeout;
         match tokio::time::timeout(timeout, self.send(body)).await {
-            Ok(result) => result.map_err(|e| self.redact(e)),
+            Ok(result) => result.map_err(|e| self.secrets.redact_error(e)),
             Err(_) => Err(ProviderError::Timeout(timeout)),
         }
     }
 
     fn scrub(&self, text: String) -> String {
         self.secrets.redact(&text).into_owned()
-    }
-
-    /// A server may echo the request (headers included) in an error body; the key must
-    /// not travel from there into results, reports or logs.
-    fn redact(&self, e: ProviderError) -> ProviderError {
-        let clean = |s: String| self.scrub(s);
-        match e {
-            ProviderError::Status {
-                status,
-                retry_after,
-                body,
-            } => ProviderError::Status {
-                status,
-                retry_after,
-                body: clean(body),
-            },
-            ProviderError::Transport(m) => ProviderError::Transport(clean(m)),
-            ProviderError::BadResponse(m) => ProviderError::BadResponse(clean(m)),
-            other => other,
-        }
     }
 
     /// The request body, serialized straight from borrowed text: the history is sent
