@@ -10,6 +10,9 @@ use serde_saphyr::Spanned;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::yaml;
 
+mod exec;
+pub use exec::ExecBotConfig;
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub bot: BotConfig,
@@ -82,6 +85,9 @@ impl Config {
             ProviderKind::Demo => {
                 yaml::parse::<ConfigFile<DemoBotConfig>>(path, text)?.with_bot(BotConfig::Demo)
             }
+            ProviderKind::Exec => {
+                yaml::parse::<ConfigFile<ExecBotConfig>>(path, text)?.with_bot(BotConfig::Exec)
+            }
         })
     }
 }
@@ -148,6 +154,8 @@ pub enum ProviderKind {
     Openai,
     /// The built-in deterministic reference bot.
     Demo,
+    /// A local program that answers turns as JSON lines on its stdin and stdout.
+    Exec,
 }
 
 impl ProviderKind {
@@ -155,6 +163,7 @@ impl ProviderKind {
         match self {
             ProviderKind::Openai => "openai",
             ProviderKind::Demo => "demo",
+            ProviderKind::Exec => "exec",
         }
     }
 }
@@ -164,6 +173,7 @@ impl ProviderKind {
 pub enum BotConfig {
     Openai(OpenaiBotConfig),
     Demo(DemoBotConfig),
+    Exec(ExecBotConfig),
 }
 
 /// An OpenAI-compatible chat-completions endpoint as the bot.
@@ -212,6 +222,7 @@ impl BotConfig {
         match self {
             BotConfig::Openai(_) => ProviderKind::Openai,
             BotConfig::Demo(_) => ProviderKind::Demo,
+            BotConfig::Exec(_) => ProviderKind::Exec,
         }
     }
 
@@ -220,6 +231,7 @@ impl BotConfig {
         match self {
             BotConfig::Openai(b) => b.prompt.as_ref(),
             BotConfig::Demo(b) => b.prompt.as_ref(),
+            BotConfig::Exec(b) => b.prompt.as_ref(),
         }
     }
 
@@ -228,6 +240,7 @@ impl BotConfig {
         match self {
             BotConfig::Openai(b) => &b.handoff,
             BotConfig::Demo(b) => &b.handoff,
+            BotConfig::Exec(b) => &b.handoff,
         }
     }
 
@@ -237,6 +250,7 @@ impl BotConfig {
         match self {
             BotConfig::Openai(b) => b.version.as_deref(),
             BotConfig::Demo(b) => b.version.as_deref(),
+            BotConfig::Exec(b) => b.version.as_deref(),
         }
     }
 
@@ -244,7 +258,7 @@ impl BotConfig {
     pub fn base_url(&self) -> Option<&str> {
         match self {
             BotConfig::Openai(b) => b.base_url.as_deref(),
-            BotConfig::Demo(_) => None,
+            BotConfig::Demo(_) | BotConfig::Exec(_) => None,
         }
     }
 }
@@ -408,6 +422,14 @@ impl Project {
                 ));
             }
         }
+        if let BotConfig::Exec(bot) = &self.config.bot {
+            for (message, at) in bot.problems(&self.root) {
+                problems.push(match at {
+                    Some(at) => here(message).at_location(at),
+                    None => here(message),
+                });
+            }
+        }
         if let Some(judge) = &self.config.judge {
             if judge.provider != ProviderKind::Openai {
                 problems.push(here(
@@ -464,7 +486,7 @@ impl Project {
     pub fn api_key(&self) -> Option<String> {
         match &self.config.bot {
             BotConfig::Openai(b) => key_from(b.api_key_env.as_ref().map(|v| v.value.as_str())),
-            BotConfig::Demo(_) => None,
+            BotConfig::Demo(_) | BotConfig::Exec(_) => None,
         }
     }
 

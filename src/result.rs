@@ -82,7 +82,8 @@ impl ErrorCause {
             E::Timeout(_) => ErrorCause::Timeout,
             E::Transport(_) => ErrorCause::Connection,
             E::Status { .. } => ErrorCause::HttpStatus,
-            E::BadResponse(_) => ErrorCause::BadResponse,
+            E::BadResponse(_) | E::Reported(_) => ErrorCause::BadResponse,
+            E::Final(e) => ErrorCause::of(e),
         }
     }
 }

@@ -9,6 +9,7 @@
 //! else.
 
 pub mod demo;
+pub mod exec;
 pub mod openai;
 
 use std::future::Future;
@@ -70,6 +71,12 @@ pub trait Provider: Send + Sync {
         &'a self,
         opening: Opening<'a>,
     ) -> BoxFuture<'a, Result<Box<dyn Session>, ProviderError>>;
+
+    /// Lets go of what the provider keeps between conversations (a local program's
+    /// processes) once a run is over. It may open conversations again afterwards.
+    fn shutdown(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
 }
 
 /// One conversation with a bot.
@@ -135,13 +142,18 @@ pub fn build_llm(
         ProviderKind::Demo => {
             Err("the demo bot is not an LLM: the judge needs `provider: openai`".into())
         }
+        ProviderKind::Exec => {
+            Err("a local program is not an LLM: the judge needs `provider: openai`".into())
+        }
     }
 }
 
-/// The provider the config names.
+/// The provider the config names. `run_dir` is where the run writes (a local program's
+/// stderr goes there).
 pub fn build(
     project: &crate::config::Project,
     concurrency: usize,
+    run_dir: &std::path::Path,
 ) -> Result<Arc<dyn Provider>, String> {
     use crate::config::BotConfig;
     match &project.config.bot {
@@ -158,6 +170,17 @@ pub fn build(
                 max_connections: concurrency,
             };
             Ok(Arc::new(openai::OpenaiBot::new(settings)?))
+        }
+        BotConfig::Exec(bot) => {
+            let launch = exec::Launch {
+                program: bot.program(&project.root).unwrap_or_default(),
+                args: bot.args().to_vec(),
+                env: bot.env.clone(),
+                dir: project.root.clone(),
+                stderr_log: run_dir.join(exec::STDERR_LOG),
+            };
+            let timeout = std::time::Duration::from_secs_f64(bot.timeout_s);
+            Ok(Arc::new(exec::ExecBot::new(launch, timeout)))
         }
     }
 }
@@ -192,6 +215,11 @@ impl BotClient {
 
     pub fn model(&self) -> String {
         self.provider.model()
+    }
+
+    /// The run is over: the provider lets go of what it kept between conversations.
+    pub async fn shutdown(&self) {
+        self.provider.shutdown().await;
     }
 
     /// Opens a conversation for repeat `opening.repeat` of a case.
