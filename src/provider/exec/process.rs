@@ -86,12 +86,6 @@ impl BotProcess {
         })
     }
 
-    /// The process id, for tests that check nothing is left behind.
-    #[cfg(test)]
-    pub fn id(&self) -> Option<u32> {
-        self.child.id()
-    }
-
     /// Whether the process has ended, on its own or by a signal.
     pub fn has_exited(&mut self) -> bool {
         !matches!(self.child.try_wait(), Ok(None))
