@@ -5,6 +5,7 @@
 mod adoption;
 mod bad_input;
 mod demo;
+mod exec_bot;
 mod faults;
 mod fuzz;
 mod html;
