@@ -153,6 +153,10 @@ for line in sys.stdin:
     if case == "fail":
         print(json.dumps({"error": "inventory service down"}), flush=True)
         continue
+    if case == "human":
+        actions = [{"name": "open_ticket", "arguments": {"queue": "refunds"}}]
+        print(json.dumps({"reply": "A colleague takes over.", "handoff": True, "actions": actions}), flush=True)
+        continue
     reply = os.environ["GREETING"] + " Your order ships on 28 November."
     print(json.dumps({"reply": reply, "tokens_in": 5, "tokens_out": 7}), flush=True)
 print("bot %d saw its stdin close" % os.getpid(), file=sys.stderr, flush=True)
@@ -199,12 +203,17 @@ fn running(pid: &str) -> bool {
 /// in step are let go at the end of the run, and no process is left behind.
 #[test]
 fn a_misbehaving_program_spoils_only_its_own_conversations() {
-    let p = misbehaving_project(&["ok0", "hang", "ok1", "crash", "ok2", "junk", "fail", "ok3"], 1, 2);
+    let p = misbehaving_project(&[
+            "ok0", "hang", "ok1", "crash", "ok2", "junk", "fail", "ok3", "human",
+        ],
+        1,
+        2,
+    );
     let out = p.evalgate(&["run", "--out", "run", "--quiet"]);
     assert_exit(&out, 3);
     let run_dir = p.dir.join("run");
     let all = results(&run_dir);
-    assert_eq!(all.len(), 8);
+    assert_eq!(all.len(), 9);
     let expected_errors = [
         ("en/hang", "timeout after 1.0s", "timeout"),
         ("en/crash", "exit status: 7", "connection"),
@@ -224,12 +233,22 @@ fn a_misbehaving_program_spoils_only_its_own_conversations() {
         assert_eq!(r["passed"], true, "{key}: {r}");
         assert_eq!((r["tokens_in"].as_u64(), r["tokens_out"].as_u64()), (Some(10), Some(14)));
     }
+    // The bot's own handoff signal stops the script; its actions are kept as JSON text.
+    let human = result_for(&all, "en/human");
+    assert_eq!(human["observed_outcome"], "escalated", "{human}");
+    assert_eq!(human["turns"].as_array().unwrap().len(), 2, "{human}");
+    assert_eq!(human["turns"][1]["tool_calls"][0]["name"], "open_ticket");
+    assert_eq!(
+        human["turns"][1]["tool_calls"][0]["arguments"],
+        r#"{"queue":"refunds"}"#
+    );
+    assert_eq!((human["tokens_in"].as_u64(), human["tokens_out"].as_u64()), (Some(0), Some(0)));
     let overall = &summary(&run_dir)["overall"];
     assert_eq!((overall["errors"].as_u64(), overall["passed"].as_u64()), (Some(4), Some(4)));
 
     let log = std::fs::read_to_string(run_dir.join("exec-stderr.log")).unwrap();
     assert!(log.contains("crashing on purpose"), "{log}");
-    for id in ["ok0", "ok1", "ok2", "ok3", "fail"] {
+    for id in ["ok0", "ok1", "ok2", "ok3", "fail", "human"] {
         assert!(log.contains(&format!("end en/{id}#0\n")), "no end for {id}:\n{log}");
     }
     for id in ["hang", "crash", "junk"] {
