@@ -79,18 +79,12 @@ impl ExecBotConfig {
             let path = root.join(program);
             if !path.is_file() {
                 problems.push((
-                    format!(
-                        "bot.command: the program {} does not exist",
-                        path.display()
-                    ),
+                    format!("bot.command: the program {} does not exist", path.display()),
                     at,
                 ));
             }
         } else if !on_path(program) {
-            problems.push((
-                format!("bot.command: `{program}` is not found on PATH"),
-                at,
-            ));
+            problems.push((format!("bot.command: `{program}` is not found on PATH"), at));
         }
         for arg in self.args() {
             let path = Path::new(arg);
@@ -98,8 +92,7 @@ impl ExecBotConfig {
                 .extension()
                 .and_then(|e| e.to_str())
                 .is_some_and(|e| SCRIPT_EXTENSIONS.contains(&e));
-            if script && path.is_relative() && !arg.starts_with('-') && !root.join(path).is_file()
-            {
+            if script && path.is_relative() && !arg.starts_with('-') && !root.join(path).is_file() {
                 problems.push((
                     format!(
                         "bot.command: the script {} does not exist",
@@ -131,9 +124,8 @@ fn absolute(path: &Path) -> PathBuf {
 
 /// Whether a bare program name is a file in one of the `PATH` folders.
 fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|dir| dir.join(program).is_file())
-    })
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
 }
 
 #[cfg(test)]
@@ -144,7 +136,10 @@ mod tests {
 
     fn exec_config(bot: &str) -> ExecBotConfig {
         let text = format!("bot:\n  provider: exec\n{bot}evalsets: [a]\n");
-        match Config::parse(Path::new("evalgate.yaml"), &text).unwrap().bot {
+        match Config::parse(Path::new("evalgate.yaml"), &text)
+            .unwrap()
+            .bot
+        {
             BotConfig::Exec(b) => b,
             other => panic!("not an exec bot: {other:?}"),
         }
@@ -172,7 +167,10 @@ mod tests {
         let typo = exec_config("  command: [\"python3\", \"bots/bto.py\"]\n");
         let problems = typo.problems(&dir);
         assert_eq!(problems.len(), 1, "{problems:?}");
-        assert!(problems[0].0.contains("bto.py does not exist"), "{problems:?}");
+        assert!(
+            problems[0].0.contains("bto.py does not exist"),
+            "{problems:?}"
+        );
 
         let local = exec_config("  command: [\"bots/run\"]\n");
         assert!(local.problems(&dir)[0].0.contains("does not exist"));

@@ -173,6 +173,7 @@ pub fn build(
         }
         BotConfig::Exec(bot) => {
             let launch = exec::Launch {
+                label: bot.command.value.join(" "),
                 program: bot.program(&project.root).unwrap_or_default(),
                 args: bot.args().to_vec(),
                 env: bot.env.clone(),

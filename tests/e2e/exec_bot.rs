@@ -203,7 +203,8 @@ fn running(pid: &str) -> bool {
 /// in step are let go at the end of the run, and no process is left behind.
 #[test]
 fn a_misbehaving_program_spoils_only_its_own_conversations() {
-    let p = misbehaving_project(&[
+    let p = misbehaving_project(
+        &[
             "ok0", "hang", "ok1", "crash", "ok2", "junk", "fail", "ok3", "human",
         ],
         1,
@@ -218,7 +219,11 @@ fn a_misbehaving_program_spoils_only_its_own_conversations() {
         ("en/hang", "timeout after 1.0s", "timeout"),
         ("en/crash", "exit status: 7", "connection"),
         ("en/junk", "not JSON", "bad_response"),
-        ("en/fail", "the bot reported an error: inventory service down", "bad_response"),
+        (
+            "en/fail",
+            "the bot reported an error: inventory service down",
+            "bad_response",
+        ),
     ];
     for (key, message, cause) in expected_errors {
         let r = result_for(&all, key);
@@ -226,12 +231,18 @@ fn a_misbehaving_program_spoils_only_its_own_conversations() {
         assert!(error.contains(message), "{key}: {r}");
         assert_eq!(r["error_kind"]["cause"], cause, "{key}: {r}");
         assert_eq!(r["passed"], false, "{key}");
-        assert_eq!(r["attempts"], 1, "{key}: a failure that ends a conversation is not retried");
+        assert_eq!(
+            r["attempts"], 1,
+            "{key}: a failure that ends a conversation is not retried"
+        );
     }
     for key in ["en/ok0", "en/ok1", "en/ok2", "en/ok3"] {
         let r = result_for(&all, key);
         assert_eq!(r["passed"], true, "{key}: {r}");
-        assert_eq!((r["tokens_in"].as_u64(), r["tokens_out"].as_u64()), (Some(10), Some(14)));
+        assert_eq!(
+            (r["tokens_in"].as_u64(), r["tokens_out"].as_u64()),
+            (Some(10), Some(14))
+        );
     }
     // The bot's own handoff signal stops the script; its actions are kept as JSON text.
     let human = result_for(&all, "en/human");
@@ -242,20 +253,35 @@ fn a_misbehaving_program_spoils_only_its_own_conversations() {
         human["turns"][1]["tool_calls"][0]["arguments"],
         r#"{"queue":"refunds"}"#
     );
-    assert_eq!((human["tokens_in"].as_u64(), human["tokens_out"].as_u64()), (Some(0), Some(0)));
+    assert_eq!(
+        (human["tokens_in"].as_u64(), human["tokens_out"].as_u64()),
+        (Some(0), Some(0))
+    );
     let overall = &summary(&run_dir)["overall"];
-    assert_eq!((overall["errors"].as_u64(), overall["passed"].as_u64()), (Some(4), Some(4)));
+    assert_eq!(
+        (overall["errors"].as_u64(), overall["passed"].as_u64()),
+        (Some(4), Some(4))
+    );
 
     let log = std::fs::read_to_string(run_dir.join("exec-stderr.log")).unwrap();
     assert!(log.contains("crashing on purpose"), "{log}");
     for id in ["ok0", "ok1", "ok2", "ok3", "fail", "human"] {
-        assert!(log.contains(&format!("end en/{id}#0\n")), "no end for {id}:\n{log}");
+        assert!(
+            log.contains(&format!("end en/{id}#0\n")),
+            "no end for {id}:\n{log}"
+        );
     }
     for id in ["hang", "crash", "junk"] {
-        assert!(!log.contains(&format!("end en/{id}#0")), "{id}: its process was killed\n{log}");
+        assert!(
+            !log.contains(&format!("end en/{id}#0")),
+            "{id}: its process was killed\n{log}"
+        );
     }
     let started = pids(&p);
-    assert!(started.len() >= 3, "each killed process is replaced: {started:?}");
+    assert!(
+        started.len() >= 3,
+        "each killed process is replaced: {started:?}"
+    );
     assert_eq!(log.matches(" started\n").count(), started.len(), "{log}");
     // The three killed get no say; the others are let go by closing their stdin.
     assert_eq!(
@@ -297,7 +323,10 @@ fn an_interrupted_run_leaves_no_process_behind() {
 fn a_missing_script_is_an_error_at_its_line() {
     let p = misbehaving_project(&["ok0"], 1, 1);
     let config = std::fs::read_to_string(p.dir.join("evalgate.yaml")).unwrap();
-    p.write("evalgate.yaml", &config.replace("\"bot.py\"", "\"bots/bot.py\""));
+    p.write(
+        "evalgate.yaml",
+        &config.replace("\"bot.py\"", "\"bots/bot.py\""),
+    );
     let out = p.evalgate(&["run", "--out", "run", "--quiet"]);
     assert_exit(&out, 2);
     let err = stderr(&out);

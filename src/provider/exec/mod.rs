@@ -80,7 +80,7 @@ impl Shared {
 
 impl Provider for ExecBot {
     fn model(&self) -> String {
-        self.shared.launch.describe()
+        self.shared.launch.label.clone()
     }
 
     /// A program may keep state of its own and answer differently each time.
@@ -143,8 +143,7 @@ impl ExecSession {
                 "the conversation's process was ended by an earlier failure".into(),
             )));
         };
-        let line =
-            protocol::turn_line(&self.conversation_id, message, &self.history, &self.fixed);
+        let line = protocol::turn_line(&self.conversation_id, message, &self.history, &self.fixed);
         let timeout = self.shared.timeout;
         let failure = match process.ask(&line, timeout).await {
             Ok(answer) => match protocol::read_answer(&answer) {
@@ -156,9 +155,9 @@ impl ExecSession {
                 Err(why) => ProviderError::BadResponse(why),
             },
             Err(Failure::Timeout) => ProviderError::Timeout(timeout),
-            Err(Failure::Exited(why)) => ProviderError::Transport(format!(
-                "{why}; its stderr is in {STDERR_LOG}"
-            )),
+            Err(Failure::Exited(why)) => {
+                ProviderError::Transport(format!("{why}; its stderr is in {STDERR_LOG}"))
+            }
             Err(Failure::TooLong) => ProviderError::BadResponse(format!(
                 "the bot's line is longer than {} MiB",
                 crate::transport::MAX_BODY_BYTES / (1024 * 1024)

@@ -16,6 +16,9 @@ use crate::transport::MAX_BODY_BYTES;
 /// How to start the program.
 #[derive(Debug, Clone)]
 pub struct Launch {
+    /// The command as the config writes it: what the summary records as the bot, the
+    /// same wherever the project is checked out.
+    pub label: String,
     pub program: PathBuf,
     pub args: Vec<String>,
     pub env: BTreeMap<String, String>,
@@ -142,7 +145,9 @@ impl BotProcess {
             Ok(n) if n as u64 >= limit => Err(Failure::TooLong),
             // The last line of a program that then exited, without its newline.
             Ok(_) => Err(self.exited("its stdout closed mid-line").await),
-            Err(e) => Err(self.exited(&format!("reading its stdout failed ({e})")).await),
+            Err(e) => Err(self
+                .exited(&format!("reading its stdout failed ({e})"))
+                .await),
         }
     }
 

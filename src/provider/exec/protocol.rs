@@ -65,12 +65,7 @@ struct TurnLine<'a> {
 }
 
 /// The line for one turn, newline included.
-pub fn turn_line(
-    conversation_id: &str,
-    message: &str,
-    history: &[Said],
-    fixed: &Fixed,
-) -> Vec<u8> {
+pub fn turn_line(conversation_id: &str, message: &str, history: &[Said], fixed: &Fixed) -> Vec<u8> {
     let line = TurnLine {
         conversation_id,
         turn: history.len() / 2,
@@ -86,8 +81,8 @@ pub fn turn_line(
 
 /// The line that tells the bot a conversation is over, newline included.
 pub fn end_line(conversation_id: &str) -> Vec<u8> {
-    let mut bytes = serde_json::to_vec(&serde_json::json!({ "end": conversation_id }))
-        .unwrap_or_default();
+    let mut bytes =
+        serde_json::to_vec(&serde_json::json!({ "end": conversation_id })).unwrap_or_default();
     bytes.push(b'\n');
     bytes
 }
@@ -238,7 +233,10 @@ mod tests {
             (br#"{"text": "hi"}"#, "no `reply`"),
             (br#"{"reply": 3}"#, "`reply` must be a string"),
             (br#"{"reply": "x", "handoff": "yes"}"#, "`handoff`"),
-            (br#"{"reply": "x", "actions": [{"arguments": {}}]}"#, "`name`"),
+            (
+                br#"{"reply": "x", "actions": [{"arguments": {}}]}"#,
+                "`name`",
+            ),
             (br#"{"reply": "x", "tokens_in": -1}"#, "`tokens_in`"),
         ];
         for (line, expected) in cases {

@@ -32,6 +32,7 @@ fn bot(dir: &Path) -> ExecBot {
     std::fs::write(dir.join("bot.py"), BOT).unwrap();
     ExecBot::new(
         Launch {
+            label: "python3 bot.py".into(),
             program: "python3".into(),
             args: vec!["bot.py".into()],
             env: Default::default(),
@@ -78,6 +79,12 @@ fn alive(pid: &str) -> bool {
 async fn a_process_serves_one_conversation_after_another_and_ends_with_the_run() {
     let dir = TempDir::new("exec-pool");
     let bot = bot(&dir);
+    assert_eq!(
+        bot.model(),
+        "python3 bot.py",
+        "the command as the config writes it"
+    );
+    assert_eq!(bot.cache_identity(), None);
     let (a, b) = (case("a"), case("b"));
     let mut first = open(&bot, &a).await;
     let one = first.send("hi").await.unwrap();
@@ -95,7 +102,10 @@ async fn a_process_serves_one_conversation_after_another_and_ends_with_the_run()
     bot.shutdown().await;
     assert!(!alive(&pid_of(&one)), "shutdown ends the idle processes");
     let log = std::fs::read_to_string(dir.join(STDERR_LOG)).unwrap();
-    assert!(log.contains("end en/a#0\n") && log.contains("end en/b#0\n"), "{log}");
+    assert!(
+        log.contains("end en/a#0\n") && log.contains("end en/b#0\n"),
+        "{log}"
+    );
 }
 
 /// Each failure ends its conversation with a final error; the process is killed when it
@@ -121,7 +131,11 @@ async fn failures_end_the_conversation_and_are_not_retried() {
         session.close().await;
         let mut next = open(&bot, &c).await;
         let next_pid = pid_of(&next.send("hi").await.unwrap());
-        assert_eq!(next_pid != pid, killed, "{message}: a new process only after a kill");
+        assert_eq!(
+            next_pid != pid,
+            killed,
+            "{message}: a new process only after a kill"
+        );
         next.close().await;
     }
     bot.shutdown().await;
@@ -135,6 +149,7 @@ async fn a_program_that_cannot_start_is_a_final_error() {
     let dir = TempDir::new("exec-missing");
     let bot = ExecBot::new(
         Launch {
+            label: "no-such-bot".into(),
             program: dir.join("no-such-bot"),
             args: Vec::new(),
             env: Default::default(),
