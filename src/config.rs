@@ -10,6 +10,9 @@ use serde_saphyr::Spanned;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::yaml;
 
+mod exec;
+pub use exec::ExecBotConfig;
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub bot: BotConfig,
@@ -84,6 +87,9 @@ impl Config {
             ProviderKind::Demo => {
                 yaml::parse::<ConfigFile<DemoBotConfig>>(path, text)?.with_bot(BotConfig::Demo)
             }
+            ProviderKind::Exec => {
+                yaml::parse::<ConfigFile<ExecBotConfig>>(path, text)?.with_bot(BotConfig::Exec)
+            }
         })
     }
 }
@@ -153,6 +159,8 @@ pub enum ProviderKind {
     Anthropic,
     /// The built-in deterministic reference bot.
     Demo,
+    /// A local program that answers turns as JSON lines on its stdin and stdout.
+    Exec,
 }
 
 impl ProviderKind {
@@ -161,6 +169,7 @@ impl ProviderKind {
             ProviderKind::Openai => "openai",
             ProviderKind::Anthropic => "anthropic",
             ProviderKind::Demo => "demo",
+            ProviderKind::Exec => "exec",
         }
     }
 }
@@ -171,6 +180,7 @@ pub enum BotConfig {
     Openai(OpenaiBotConfig),
     Anthropic(AnthropicBotConfig),
     Demo(DemoBotConfig),
+    Exec(ExecBotConfig),
 }
 
 /// An OpenAI-compatible chat-completions endpoint as the bot.
@@ -295,6 +305,7 @@ impl BotConfig {
             BotConfig::Openai(_) => ProviderKind::Openai,
             BotConfig::Anthropic(_) => ProviderKind::Anthropic,
             BotConfig::Demo(_) => ProviderKind::Demo,
+            BotConfig::Exec(_) => ProviderKind::Exec,
         }
     }
 
@@ -304,6 +315,7 @@ impl BotConfig {
             BotConfig::Openai(b) => b.prompt.as_ref(),
             BotConfig::Anthropic(b) => b.prompt.as_ref(),
             BotConfig::Demo(b) => b.prompt.as_ref(),
+            BotConfig::Exec(b) => b.prompt.as_ref(),
         }
     }
 
@@ -313,6 +325,7 @@ impl BotConfig {
             BotConfig::Openai(b) => &b.handoff,
             BotConfig::Anthropic(b) => &b.handoff,
             BotConfig::Demo(b) => &b.handoff,
+            BotConfig::Exec(b) => &b.handoff,
         }
     }
 
@@ -323,6 +336,7 @@ impl BotConfig {
             BotConfig::Openai(b) => b.version.as_deref(),
             BotConfig::Anthropic(b) => b.version.as_deref(),
             BotConfig::Demo(b) => b.version.as_deref(),
+            BotConfig::Exec(b) => b.version.as_deref(),
         }
     }
 
@@ -331,6 +345,7 @@ impl BotConfig {
         match self {
             BotConfig::Openai(b) => b.api_key_env.iter().map(|v| v.value.as_str()).collect(),
             BotConfig::Anthropic(b) => b.secret_envs(),
+            BotConfig::Exec(b) => b.secret_envs(),
             BotConfig::Demo(_) => Vec::new(),
         }
     }
@@ -340,7 +355,7 @@ impl BotConfig {
         match self {
             BotConfig::Openai(b) => b.base_url.as_deref(),
             BotConfig::Anthropic(b) => Some(b.base_url()),
-            BotConfig::Demo(_) => None,
+            BotConfig::Demo(_) | BotConfig::Exec(_) => None,
         }
     }
 }
@@ -514,6 +529,14 @@ impl Project {
                 ));
             }
         }
+        if let BotConfig::Exec(bot) = &self.config.bot {
+            for (message, at) in bot.problems(&self.root) {
+                problems.push(match at {
+                    Some(at) => here(message).at_location(at),
+                    None => here(message),
+                });
+            }
+        }
         if let Some(judge) = &self.config.judge {
             if !matches!(
                 judge.provider,
@@ -575,7 +598,7 @@ impl Project {
         match &self.config.bot {
             BotConfig::Openai(b) => key_from(b.api_key_env.as_ref().map(|v| v.value.as_str())),
             BotConfig::Anthropic(b) => key_from(b.api_key_env.as_ref().map(|v| v.value.as_str())),
-            BotConfig::Demo(_) => None,
+            BotConfig::Demo(_) | BotConfig::Exec(_) => None,
         }
     }
 

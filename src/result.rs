@@ -82,7 +82,8 @@ impl ErrorCause {
             E::Timeout(_) => ErrorCause::Timeout,
             E::Transport(_) => ErrorCause::Connection,
             E::Status { .. } => ErrorCause::HttpStatus,
-            E::BadResponse(_) => ErrorCause::BadResponse,
+            E::BadResponse(_) | E::Reported(_) => ErrorCause::BadResponse,
+            E::Final(e) => ErrorCause::of(e),
         }
     }
 }
@@ -129,6 +130,10 @@ pub struct TranscriptTurn {
     /// The answer came from the response cache, not the bot.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub cached: bool,
+    /// The bot said in its own protocol that a human takes over (an http bot's
+    /// `response.handoff`), kept so that scoring and `rescore` see it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub handoff: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -264,6 +269,7 @@ impl CaseResult {
                 tool_calls: vec![],
                 latency_ms: Some(10),
                 cached: false,
+                handoff: false,
             }],
             reply: "hi".into(),
             expected_outcome: expected,

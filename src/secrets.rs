@@ -110,6 +110,10 @@ impl Secrets {
         match error {
             ProviderError::Transport(m) => ProviderError::Transport(clean(m)),
             ProviderError::BadResponse(m) => ProviderError::BadResponse(clean(m)),
+            ProviderError::Reported(m) => ProviderError::Reported(clean(m)),
+            ProviderError::Final(inner) => {
+                ProviderError::Final(Box::new(self.redact_error(*inner)))
+            }
             ProviderError::Status {
                 status,
                 retry_after,

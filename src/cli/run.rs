@@ -78,12 +78,6 @@ pub fn run(config: &Path, args: &RunArgs) -> Result<Outcome, Failure> {
         )),
         None => None,
     };
-    let bot = build_bot(project, concurrency, !args.no_cache)
-        .map(Arc::new)
-        .map_err(|message| {
-            Failure::bad_input(format!("{}: {message}", project.config_path.display()))
-        })?;
-    let judge = build_judge(project, !args.no_cache)?.map(|(judge, hash)| (Arc::new(judge), hash));
     let run_id = match old_meta {
         Some(old) => old.run_id.clone(),
         None => new_run_id(),
@@ -104,6 +98,12 @@ pub fn run(config: &Path, args: &RunArgs) -> Result<Outcome, Failure> {
             dir
         }
     };
+    let bot = build_bot(project, concurrency, !args.no_cache, &out_dir)
+        .map(Arc::new)
+        .map_err(|message| {
+            Failure::bad_input(format!("{}: {message}", project.config_path.display()))
+        })?;
+    let judge = build_judge(project, !args.no_cache)?.map(|(judge, hash)| (Arc::new(judge), hash));
     let scorer = Arc::new(Scorer {
         detector: LanguageDetector::for_languages(&loaded.suite.languages()),
         handoff: project.config.bot.handoff().clone(),
@@ -521,8 +521,13 @@ pub const CACHE_DIR: &str = ".evalgate/cache";
 
 /// The bot behind its cache and rate limits. The provider says whether its answers may
 /// be replayed from the cache.
-fn build_bot(project: &Project, concurrency: usize, use_cache: bool) -> Result<BotClient, String> {
-    let provider = crate::provider::build(project, concurrency)?;
+fn build_bot(
+    project: &Project,
+    concurrency: usize,
+    use_cache: bool,
+    run_dir: &Path,
+) -> Result<BotClient, String> {
+    let provider = crate::provider::build(project, concurrency, run_dir)?;
     let cache = use_cache.then(|| Cache::new(project.root.join(CACHE_DIR).join("bot")));
     let limiter = RateLimiter::new(
         project.config.run.requests_per_minute,

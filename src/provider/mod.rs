@@ -10,6 +10,7 @@
 
 pub mod anthropic;
 pub mod demo;
+pub mod exec;
 pub mod openai;
 
 use std::future::Future;
@@ -72,6 +73,12 @@ pub trait Provider: Send + Sync {
         &'a self,
         opening: Opening<'a>,
     ) -> BoxFuture<'a, Result<Box<dyn Session>, ProviderError>>;
+
+    /// Lets go of what the provider keeps between conversations (a local program's
+    /// processes) once a run is over. It may open conversations again afterwards.
+    fn shutdown(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
 }
 
 /// One conversation with a bot.
@@ -170,13 +177,19 @@ pub fn build_llm(
             "the demo bot is not an LLM: the judge needs `provider: openai` or `provider: anthropic`"
                 .into(),
         ),
+        ProviderKind::Exec => Err(
+            "a local program is not an LLM: the judge needs `provider: openai` or `provider: anthropic`"
+                .into(),
+        ),
     }
 }
 
-/// The provider the config names.
+/// The provider the config names. `run_dir` is where the run writes (a local program's
+/// stderr goes there).
 pub fn build(
     project: &crate::config::Project,
     concurrency: usize,
+    run_dir: &std::path::Path,
 ) -> Result<Arc<dyn Provider>, String> {
     use crate::config::BotConfig;
     match &project.config.bot {
@@ -198,6 +211,18 @@ pub fn build(
         BotConfig::Anthropic(bot) => Ok(Arc::new(anthropic::AnthropicBot::new(
             anthropic::AnthropicSettings::for_bot(bot, project.api_key(), concurrency)?,
         )?)),
+        BotConfig::Exec(bot) => {
+            let launch = exec::Launch {
+                label: bot.command.value.join(" "),
+                program: bot.program(&project.root).unwrap_or_default(),
+                args: bot.args().to_vec(),
+                env: bot.env.clone(),
+                dir: project.root.clone(),
+                stderr_log: run_dir.join(exec::STDERR_LOG),
+            };
+            let timeout = std::time::Duration::from_secs_f64(bot.timeout_s);
+            Ok(Arc::new(exec::ExecBot::new(launch, timeout)))
+        }
     }
 }
 
@@ -241,6 +266,11 @@ impl BotClient {
 
     pub fn model(&self) -> String {
         self.provider.model()
+    }
+
+    /// The run is over: the provider lets go of what it kept between conversations.
+    pub async fn shutdown(&self) {
+        self.provider.shutdown().await;
     }
 
     /// Opens a conversation for repeat `opening.repeat` of a case.

@@ -177,6 +177,7 @@ pub async fn execute(
         ..
     } = plan;
     let scorer_for_jobs = Arc::clone(&scorer);
+    let bot_for_shutdown = Arc::clone(&bot);
     let jobs = cases.flat_map(move |case| -> Vec<Result<Job, Diagnostics>> {
         let case = match case {
             Ok(case) => case,
@@ -213,7 +214,10 @@ pub async fn execute(
         feed(jobs),
         &mut tally,
     )
-    .await?;
+    .await;
+    // Finished, interrupted or failed: no bot process outlives the run.
+    bot_for_shutdown.shutdown().await;
+    let ended = ended?;
     let summary = summarize(
         dir,
         plan.meta,

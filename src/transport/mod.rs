@@ -33,6 +33,11 @@ pub enum ProviderError {
     },
     /// The response arrived but is not what the protocol promises.
     BadResponse(String),
+    /// The bot answered, in its own protocol, that it failed this turn.
+    Reported(String),
+    /// A failure that ends the conversation: what the bot held of it is gone (a local
+    /// program that was killed), so a retry would not continue the same conversation.
+    Final(Box<ProviderError>),
 }
 
 impl ProviderError {
@@ -41,7 +46,9 @@ impl ProviderError {
         match self {
             ProviderError::Timeout(_) | ProviderError::Transport(_) => true,
             ProviderError::Status { status, .. } => *status == 429 || *status >= 500,
-            ProviderError::BadResponse(_) => false,
+            ProviderError::BadResponse(_)
+            | ProviderError::Reported(_)
+            | ProviderError::Final(_) => false,
         }
     }
 
@@ -66,6 +73,8 @@ impl fmt::Display for ProviderError {
                 Ok(())
             }
             ProviderError::BadResponse(m) => write!(f, "invalid response: {m}"),
+            ProviderError::Reported(m) => write!(f, "the bot reported an error: {m}"),
+            ProviderError::Final(e) => e.fmt(f),
         }
     }
 }

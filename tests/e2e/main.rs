@@ -7,6 +7,7 @@ mod adoption;
 mod anthropic;
 mod bad_input;
 mod demo;
+mod exec_bot;
 mod faults;
 mod fuzz;
 mod html;
