@@ -10,6 +10,9 @@ use serde_saphyr::Spanned;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::yaml;
 
+mod http;
+pub use http::{HttpBotConfig, HttpResponseConfig, HttpStartConfig, template_error};
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub bot: BotConfig,
@@ -82,6 +85,9 @@ impl Config {
             ProviderKind::Demo => {
                 yaml::parse::<ConfigFile<DemoBotConfig>>(path, text)?.with_bot(BotConfig::Demo)
             }
+            ProviderKind::Http => {
+                yaml::parse::<ConfigFile<HttpBotConfig>>(path, text)?.with_bot(BotConfig::Http)
+            }
         })
     }
 }
@@ -148,6 +154,8 @@ pub enum ProviderKind {
     Openai,
     /// The built-in deterministic reference bot.
     Demo,
+    /// Any bot behind HTTP: request templates, response expressions.
+    Http,
 }
 
 impl ProviderKind {
@@ -155,6 +163,7 @@ impl ProviderKind {
         match self {
             ProviderKind::Openai => "openai",
             ProviderKind::Demo => "demo",
+            ProviderKind::Http => "http",
         }
     }
 }
@@ -164,6 +173,7 @@ impl ProviderKind {
 pub enum BotConfig {
     Openai(OpenaiBotConfig),
     Demo(DemoBotConfig),
+    Http(HttpBotConfig),
 }
 
 /// An OpenAI-compatible chat-completions endpoint as the bot.
@@ -212,6 +222,7 @@ impl BotConfig {
         match self {
             BotConfig::Openai(_) => ProviderKind::Openai,
             BotConfig::Demo(_) => ProviderKind::Demo,
+            BotConfig::Http(_) => ProviderKind::Http,
         }
     }
 
@@ -220,6 +231,7 @@ impl BotConfig {
         match self {
             BotConfig::Openai(b) => b.prompt.as_ref(),
             BotConfig::Demo(b) => b.prompt.as_ref(),
+            BotConfig::Http(b) => b.prompt.as_ref(),
         }
     }
 
@@ -228,6 +240,7 @@ impl BotConfig {
         match self {
             BotConfig::Openai(b) => &b.handoff,
             BotConfig::Demo(b) => &b.handoff,
+            BotConfig::Http(b) => &b.handoff,
         }
     }
 
@@ -237,6 +250,7 @@ impl BotConfig {
         match self {
             BotConfig::Openai(b) => b.version.as_deref(),
             BotConfig::Demo(b) => b.version.as_deref(),
+            BotConfig::Http(b) => b.version.as_deref(),
         }
     }
 
@@ -245,6 +259,7 @@ impl BotConfig {
         match self {
             BotConfig::Openai(b) => b.base_url.as_deref(),
             BotConfig::Demo(_) => None,
+            BotConfig::Http(b) => Some(b.url.value.as_str()),
         }
     }
 }
@@ -408,6 +423,11 @@ impl Project {
                 ));
             }
         }
+        if let BotConfig::Http(bot) = &self.config.bot {
+            for problem in bot.problems(&self.config_path) {
+                problems.push(problem);
+            }
+        }
         if let Some(judge) = &self.config.judge {
             if judge.provider != ProviderKind::Openai {
                 problems.push(here(
@@ -464,7 +484,7 @@ impl Project {
     pub fn api_key(&self) -> Option<String> {
         match &self.config.bot {
             BotConfig::Openai(b) => key_from(b.api_key_env.as_ref().map(|v| v.value.as_str())),
-            BotConfig::Demo(_) => None,
+            BotConfig::Demo(_) | BotConfig::Http(_) => None,
         }
     }
 

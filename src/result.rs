@@ -83,6 +83,8 @@ impl ErrorCause {
             E::Transport(_) => ErrorCause::Connection,
             E::Status { .. } => ErrorCause::HttpStatus,
             E::BadResponse(_) => ErrorCause::BadResponse,
+            // A bot request template that would not render for this case.
+            E::Request(_) => ErrorCause::Prompt,
         }
     }
 }

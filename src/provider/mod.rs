@@ -9,6 +9,7 @@
 //! else.
 
 pub mod demo;
+pub mod http;
 pub mod openai;
 
 use std::future::Future;
@@ -135,6 +136,9 @@ pub fn build_llm(
         ProviderKind::Demo => {
             Err("the demo bot is not an LLM: the judge needs `provider: openai`".into())
         }
+        ProviderKind::Http => {
+            Err("an http bot is not an LLM: the judge needs `provider: openai`".into())
+        }
     }
 }
 
@@ -146,6 +150,7 @@ pub fn build(
     use crate::config::BotConfig;
     match &project.config.bot {
         BotConfig::Demo(_) => Ok(Arc::new(demo::DemoBot)),
+        BotConfig::Http(bot) => Ok(Arc::new(http::HttpBot::new(bot, concurrency)?)),
         BotConfig::Openai(bot) => {
             let settings = openai::OpenaiSettings {
                 base_url: bot.base_url.clone().unwrap_or_default(),
