@@ -131,6 +131,10 @@ pub struct TranscriptTurn {
     /// The answer came from the response cache, not the bot.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub cached: bool,
+    /// The bot said in its own protocol that a human takes over (an http bot's
+    /// `response.handoff`), kept so that scoring and `rescore` see it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub handoff: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -262,6 +266,7 @@ impl CaseResult {
                 tool_calls: vec![],
                 latency_ms: Some(10),
                 cached: false,
+                handoff: false,
             }],
             reply: "hi".into(),
             expected_outcome: expected,

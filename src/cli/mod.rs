@@ -269,6 +269,10 @@ pub struct DemoBotArgs {
 pub enum DemoProtocol {
     /// OpenAI-compatible chat completions: POST /v1/chat/completions.
     Openai,
+    /// A Rasa REST channel: POST /webhooks/rest/webhook.
+    Rasa,
+    /// A conversation API: POST /v1/conversations, then /v1/conversations/{id}/messages.
+    Session,
 }
 
 /// Parses the command line, runs the command and returns what the exit code should say.

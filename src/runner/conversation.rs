@@ -64,6 +64,7 @@ pub async fn converse(bot: &BotClient, script: Script<'_>, events: &Events) -> C
             tool_calls: Vec::new(),
             latency_ms: None,
             cached: false,
+            handoff: false,
         });
         let answer = with_retries(retry, || session.send(user_text), announce).await;
         match answer {
@@ -79,6 +80,7 @@ pub async fn converse(bot: &BotClient, script: Script<'_>, events: &Events) -> C
                     tool_calls: turn.tool_calls,
                     latency_ms: (!cached).then_some(took.as_millis() as u64),
                     cached,
+                    handoff: turn.handoff,
                 });
                 // A human has the conversation now; the rest of the script would talk to nobody.
                 if handed_off {

@@ -168,6 +168,7 @@ mod tests {
             tool_calls,
             latency_ms: Some(1),
             cached: false,
+            handoff: false,
         };
         let calls = tool
             .map(|name| {

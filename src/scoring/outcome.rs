@@ -17,6 +17,9 @@ pub fn detect_handoff(config: &HandoffConfig, turns: &[TranscriptTurn]) -> Optio
         .iter()
         .filter(|t| t.role == crate::result::Role::Assistant)
     {
+        if turn.handoff {
+            return Some(Handoff("the bot's handoff signal".into()));
+        }
         if let Some(tool) = &config.tool
             && turn.tool_calls.iter().any(|c| &c.name == tool)
         {
@@ -73,6 +76,7 @@ mod tests {
                 .unwrap_or_default(),
             latency_ms: None,
             cached: false,
+            handoff: false,
         }
     }
 
@@ -103,6 +107,16 @@ mod tests {
             ObservedOutcome::Escalated
         );
         assert!(detect_handoff(&cfg, &[bot("done", Some("lookup_order"))]).is_none());
+    }
+
+    /// A bot that says so in its own protocol (no tool, no marker) has handed over.
+    #[test]
+    fn the_bots_own_handoff_signal_counts() {
+        let cfg = HandoffConfig::default();
+        let mut turn = bot("A colleague will take over.", None);
+        assert!(detect_handoff(&cfg, std::slice::from_ref(&turn)).is_none());
+        turn.handoff = true;
+        assert!(detect_handoff(&cfg, &[turn]).is_some());
     }
 
     #[test]
