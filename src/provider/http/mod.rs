@@ -12,7 +12,7 @@ use std::time::Duration;
 use minijinja::value::Value;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
-pub use template::percent_encode;
+pub use template::{check, percent_encode};
 use template::{Rendered, Requests, TurnVars};
 
 use crate::config::HttpBotConfig;

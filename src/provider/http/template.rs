@@ -157,6 +157,63 @@ impl Requests {
     }
 }
 
+/// `evalgate check`: every request template rendered for `case` (with its first message,
+/// an empty history and a placeholder id); a body must be JSON and a URL a URL. Each
+/// problem at its field's line.
+pub fn check(
+    config: &HttpBotConfig,
+    path: &std::path::Path,
+    case: &Case,
+    system_prompt: Option<&str>,
+) -> crate::diagnostic::Diagnostics {
+    use crate::diagnostic::Diagnostic;
+    let mut problems = crate::diagnostic::Diagnostics::default();
+    let requests = match Requests::new(config) {
+        Ok(r) => r,
+        Err(message) => {
+            problems.push(Diagnostic::new(path, message));
+            return problems;
+        }
+    };
+    let conversation = Requests::conversation_vars(case, system_prompt);
+    let vars = context! {
+        message => case.turns.first().map(String::as_str).unwrap_or(""),
+        history => Vec::<Value>::new(),
+        session_id => "check-session-id",
+        turn => 0,
+        ..conversation
+    };
+    for field in config.templates() {
+        let name = field.name.trim_start_matches("bot.");
+        let rendered = requests
+            .env
+            .get_template(name)
+            .and_then(|t| t.render(&vars))
+            .map_err(|e| crate::config::template_error(&e))
+            .and_then(|text| {
+                if name.ends_with(URL) {
+                    reqwest::Url::parse(&text)
+                        .map(|_| ())
+                        .map_err(|e| format!("renders to `{text}`, which is not a URL: {e}"))
+                } else {
+                    serde_json::from_str::<serde_json::Value>(&text)
+                        .map(|_| ())
+                        .map_err(|e| format!("renders to text that is not JSON ({e}): {text}"))
+                }
+            });
+        if let Err(message) = rendered {
+            problems.push(
+                Diagnostic::new(
+                    path,
+                    format!("{} (rendered for case {}): {message}", field.name, case.key),
+                )
+                .at_location(field.source.referenced),
+            );
+        }
+    }
+    problems
+}
+
 fn method_of(method: Option<&serde_saphyr::Spanned<String>>) -> Result<Method, String> {
     match method {
         None => Ok(Method::POST),
