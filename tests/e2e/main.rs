@@ -8,6 +8,7 @@ mod demo;
 mod faults;
 mod fuzz;
 mod html;
+mod http_bot;
 mod judge;
 mod real_llm;
 mod regression;
