@@ -325,7 +325,7 @@ fn answer(
     if text.contains("[[500]]") {
         earlier.pop();
         let echo = format!("upstream failure; request headers were Authorization: {auth}");
-        return (500, echo);
+        return (500, json!({ "error": echo }).to_string());
     }
     if text.contains("[[empty]]") {
         return (200, json!({"messages": []}).to_string());
@@ -470,7 +470,11 @@ fn a_session_api_gets_ids_state_and_literal_text_and_its_faults_are_error_result
     assert_eq!(handoff["observed_outcome"], "escalated", "{handoff}");
 
     // The secret header's value is nowhere in the run directory.
-    for (path, text) in files_under(&p.dir.join("out")) {
+    let written = files_under(&p.dir.join("out"));
+    for name in ["results.jsonl", "summary.json", "report.md", "report.json", "junit.xml"] {
+        assert!(written.iter().any(|(path, _)| path.ends_with(name)), "no {name}");
+    }
+    for (path, text) in written {
         assert!(!text.contains(SECRET), "{} holds the secret", path.display());
     }
 }
