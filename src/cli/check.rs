@@ -49,14 +49,17 @@ fn check_http_bot(
     };
     let case = case.map_err(|p| Failure::problems(&p))?;
     let prompt = match &loaded.prompt {
-        Some(p) => Some(p.render(&case).map_err(|d| {
-            Failure::problems(&crate::diagnostic::Diagnostics(vec![d]))
-        })?),
+        Some(p) => Some(
+            p.render(&case)
+                .map_err(|d| Failure::problems(&crate::diagnostic::Diagnostics(vec![d])))?,
+        ),
         None => None,
     };
     let config_path = &loaded.project.config_path;
     let problems = crate::provider::http::check(bot, config_path, &case, prompt.as_deref());
-    problems.into_result(()).map_err(|p| Failure::problems(&p))?;
+    problems
+        .into_result(())
+        .map_err(|p| Failure::problems(&p))?;
     println!(
         "bot: {} render for {}; {} compile",
         crate::report::count_of(bot.templates().len(), "request template"),

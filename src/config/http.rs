@@ -366,9 +366,15 @@ evalsets: [a]
             .replace("response.text", "response.text |");
         let found = problems(&text);
         assert_eq!(found.len(), 2, "{found:?}");
-        assert!(found[0].message.starts_with("bot.body: syntax error"), "{found:?}");
+        assert!(
+            found[0].message.starts_with("bot.body: syntax error"),
+            "{found:?}"
+        );
         assert_eq!(found[0].line, Some(4));
-        assert!(found[1].message.starts_with("bot.response.reply:"), "{found:?}");
+        assert!(
+            found[1].message.starts_with("bot.response.reply:"),
+            "{found:?}"
+        );
         assert_eq!(found[1].line, Some(6));
     }
 
@@ -376,21 +382,34 @@ evalsets: [a]
     fn unknown_variables_are_named_with_a_suggestion() {
         let found = problems(&OK.replace("{{ message }}", "{{ mesage }}"));
         assert!(
-            found[0].message.contains("unknown variable `mesage` (did you mean `message`?)"),
+            found[0]
+                .message
+                .contains("unknown variable `mesage` (did you mean `message`?)"),
             "{found:?}"
         );
         let found = problems(&OK.replace("response.text", "reply.text"));
-        assert!(found[0].message.contains("unknown variable `reply`"), "{found:?}");
+        assert!(
+            found[0].message.contains("unknown variable `reply`"),
+            "{found:?}"
+        );
         // A turn's message does not exist when the conversation opens.
         let start = OK.replace(
             "  url:",
             "  start:\n    url: \"http://127.0.0.1:1/{{ message }}\"\n  url:",
         );
         let found = problems(&start);
-        assert!(found[0].message.starts_with("bot.start.url: unknown variable `message`"), "{found:?}");
+        assert!(
+            found[0]
+                .message
+                .starts_with("bot.start.url: unknown variable `message`"),
+            "{found:?}"
+        );
         assert_eq!(found[0].line, Some(4));
         let found = problems(&OK.replace("{{ message }}", "{{ system_prompt }}"));
-        assert!(found[0].message.contains("only when bot.prompt"), "{found:?}");
+        assert!(
+            found[0].message.contains("only when bot.prompt"),
+            "{found:?}"
+        );
     }
 
     #[test]
@@ -401,12 +420,18 @@ evalsets: [a]
         );
         let found = problems(&text);
         assert!(
-            found[0].message.contains("`EVALGATE_TEST_UNSET_SECRET`, but that environment variable is not set"),
+            found[0]
+                .message
+                .contains("`EVALGATE_TEST_UNSET_SECRET`, but that environment variable is not set"),
             "{found:?}"
         );
         assert_eq!(found[0].line, Some(6));
         let path = Path::new("evalgate.yaml");
-        let Ok(Config { bot: BotConfig::Http(bot), .. }) = Config::parse(path, &text) else {
+        let Ok(Config {
+            bot: BotConfig::Http(bot),
+            ..
+        }) = Config::parse(path, &text)
+        else {
             panic!("not an http bot");
         };
         assert_eq!(bot.secret_envs(), vec!["EVALGATE_TEST_UNSET_SECRET"]);
@@ -415,9 +440,15 @@ evalsets: [a]
     #[test]
     fn methods_and_unknown_fields_are_checked() {
         let found = problems(&OK.replace("  body:", "  method: FETCH\n  body:"));
-        assert!(found[0].message.contains("`FETCH` is not one of"), "{found:?}");
+        assert!(
+            found[0].message.contains("`FETCH` is not one of"),
+            "{found:?}"
+        );
         let found = problems(&OK.replace("  body:", "  bodyy: x\n  body:"));
-        assert!(found[0].message.contains("unknown field `bodyy`"), "{found:?}");
+        assert!(
+            found[0].message.contains("unknown field `bodyy`"),
+            "{found:?}"
+        );
         assert_eq!(found[0].line, Some(4));
     }
 }

@@ -99,7 +99,12 @@ mod tests {
     fn a_reply_is_split_per_sentence() {
         assert_eq!(
             sentences("Hello! Your refund of 1.50 EUR is on its way. Anything else?\nBye"),
-            vec!["Hello!", "Your refund of 1.50 EUR is on its way.", "Anything else?", "Bye"]
+            vec![
+                "Hello!",
+                "Your refund of 1.50 EUR is on its way.",
+                "Anything else?",
+                "Bye"
+            ]
         );
         assert!(sentences("  ").is_empty());
     }

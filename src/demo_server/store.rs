@@ -87,7 +87,12 @@ impl Conversations {
     /// How many messages conversation `id` holds (for tests).
     #[cfg(test)]
     pub(super) fn messages(&self, id: &str) -> Option<usize> {
-        self.inner.lock().ok()?.by_id.get(id).map(|c| c.history.len())
+        self.inner
+            .lock()
+            .ok()?
+            .by_id
+            .get(id)
+            .map(|c| c.history.len())
     }
 }
 

@@ -230,10 +230,7 @@ async fn general_send(
     if let Some(body) = body {
         request = request.header(CONTENT_TYPE, "application/json").body(body);
     }
-    let mut response = request
-        .send()
-        .await
-        .map_err(transport_error)?;
+    let mut response = request.send().await.map_err(transport_error)?;
     let status = response.status().as_u16();
     let retry_after = retry_after(response.headers());
     let mut bytes = Vec::new();

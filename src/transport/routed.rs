@@ -134,7 +134,11 @@ mod tests {
                         let head = String::from_utf8_lossy(&buf[..end]).to_string();
                         let len: usize = head
                             .lines()
-                            .find_map(|l| l.to_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string()))
+                            .find_map(|l| {
+                                l.to_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().to_string())
+                            })
                             .and_then(|v| v.parse().ok())
                             .unwrap_or(0);
                         while buf.len() < end + 4 + len {
@@ -145,7 +149,9 @@ mod tests {
                         }
                         buf.drain(..end + 4 + len);
                         let first = head.lines().next().unwrap_or("").to_string();
-                        let typed = head.to_lowercase().contains("content-type: application/json");
+                        let typed = head
+                            .to_lowercase()
+                            .contains("content-type: application/json");
                         let body = format!("{first} json={typed} len={len}");
                         let reply = format!(
                             "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{body}",

@@ -24,7 +24,15 @@ struct DemoBot {
 impl DemoBot {
     fn start(protocol: &str) -> DemoBot {
         let mut child = Command::new(env!("CARGO_BIN_EXE_evalgate"))
-            .args(["demo-bot", "--protocol", protocol, "--port", "0", "--stop-after", "120"])
+            .args([
+                "demo-bot",
+                "--protocol",
+                protocol,
+                "--port",
+                "0",
+                "--stop-after",
+                "120",
+            ])
             .stdout(Stdio::piped())
             .spawn()
             .expect("start demo bot");
@@ -79,12 +87,19 @@ fn bot_dir(p: &TempProject) -> PathBuf {
 fn run_recipe(recipe: &str, protocol: &str) -> Vec<Value> {
     let bot = DemoBot::start(protocol);
     let yaml = recipe_yaml(recipe);
-    assert!(yaml.contains("127.0.0.1:8787"), "the recipe points at the demo bot's port");
+    assert!(
+        yaml.contains("127.0.0.1:8787"),
+        "the recipe points at the demo bot's port"
+    );
     let p = init_with(&yaml.replace("127.0.0.1:8787", &format!("127.0.0.1:{}", bot.port)));
     let dir = bot_dir(&p);
     let check = crate::evalgate_in(&dir, &["check"]);
     assert_exit(&check, 0);
-    assert!(stdout(&check).contains("render for en/"), "{}", stdout(&check));
+    assert!(
+        stdout(&check).contains("render for en/"),
+        "{}",
+        stdout(&check)
+    );
     let run = crate::evalgate_in(&dir, &["run", "--out", "out", "--quiet"]);
     assert_exit(&run, 0);
     let results = results(&dir.join("out"));
@@ -107,7 +122,10 @@ fn the_rasa_recipe_runs_as_written() {
     // The bot sends one message per sentence; the reply holds them all.
     let order = result_for(&results, "en/order-status-01");
     let reply = order["reply"].as_str().unwrap();
-    assert!(reply.contains("RM482913650GB") && reply.contains("Purchases"), "{order}");
+    assert!(
+        reply.contains("RM482913650GB") && reply.contains("Purchases"),
+        "{order}"
+    );
     assert_eq!(order["passed"], true, "{order}");
 }
 
@@ -129,19 +147,39 @@ fn init_for_an_http_bot_runs_as_is() {
     let bot = DemoBot::start("session");
     let p = TempProject::new();
     let dir = p.dir.join("bot");
-    let out = crate::evalgate_in(&p.dir, &["init", "--provider", "http", dir.to_str().unwrap()]);
+    let out = crate::evalgate_in(
+        &p.dir,
+        &["init", "--provider", "http", dir.to_str().unwrap()],
+    );
     assert_exit(&out, 0);
-    assert!(stdout(&out).contains("evalgate demo-bot --protocol session"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("evalgate demo-bot --protocol session"),
+        "{}",
+        stdout(&out)
+    );
     let path = dir.join("evalgate.yaml");
     let config = std::fs::read_to_string(&path).unwrap();
     for field in [
-        "start:", "session_id:", "method:", "headers:", "secret_headers:", "body:", "reply:",
-        "handoff:", "actions:", "tokens_in:", "tokens_out:", "timeout_s:",
+        "start:",
+        "session_id:",
+        "method:",
+        "headers:",
+        "secret_headers:",
+        "body:",
+        "reply:",
+        "handoff:",
+        "actions:",
+        "tokens_in:",
+        "tokens_out:",
+        "timeout_s:",
     ] {
         assert!(config.contains(field), "{field} is not shown in\n{config}");
     }
-    std::fs::write(&path, config.replace("127.0.0.1:8787", &format!("127.0.0.1:{}", bot.port)))
-        .unwrap();
+    std::fs::write(
+        &path,
+        config.replace("127.0.0.1:8787", &format!("127.0.0.1:{}", bot.port)),
+    )
+    .unwrap();
     let run = crate::evalgate_in(&dir, &["run", "--out", "out", "--quiet"]);
     assert_exit(&run, 0);
     assert_eq!(results(&dir.join("out")).len(), 40);
@@ -226,7 +264,9 @@ fn session_stub(secret: &'static str) -> SessionStub {
 /// Serves requests on one keep-alive connection until it closes or idles for 5 s.
 fn serve(mut stream: TcpStream, seen: &Mutex<Seen>, opened: &Mutex<u32>, secret: &str) {
     stream.set_nonblocking(false).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     loop {
         let mut request_line = String::new();
@@ -247,12 +287,19 @@ fn serve(mut stream: TcpStream, seen: &Mutex<Seen>, opened: &Mutex<u32>, secret:
                 headers.insert(k.trim().to_lowercase(), v.trim().to_string());
             }
         }
-        let len: usize = headers.get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+        let len: usize = headers
+            .get("content-length")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
         let mut body = vec![0u8; len];
         if reader.read_exact(&mut body).is_err() {
             return;
         }
-        let path = request_line.split_whitespace().nth(1).unwrap_or("").to_string();
+        let path = request_line
+            .split_whitespace()
+            .nth(1)
+            .unwrap_or("")
+            .to_string();
         let auth = headers.get("authorization").cloned().unwrap_or_default();
         let (status, reply) = answer(&path, &body, &auth, &headers, seen, opened, secret);
         let response = format!(
@@ -280,7 +327,10 @@ fn answer(
     if path == "/v1/conversations" {
         let mut n = opened.lock().unwrap();
         *n += 1;
-        return (201, json!({"conversation": {"id": format!("conv-{n}")}}).to_string());
+        return (
+            201,
+            json!({"conversation": {"id": format!("conv-{n}")}}).to_string(),
+        );
     }
     let Some(id) = path
         .strip_prefix("/v1/conversations/")
@@ -293,17 +343,25 @@ fn answer(
         seen.broken.push(String::from_utf8_lossy(body).into_owned());
         return (400, "{}".into());
     };
-    let keys: Vec<&String> = request.as_object().map(|o| o.keys().collect()).unwrap_or_default();
+    let keys: Vec<&String> = request
+        .as_object()
+        .map(|o| o.keys().collect())
+        .unwrap_or_default();
     if keys.len() != 3 {
         seen.broken.push(request.to_string());
     }
     let text = request["text"].as_str().unwrap_or_default().to_string();
     *seen.tries.entry(text.clone()).or_default() += 1;
     let known = id.starts_with("conv-")
-        && id[5..].parse::<u32>().is_ok_and(|n| n >= 1 && n <= *opened.lock().unwrap());
+        && id[5..]
+            .parse::<u32>()
+            .is_ok_and(|n| n >= 1 && n <= *opened.lock().unwrap());
     if !known {
         seen.unknown += 1;
-        return (404, json!({"error": format!("no conversation {id}")}).to_string());
+        return (
+            404,
+            json!({"error": format!("no conversation {id}")}).to_string(),
+        );
     }
     let earlier = seen.messages.entry(id.to_string()).or_default();
     // The state the bot holds and the state evalgate sends must agree.
@@ -375,21 +433,37 @@ run: {{ concurrency: 4, retries: 1 }}
         ),
     );
     let case = |id: &str, turns: &[&str], outcome: &str, include: &str| {
-        let turns: String = turns.iter().map(|t| format!("      - user: \"{t}\"\n")).collect();
+        let turns: String = turns
+            .iter()
+            .map(|t| format!("      - user: \"{t}\"\n"))
+            .collect();
         format!(
             "  - id: {id}\n    stratum: routine\n    turns:\n{turns}    expect:\n      outcome: {outcome}\n      language: any\n{include}"
         )
     };
     let ships = "      must_include: [\"28 November\"]\n";
     let cases = [
-        case("multi", &["hello", "and then?", "thanks"], "resolve", "      must_include: [\"turn 3 of conv-\"]\n"),
+        case(
+            "multi",
+            &["hello", "and then?", "thanks"],
+            "resolve",
+            "      must_include: [\"turn 3 of conv-\"]\n",
+        ),
         case("inject", &[INJECTION], "resolve", ships),
         case("status", &["[[500]] where is it"], "resolve", ships),
         case("empty", &["[[empty]] where is it"], "resolve", ships),
         case("notjson", &["[[notjson]] where is it"], "resolve", ships),
-        case("handoff", &["[[handoff]] my card was stolen"], "escalate", ""),
+        case(
+            "handoff",
+            &["[[handoff]] my card was stolen"],
+            "escalate",
+            "",
+        ),
     ];
-    p.write("evalsets/en.yaml", &format!("language: en\ncases:\n{}", cases.concat()));
+    p.write(
+        "evalsets/en.yaml",
+        &format!("language: en\ncases:\n{}", cases.concat()),
+    );
     p
 }
 
@@ -410,7 +484,10 @@ fn files_under(dir: &Path) -> Vec<(PathBuf, String)> {
         if path.is_dir() {
             found.extend(files_under(&path));
         } else {
-            found.push((path.clone(), String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned()));
+            found.push((
+                path.clone(),
+                String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned(),
+            ));
         }
     }
     found
@@ -430,7 +507,10 @@ fn a_session_api_gets_ids_state_and_literal_text_and_its_faults_are_error_result
     // evalgate sent (turn, history) matched what the bot held.
     let multi = result_for(&results, "en/multi");
     assert_eq!(multi["passed"], true, "{multi}");
-    assert_eq!(multi["tokens_in"], 30, "usage summed over the turns: {multi}");
+    assert_eq!(
+        multi["tokens_in"], 30,
+        "usage summed over the turns: {multi}"
+    );
     let conversation = seen
         .messages
         .values()
@@ -450,8 +530,14 @@ fn a_session_api_gets_ids_state_and_literal_text_and_its_faults_are_error_result
     assert_eq!(seen.tries.get("[[500]] where is it"), Some(&2));
     let status = result_for(&results, "en/status");
     let message = status["error"].as_str().unwrap();
-    assert!(message.contains("HTTP 500") && message.contains("upstream failure"), "{status}");
-    assert!(message.contains(&format!("[redacted:{SECRET_ENV}]")), "{status}");
+    assert!(
+        message.contains("HTTP 500") && message.contains("upstream failure"),
+        "{status}"
+    );
+    assert!(
+        message.contains(&format!("[redacted:{SECRET_ENV}]")),
+        "{status}"
+    );
     assert_eq!(status["error_kind"]["cause"], "http_status", "{status}");
 
     // A reply that yields nothing is an error naming the expression, never a pass.
@@ -463,7 +549,10 @@ fn a_session_api_gets_ids_state_and_literal_text_and_its_faults_are_error_result
 
     let notjson = result_for(&results, "en/notjson");
     let message = notjson["error"].as_str().unwrap();
-    assert!(message.contains("HTTP 200") && message.contains("maintenance"), "{notjson}");
+    assert!(
+        message.contains("HTTP 200") && message.contains("maintenance"),
+        "{notjson}"
+    );
 
     // The bot's own handoff signal is a handoff.
     let handoff = result_for(&results, "en/handoff");
@@ -471,11 +560,24 @@ fn a_session_api_gets_ids_state_and_literal_text_and_its_faults_are_error_result
 
     // The secret header's value is nowhere in the run directory.
     let written = files_under(&p.dir.join("out"));
-    for name in ["results.jsonl", "summary.json", "report.md", "report.json", "junit.xml"] {
-        assert!(written.iter().any(|(path, _)| path.ends_with(name)), "no {name}");
+    for name in [
+        "results.jsonl",
+        "summary.json",
+        "report.md",
+        "report.json",
+        "junit.xml",
+    ] {
+        assert!(
+            written.iter().any(|(path, _)| path.ends_with(name)),
+            "no {name}"
+        );
     }
     for (path, text) in written {
-        assert!(!text.contains(SECRET), "{} holds the secret", path.display());
+        assert!(
+            !text.contains(SECRET),
+            "{} holds the secret",
+            path.display()
+        );
     }
 }
 
@@ -490,7 +592,10 @@ fn an_unknown_conversation_is_an_error_result() {
     let results = results(&p.dir.join("out"));
     for r in &results {
         let message = r["error"].as_str().unwrap_or_default();
-        assert!(message.contains("HTTP 404") && message.contains("no conversation eg-"), "{r}");
+        assert!(
+            message.contains("HTTP 404") && message.contains("no conversation eg-"),
+            "{r}"
+        );
     }
     let seen = stub.seen.lock().unwrap();
     assert_eq!(seen.unknown as usize, results.len(), "4xx is not retried");
@@ -512,9 +617,29 @@ fn a_secret_echoed_in_a_reply_is_not_written() {
     assert_exit(&run, 0);
     let out = p.dir.join("out");
     let echo = result_for(&results(&out), "en/echo").clone();
-    assert!(echo["reply"].as_str().unwrap().contains(&format!("[redacted:{SECRET_ENV}]")), "{echo}");
-    let _ = crate::evalgate_in(&p.dir, &["report", "out", "--format", "junit", "--out", "out/junit.xml"]);
+    assert!(
+        echo["reply"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("[redacted:{SECRET_ENV}]")),
+        "{echo}"
+    );
+    let _ = crate::evalgate_in(
+        &p.dir,
+        &[
+            "report",
+            "out",
+            "--format",
+            "junit",
+            "--out",
+            "out/junit.xml",
+        ],
+    );
     for (path, text) in files_under(&out) {
-        assert!(!text.contains(SECRET), "{} holds the secret", path.display());
+        assert!(
+            !text.contains(SECRET),
+            "{} holds the secret",
+            path.display()
+        );
     }
 }

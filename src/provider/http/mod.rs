@@ -12,8 +12,8 @@ use std::time::Duration;
 use minijinja::value::Value;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
-pub use template::{check, percent_encode};
 use template::{Rendered, Requests, TurnVars};
+pub use template::{check, percent_encode};
 
 use crate::config::HttpBotConfig;
 use crate::evalset::Case;
@@ -51,9 +51,7 @@ impl HttpBot {
             let value = std::env::var(&var.value)
                 .ok()
                 .filter(|v| !v.is_empty())
-                .ok_or_else(|| {
-                    format!("bot.secret_headers.{name}: `{}` is not set", var.value)
-                })?;
+                .ok_or_else(|| format!("bot.secret_headers.{name}: `{}` is not set", var.value))?;
             let mut header = header_value(name, &value)?;
             header.set_sensitive(true);
             headers.insert(header_name(name)?, header);
@@ -253,7 +251,10 @@ impl Session for HttpSession {
                 )
                 .map_err(|m| bot.redact(ProviderError::Request(m)))?;
             let body = bot.call(request).await?;
-            let read = bot.reader.turn(&body).map_err(|m| bot.bad_response(m, &body))?;
+            let read = bot
+                .reader
+                .turn(&body)
+                .map_err(|m| bot.bad_response(m, &body))?;
             // Only a turn that was read changes the conversation: a failed one is sent
             // again as it was.
             if let Some(id) = read.session_id {
@@ -279,7 +280,10 @@ mod tests {
 
     #[test]
     fn the_model_is_the_host_turns_go_to() {
-        assert_eq!(host_of("http://127.0.0.1:8787/v1/c/{{ session_id }}"), "127.0.0.1:8787");
+        assert_eq!(
+            host_of("http://127.0.0.1:8787/v1/c/{{ session_id }}"),
+            "127.0.0.1:8787"
+        );
         assert_eq!(host_of("https://bot.example.com?x=1"), "bot.example.com");
         assert_eq!(host_of("{{ base }}/v1"), "http");
     }

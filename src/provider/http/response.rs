@@ -235,7 +235,10 @@ mod tests {
         let text = format!(
             "bot:\n  provider: http\n  start:\n    url: http://127.0.0.1:1/s\n    session_id: response.conversation.id\n  url: http://127.0.0.1:1/m\n  response:\n{response}evalsets: [a]\n"
         );
-        match Config::parse(Path::new("evalgate.yaml"), &text).unwrap().bot {
+        match Config::parse(Path::new("evalgate.yaml"), &text)
+            .unwrap()
+            .bot
+        {
             BotConfig::Http(bot) => ResponseReader::new(&bot).unwrap(),
             _ => unreachable!(),
         }
@@ -288,13 +291,24 @@ mod tests {
     #[test]
     fn a_reply_that_yields_nothing_is_an_error_naming_the_expression() {
         let plain = reader("    reply: response.text\n");
-        for body in [json!({}), json!({"text": null}), json!({"text": "  "}), json!({"text": [1]})] {
+        for body in [
+            json!({}),
+            json!({"text": null}),
+            json!({"text": "  "}),
+            json!({"text": [1]}),
+        ] {
             let err = plain.turn(&body).unwrap_err();
-            assert!(err.starts_with("bot.response.reply `response.text` yielded"), "{err}");
+            assert!(
+                err.starts_with("bot.response.reply `response.text` yielded"),
+                "{err}"
+            );
         }
         let failing = reader("    reply: response.text | nosuchfilter\n");
         let err = failing.turn(&json!({"text": "x"})).unwrap_err();
-        assert!(err.contains("`response.text | nosuchfilter` failed"), "{err}");
+        assert!(
+            err.contains("`response.text | nosuchfilter` failed"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -318,10 +332,15 @@ mod tests {
     fn start_reads_the_conversation_id() {
         let r = reader("    reply: response.text\n");
         assert_eq!(
-            r.start(&json!({"conversation": {"id": 17}})).unwrap().as_deref(),
+            r.start(&json!({"conversation": {"id": 17}}))
+                .unwrap()
+                .as_deref(),
             Some("17")
         );
         let err = r.start(&json!({"conversation": {}})).unwrap_err();
-        assert!(err.starts_with("bot.start.session_id `response.conversation.id` yielded nothing"), "{err}");
+        assert!(
+            err.starts_with("bot.start.session_id `response.conversation.id` yielded nothing"),
+            "{err}"
+        );
     }
 }

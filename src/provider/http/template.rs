@@ -231,8 +231,9 @@ fn format_value(
     match state.auto_escape() {
         AutoEscape::Custom(mode) if mode == URL_ESCAPE => {
             let text = value.to_string();
-            out.write_str(&percent_encode(&text))
-                .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string()))
+            out.write_str(&percent_encode(&text)).map_err(|e| {
+                minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string())
+            })
         }
         _ => minijinja::escape_formatter(out, state, value),
     }
@@ -261,7 +262,10 @@ mod tests {
 
     fn bot(section: &str) -> HttpBotConfig {
         let text = format!("bot:\n  provider: http\n{section}evalsets: [a]\n");
-        match Config::parse(Path::new("evalgate.yaml"), &text).unwrap().bot {
+        match Config::parse(Path::new("evalgate.yaml"), &text)
+            .unwrap()
+            .bot
+        {
             BotConfig::Http(bot) => bot,
             _ => unreachable!(),
         }
@@ -284,13 +288,24 @@ mod tests {
         let requests = Requests::new(&bot(SECTION)).unwrap();
         let vars = Requests::conversation_vars(&case(), None);
         let history = [
-            Message { role: Role::User, content: "first".into() },
-            Message { role: Role::Assistant, content: "\"quoted\"".into() },
+            Message {
+                role: Role::User,
+                content: "first".into(),
+            },
+            Message {
+                role: Role::Assistant,
+                content: "\"quoted\"".into(),
+            },
         ];
         requests
             .turn(
                 &vars,
-                &TurnVars { message, history: &history, session_id, turn: 1 },
+                &TurnVars {
+                    message,
+                    history: &history,
+                    session_id,
+                    turn: 1,
+                },
             )
             .unwrap()
     }
@@ -307,7 +322,10 @@ mod tests {
         assert_eq!(body["history"][1]["role"], "assistant");
         assert_eq!(body["history"][1]["content"], "\"quoted\"");
         assert_eq!(body["customer"], 42);
-        assert_eq!(body["note"], "{{ secret }}", "case data is never template source");
+        assert_eq!(
+            body["note"], "{{ secret }}",
+            "case data is never template source"
+        );
         assert_eq!(body["case"], "pl/a.b");
         assert_eq!(body["tags"], serde_json::json!(["x"]));
         assert_eq!(rendered.method, Method::POST);
@@ -328,7 +346,15 @@ mod tests {
         let requests = Requests::new(&bot(&section)).unwrap();
         let vars = Requests::conversation_vars(&case(), None);
         let err = requests
-            .turn(&vars, &TurnVars { message: "hi", history: &[], session_id: "s", turn: 0 })
+            .turn(
+                &vars,
+                &TurnVars {
+                    message: "hi",
+                    history: &[],
+                    session_id: "s",
+                    turn: 0,
+                },
+            )
             .unwrap_err();
         assert!(err.starts_with("bot.body: undefined value"), "{err}");
     }
@@ -344,7 +370,15 @@ mod tests {
         assert_eq!(start.method, Method::PUT);
         assert_eq!(start.url, "http://127.0.0.1:1/v1/start?id=fresh%20id");
         let body: serde_json::Value = serde_json::from_slice(&start.body.unwrap()).unwrap();
-        assert_eq!(body, serde_json::json!({ "system": "Be \"kind\".", "market": "PL" }));
-        assert!(Requests::new(&bot(SECTION)).unwrap().start(&vars, "x").is_none());
+        assert_eq!(
+            body,
+            serde_json::json!({ "system": "Be \"kind\".", "market": "PL" })
+        );
+        assert!(
+            Requests::new(&bot(SECTION))
+                .unwrap()
+                .start(&vars, "x")
+                .is_none()
+        );
     }
 }
