@@ -132,10 +132,10 @@ impl HttpBot {
         let mut session_id = fresh_id();
         if let Some(request) = inner.requests.start(&vars, &session_id) {
             let request = request.map_err(|m| inner.redact(ProviderError::Request(m)))?;
-            let body = inner.call(request).await?;
+            let (response, body) = inner.call(request).await?;
             if let Some(id) = inner
                 .reader
-                .start(&body)
+                .start(&response)
                 .map_err(|m| inner.bad_response(m, &body))?
             {
                 session_id = id;
@@ -151,9 +151,11 @@ impl HttpBot {
 }
 
 impl Inner {
-    /// Sends a request within the timeout and parses its JSON answer. A status other than
-    /// 2xx, and a 2xx whose body is not JSON, are status errors with a scrubbed excerpt.
-    async fn call(&self, request: Rendered) -> Result<serde_json::Value, ProviderError> {
+    /// Sends a request within the timeout and parses its JSON answer (straight into the
+    /// value expressions read) and returns it with the raw body, for error messages. A
+    /// status other than 2xx, and a 2xx whose body is not JSON, are status errors with a
+    /// scrubbed excerpt.
+    async fn call(&self, request: Rendered) -> Result<(Value, bytes::Bytes), ProviderError> {
         let sent = self
             .client
             .send(&request.method, &request.url, request.body);
@@ -169,16 +171,19 @@ impl Inner {
                 body: text(),
             });
         }
-        serde_json::from_slice(&reply.body).map_err(|_| ProviderError::Status {
-            status: reply.status,
-            retry_after: None,
-            body: format!("the body is not JSON: {}", text()),
-        })
+        match serde_json::from_slice(&reply.body) {
+            Ok(parsed) => Ok((parsed, reply.body)),
+            Err(_) => Err(ProviderError::Status {
+                status: reply.status,
+                retry_after: None,
+                body: format!("the body is not JSON: {}", text()),
+            }),
+        }
     }
 
     /// An answer the expressions could not read, with an excerpt of the body to see why.
-    fn bad_response(&self, message: String, body: &serde_json::Value) -> ProviderError {
-        let shown = excerpt(&self.scrub(body.to_string()));
+    fn bad_response(&self, message: String, body: &[u8]) -> ProviderError {
+        let shown = excerpt(&self.scrub(String::from_utf8_lossy(body).into_owned()));
         ProviderError::BadResponse(self.scrub(format!("{message}; the body: {shown}")))
     }
 
@@ -250,10 +255,10 @@ impl Session for HttpSession {
                     },
                 )
                 .map_err(|m| bot.redact(ProviderError::Request(m)))?;
-            let body = bot.call(request).await?;
+            let (response, body) = bot.call(request).await?;
             let read = bot
                 .reader
-                .turn(&body)
+                .turn(&response)
                 .map_err(|m| bot.bad_response(m, &body))?;
             // Only a turn that was read changes the conversation: a failed one is sent
             // again as it was.

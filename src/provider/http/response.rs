@@ -74,21 +74,19 @@ impl ResponseReader {
     }
 
     /// The conversation id in `start`'s answer, when the config says where it is.
-    pub fn start(&self, body: &serde_json::Value) -> Result<Option<String>, String> {
+    pub fn start(&self, response: &Value) -> Result<Option<String>, String> {
         let Some(expr) = &self.start_session_id else {
             return Ok(None);
         };
-        let response = Value::from(minijinja::value::Serde(body));
-        match id_of(expr, &eval(expr, &response)?)? {
+        match id_of(expr, &eval(expr, response)?)? {
             Some(id) => Ok(Some(id)),
             None => Err(format!("{} yielded nothing", expr.describe())),
         }
     }
 
     /// One turn read from its answer.
-    pub fn turn(&self, body: &serde_json::Value) -> Result<ReadTurn, String> {
-        let response = Value::from(minijinja::value::Serde(body));
-        let reply = eval(&self.reply, &response)?;
+    pub fn turn(&self, response: &Value) -> Result<ReadTurn, String> {
+        let reply = eval(&self.reply, response)?;
         let content = match text_of(&reply) {
             Some(text) if !text.trim().is_empty() => text,
             Some(_) => return Err(format!("{} yielded an empty reply", self.reply.describe())),
@@ -104,15 +102,15 @@ impl ResponseReader {
             }
         };
         let handoff = match &self.handoff {
-            Some(expr) => eval(expr, &response)?.is_true(),
+            Some(expr) => eval(expr, response)?.is_true(),
             None => false,
         };
         let tool_calls = match &self.actions {
-            Some(expr) => actions_of(expr, &eval(expr, &response)?)?,
+            Some(expr) => actions_of(expr, &eval(expr, response)?)?,
             None => Vec::new(),
         };
         let session_id = match &self.session_id {
-            Some(expr) => id_of(expr, &eval(expr, &response)?)?,
+            Some(expr) => id_of(expr, &eval(expr, response)?)?,
             None => None,
         };
         Ok(ReadTurn {
@@ -120,8 +118,8 @@ impl ResponseReader {
                 content,
                 tool_calls,
                 handoff,
-                tokens_in: tokens_of(self.tokens_in.as_ref(), &response)?,
-                tokens_out: tokens_of(self.tokens_out.as_ref(), &response)?,
+                tokens_in: tokens_of(self.tokens_in.as_ref(), response)?,
+                tokens_out: tokens_of(self.tokens_out.as_ref(), response)?,
             },
             session_id,
         })
@@ -228,6 +226,11 @@ mod tests {
 
     use serde_json::json;
 
+    /// A JSON body as the provider parses it.
+    fn v(body: serde_json::Value) -> Value {
+        serde_json::from_value(body).unwrap()
+    }
+
     use super::*;
     use crate::config::{BotConfig, Config};
 
@@ -264,7 +267,7 @@ mod tests {
             "session": "rotated-2",
             "usage": {"input": 12, "output": "7"},
         });
-        let read = reader(FULL).turn(&body).unwrap();
+        let read = reader(FULL).turn(&v(body)).unwrap();
         assert_eq!(read.turn.content, "Hello.\nYour refund is on its way.");
         assert!(read.turn.handoff);
         assert_eq!(read.turn.tool_calls[0].name, "lookup_order");
@@ -278,7 +281,7 @@ mod tests {
     #[test]
     fn optional_fields_may_be_missing() {
         let read = reader(FULL)
-            .turn(&json!({"messages": [{"text": "Hi"}]}))
+            .turn(&v(json!({"messages": [{"text": "Hi"}]})))
             .unwrap();
         assert_eq!(read.turn.content, "Hi");
         assert!(!read.turn.handoff);
@@ -297,14 +300,14 @@ mod tests {
             json!({"text": "  "}),
             json!({"text": [1]}),
         ] {
-            let err = plain.turn(&body).unwrap_err();
+            let err = plain.turn(&v(body.clone())).unwrap_err();
             assert!(
                 err.starts_with("bot.response.reply `response.text` yielded"),
                 "{err}"
             );
         }
         let failing = reader("    reply: response.text | nosuchfilter\n");
-        let err = failing.turn(&json!({"text": "x"})).unwrap_err();
+        let err = failing.turn(&v(json!({"text": "x"}))).unwrap_err();
         assert!(
             err.contains("`response.text | nosuchfilter` failed"),
             "{err}"
@@ -315,15 +318,15 @@ mod tests {
     fn malformed_optional_fields_are_errors() {
         let r = reader(FULL);
         let err = r
-            .turn(&json!({"messages": [{"text": "a"}], "actions": {"name": "x"}}))
+            .turn(&v(json!({"messages": [{"text": "a"}], "actions": {"name": "x"}})))
             .unwrap_err();
         assert!(err.contains("bot.response.actions"), "{err}");
         let err = r
-            .turn(&json!({"messages": [{"text": "a"}], "actions": [{"arguments": {}}]}))
+            .turn(&v(json!({"messages": [{"text": "a"}], "actions": [{"arguments": {}}]})))
             .unwrap_err();
         assert!(err.contains("without a `name`"), "{err}");
         let err = r
-            .turn(&json!({"messages": [{"text": "a"}], "usage": {"input": "many"}}))
+            .turn(&v(json!({"messages": [{"text": "a"}], "usage": {"input": "many"}})))
             .unwrap_err();
         assert!(err.contains("not a token count"), "{err}");
     }
@@ -332,12 +335,12 @@ mod tests {
     fn start_reads_the_conversation_id() {
         let r = reader("    reply: response.text\n");
         assert_eq!(
-            r.start(&json!({"conversation": {"id": 17}}))
+            r.start(&v(json!({"conversation": {"id": 17}})))
                 .unwrap()
                 .as_deref(),
             Some("17")
         );
-        let err = r.start(&json!({"conversation": {}})).unwrap_err();
+        let err = r.start(&v(json!({"conversation": {}}))).unwrap_err();
         assert!(
             err.starts_with("bot.start.session_id `response.conversation.id` yielded nothing"),
             "{err}"
