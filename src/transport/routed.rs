@@ -25,6 +25,9 @@ pub struct RoutedClient {
     general_only: bool,
     general: reqwest::Client,
     plain: Mutex<HashMap<String, Arc<PlainHttp>>>,
+    /// The last plain URL, its host's client and its request target: most bots take
+    /// every turn at one URL, and parsing it again costs more than comparing it.
+    last: Mutex<Option<(String, Arc<PlainHttp>, String)>>,
 }
 
 impl RoutedClient {
@@ -45,6 +48,7 @@ impl RoutedClient {
             max_connections,
             general_only: general,
             plain: Mutex::new(HashMap::new()),
+            last: Mutex::new(None),
         })
     }
 
@@ -56,6 +60,14 @@ impl RoutedClient {
         url: &str,
         body: Option<Vec<u8>>,
     ) -> Result<Reply, ProviderError> {
+        let cached = self.last.lock().ok().and_then(|last| {
+            last.as_ref()
+                .filter(|(last_url, _, _)| last_url == url)
+                .map(|(_, plain, target)| (Arc::clone(plain), target.clone()))
+        });
+        if let Some((plain, target)) = cached {
+            return plain.send(method, &target, body).await;
+        }
         let parsed = reqwest::Url::parse(url)
             .map_err(|e| ProviderError::Request(format!("the URL `{url}` is not valid: {e}")))?;
         match self.plain_for(&parsed) {
@@ -64,6 +76,9 @@ impl RoutedClient {
                     Some(q) => format!("{}?{q}", parsed.path()),
                     None => parsed.path().to_string(),
                 };
+                if let Ok(mut last) = self.last.lock() {
+                    *last = Some((url.to_string(), Arc::clone(&plain), target.clone()));
+                }
                 plain.send(method, &target, body).await
             }
             None => general_send(&self.general, method.clone(), parsed, body).await,

@@ -128,7 +128,7 @@ impl HttpBot {
         system_prompt: Option<&str>,
     ) -> Result<HttpSession, ProviderError> {
         let inner = &self.inner;
-        let vars = Requests::conversation_vars(case, system_prompt);
+        let vars = inner.requests.conversation_vars(case, system_prompt);
         let mut session_id = fresh_id();
         if let Some(request) = inner.requests.start(&vars, &session_id) {
             let request = request.map_err(|m| inner.redact(ProviderError::Request(m)))?;
@@ -151,11 +151,14 @@ impl HttpBot {
 }
 
 impl Inner {
-    /// Sends a request within the timeout and parses its JSON answer (straight into the
-    /// value expressions read) and returns it with the raw body, for error messages. A
+    /// Sends a request within the timeout and parses its JSON answer, returned with the
+    /// raw body for error messages. A
     /// status other than 2xx, and a 2xx whose body is not JSON, are status errors with a
     /// scrubbed excerpt.
-    async fn call(&self, request: Rendered) -> Result<(Value, bytes::Bytes), ProviderError> {
+    async fn call(
+        &self,
+        request: Rendered,
+    ) -> Result<(serde_json::Value, bytes::Bytes), ProviderError> {
         let sent = self
             .client
             .send(&request.method, &request.url, request.body);

@@ -14,6 +14,22 @@ struct Expr {
     field: &'static str,
     source: String,
     compiled: Expression<'static, 'static>,
+    /// The expression is a plain path (`response.choices[0].message.content`): it is
+    /// walked on the parsed JSON, without turning the whole body into template values.
+    path: Option<Vec<Step>>,
+}
+
+#[derive(Debug, PartialEq)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// The body as expressions see it: the JSON, and its template value once an expression
+/// that is not a plain path needs it.
+struct Body<'a> {
+    json: &'a serde_json::Value,
+    value: Option<Value>,
 }
 
 /// The compiled response expressions of one bot.
@@ -54,6 +70,7 @@ impl ResponseReader {
                             field,
                             source: s.value.clone(),
                             compiled,
+                            path: plain_path(&s.value),
                         })
                         .map_err(|e| format!("{field}: {}", crate::config::template_error(&e)))
                 })
@@ -74,10 +91,11 @@ impl ResponseReader {
     }
 
     /// The conversation id in `start`'s answer, when the config says where it is.
-    pub fn start(&self, response: &Value) -> Result<Option<String>, String> {
+    pub fn start(&self, json: &serde_json::Value) -> Result<Option<String>, String> {
         let Some(expr) = &self.start_session_id else {
             return Ok(None);
         };
+        let response = &mut Body { json, value: None };
         match id_of(expr, &eval(expr, response)?)? {
             Some(id) => Ok(Some(id)),
             None => Err(format!("{} yielded nothing", expr.describe())),
@@ -85,7 +103,8 @@ impl ResponseReader {
     }
 
     /// One turn read from its answer.
-    pub fn turn(&self, response: &Value) -> Result<ReadTurn, String> {
+    pub fn turn(&self, json: &serde_json::Value) -> Result<ReadTurn, String> {
+        let response = &mut Body { json, value: None };
         let reply = eval(&self.reply, response)?;
         let content = match text_of(&reply) {
             Some(text) if !text.trim().is_empty() => text,
@@ -132,9 +151,20 @@ impl Expr {
     }
 }
 
-fn eval(expr: &Expr, response: &Value) -> Result<Value, String> {
+fn eval(expr: &Expr, body: &mut Body<'_>) -> Result<Value, String> {
+    if let Some(path) = &expr.path {
+        match walk(body.json, path) {
+            Walked::Found(found) => return Ok(Value::from(minijinja::value::Serde(found))),
+            Walked::Absent => return Ok(Value::UNDEFINED),
+            Walked::Unsure => {}
+        }
+    }
+    let response = body
+        .value
+        .get_or_insert_with(|| Value::from(minijinja::value::Serde(body.json)))
+        .clone();
     expr.compiled
-        .eval(minijinja::context! { response => response.clone() })
+        .eval(minijinja::context! { response => response })
         .map_err(|e| {
             format!(
                 "{} failed: {}",
@@ -142,6 +172,75 @@ fn eval(expr: &Expr, response: &Value) -> Result<Value, String> {
                 crate::config::template_error(&e)
             )
         })
+}
+
+enum Walked<'a> {
+    Found(&'a serde_json::Value),
+    /// A key or index that is not there: undefined, as in the template language.
+    Absent,
+    /// A step the template language reads differently (an index into a string, a key of
+    /// a list): left to it.
+    Unsure,
+}
+
+fn walk<'a>(json: &'a serde_json::Value, path: &[Step]) -> Walked<'a> {
+    let mut at = json;
+    for step in path {
+        let next = match (step, at) {
+            (Step::Key(key), serde_json::Value::Object(map)) => map.get(key),
+            (Step::Index(i), serde_json::Value::Array(items)) => items.get(*i),
+            _ => return Walked::Unsure,
+        };
+        match next {
+            Some(found) => at = found,
+            None => return Walked::Absent,
+        }
+    }
+    Walked::Found(at)
+}
+
+/// `response.a.b[0]['c']` as steps; `None` for anything else.
+fn plain_path(text: &str) -> Option<Vec<Step>> {
+    let mut rest = text.trim().strip_prefix("response")?;
+    let ident = |s: &str| {
+        let end = s
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(s.len());
+        let name = &s[..end];
+        name.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            .then_some(end)
+    };
+    let mut steps = Vec::new();
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix('.') {
+            let end = ident(after)?;
+            steps.push(Step::Key(after[..end].to_string()));
+            rest = &after[end..];
+        } else if let Some(after) = rest.strip_prefix('[') {
+            let close = after.find(']')?;
+            let inside = &after[..close];
+            let quoted = inside
+                .strip_prefix('\'')
+                .and_then(|s| s.strip_suffix('\''))
+                .or_else(|| inside.strip_prefix('"').and_then(|s| s.strip_suffix('"')));
+            match quoted {
+                Some(key) if !key.contains(['\'', '"', '\\']) => {
+                    steps.push(Step::Key(key.to_string()))
+                }
+                Some(_) => return None,
+                None if !inside.is_empty() && inside.bytes().all(|b| b.is_ascii_digit()) => {
+                    steps.push(Step::Index(inside.parse().ok()?))
+                }
+                None => return None,
+            }
+            rest = &after[close + 1..];
+        } else {
+            return None;
+        }
+    }
+    Some(steps)
 }
 
 fn absent(value: &Value) -> bool {
@@ -174,7 +273,7 @@ fn id_of(expr: &Expr, value: &Value) -> Result<Option<String>, String> {
 }
 
 /// A token count: a whole number (or one written as text); absent is 0.
-fn tokens_of(expr: Option<&Expr>, response: &Value) -> Result<u64, String> {
+fn tokens_of(expr: Option<&Expr>, response: &mut Body<'_>) -> Result<u64, String> {
     let Some(expr) = expr else { return Ok(0) };
     let value = eval(expr, response)?;
     if absent(&value) {
@@ -227,8 +326,8 @@ mod tests {
     use serde_json::json;
 
     /// A JSON body as the provider parses it.
-    fn v(body: serde_json::Value) -> Value {
-        serde_json::from_value(body).unwrap()
+    fn v(body: serde_json::Value) -> serde_json::Value {
+        body
     }
 
     use super::*;
@@ -318,17 +417,81 @@ mod tests {
     fn malformed_optional_fields_are_errors() {
         let r = reader(FULL);
         let err = r
-            .turn(&v(json!({"messages": [{"text": "a"}], "actions": {"name": "x"}})))
+            .turn(&v(
+                json!({"messages": [{"text": "a"}], "actions": {"name": "x"}}),
+            ))
             .unwrap_err();
         assert!(err.contains("bot.response.actions"), "{err}");
         let err = r
-            .turn(&v(json!({"messages": [{"text": "a"}], "actions": [{"arguments": {}}]})))
+            .turn(&v(
+                json!({"messages": [{"text": "a"}], "actions": [{"arguments": {}}]}),
+            ))
             .unwrap_err();
         assert!(err.contains("without a `name`"), "{err}");
         let err = r
-            .turn(&v(json!({"messages": [{"text": "a"}], "usage": {"input": "many"}})))
+            .turn(&v(
+                json!({"messages": [{"text": "a"}], "usage": {"input": "many"}}),
+            ))
             .unwrap_err();
         assert!(err.contains("not a token count"), "{err}");
+    }
+
+    #[test]
+    fn plain_paths_are_walked_like_the_template_language_reads_them() {
+        assert_eq!(
+            plain_path("response.choices[0]['message'].content"),
+            Some(vec![
+                Step::Key("choices".into()),
+                Step::Index(0),
+                Step::Key("message".into()),
+                Step::Key("content".into()),
+            ])
+        );
+        for not_plain in [
+            "response.a | first",
+            "response.a[-1]",
+            "response .a",
+            "other.a",
+            "response.a[i]",
+        ] {
+            assert_eq!(plain_path(not_plain), None, "{not_plain}");
+        }
+        // The same answers with and without the shortcut.
+        let bodies = [
+            json!({"a": {"b": ["x", "y"]}}),
+            json!({"a": {"b": "xyz"}}),
+            json!({"a": [1]}),
+            json!({}),
+        ];
+        let exprs = [
+            "response.a.b[1]",
+            "response.a.b",
+            "response.a.c",
+            "response.a[0]",
+            "response.a.b[0]",
+        ];
+        for body in &bodies {
+            for text in exprs {
+                let r = reader(&format!("    reply: \"{text}\"\n"));
+                let mut fast = Body {
+                    json: body,
+                    value: None,
+                };
+                let walked = eval(&r.reply, &mut fast).unwrap();
+                let mut slow_expr = r.reply;
+                slow_expr.path = None;
+                let mut slow = Body {
+                    json: body,
+                    value: None,
+                };
+                let read = eval(&slow_expr, &mut slow).unwrap();
+                assert_eq!(
+                    (walked.is_undefined(), walked.to_string()),
+                    (read.is_undefined(), read.to_string()),
+                    "{text} on {body}"
+                );
+            }
+        }
     }
 
     #[test]

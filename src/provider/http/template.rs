@@ -36,6 +36,15 @@ pub struct Requests {
     has_body: bool,
     /// `start`'s method and whether it has a body, when there is a `start`.
     start: Option<(Method, bool)>,
+    /// Templates without any template syntax, sent as written without rendering (most
+    /// bots take every turn at one fixed URL).
+    literal: std::collections::HashMap<&'static str, String>,
+    /// Turn templates made only of text and a few plain variables, filled in without the
+    /// template engine (per turn, that is most of a fast bot's cost on evalgate's side).
+    simple: std::collections::HashMap<&'static str, Vec<Part>>,
+    /// The variables any template reads: the others are never built (a long history
+    /// copied into every turn for a template that never reads it would cost the most).
+    used: std::collections::HashSet<String>,
 }
 
 /// What a turn's templates see besides the conversation-wide values.
@@ -59,7 +68,15 @@ impl Requests {
             }
         });
         env.set_formatter(format_value);
+        let mut literal = std::collections::HashMap::new();
+        let mut simple = std::collections::HashMap::new();
         let mut add = |name: &'static str, source: &str| {
+            if let Some(parts) = simple_parts(source) {
+                simple.insert(name, parts);
+            }
+            if !["{{", "{%", "{#"].iter().any(|open| source.contains(open)) {
+                literal.insert(name, source.to_string());
+            }
             env.add_template_owned(name, source.to_string())
                 .map_err(|e| format!("bot.{name}: {}", crate::config::template_error(&e)))
         };
@@ -77,27 +94,35 @@ impl Requests {
         if let Some(body) = &config.body {
             add(BODY, &body.value)?;
         }
+        let used = env
+            .templates()
+            .flat_map(|(_, t)| t.undeclared_variables(false))
+            .collect();
         Ok(Requests {
             env,
             method: method_of(config.method.as_ref())?,
             has_body: config.body.is_some(),
             start,
+            literal,
+            simple,
+            used,
         })
     }
 
     /// The values every request of one conversation sees.
-    pub fn conversation_vars(case: &Case, system_prompt: Option<&str>) -> Value {
+    pub fn conversation_vars(&self, case: &Case, system_prompt: Option<&str>) -> Value {
+        let uses = |name: &str| self.used.contains(name);
         let vars = context! {
-            context => Value::from(Serde(&case.context)),
+            context => uses("context").then(|| Value::from(Serde(&case.context))),
             language => case.language.as_str(),
             market => case.market.as_deref(),
-            case => context! {
+            case => uses("case").then(|| context! {
                 id => case.id.as_str(),
                 key => case.key.as_str(),
                 stratum => case.stratum.name(),
                 intent => case.intent.as_deref(),
                 tags => case.tags.clone(),
-            },
+            }),
         };
         // Absent rather than none without a prompt: a template that uses it anyway fails
         // (the config check says so before a run).
@@ -116,9 +141,17 @@ impl Requests {
 
     /// A turn's request.
     pub fn turn(&self, vars: &Value, turn: &TurnVars<'_>) -> Result<Rendered, String> {
+        if let Some(rendered) = self.simple_turn(turn) {
+            return Ok(rendered);
+        }
         let history: Vec<Value> = turn
             .history
             .iter()
+            .take(if self.used.contains("history") {
+                usize::MAX
+            } else {
+                0
+            })
             .map(|m| {
                 context! {
                     role => match m.role { Role::User => "user", Role::Assistant => "assistant" },
@@ -144,6 +177,9 @@ impl Requests {
         vars: &Value,
     ) -> Result<Rendered, String> {
         let render = |name: &str| {
+            if let Some(text) = self.literal.get(name) {
+                return Ok(text.clone());
+            }
             self.env
                 .get_template(name)
                 .and_then(|t| t.render(vars))
@@ -175,7 +211,7 @@ pub fn check(
             return problems;
         }
     };
-    let conversation = Requests::conversation_vars(case, system_prompt);
+    let conversation = requests.conversation_vars(case, system_prompt);
     let vars = context! {
         message => case.turns.first().map(String::as_str).unwrap_or(""),
         history => Vec::<Value>::new(),
@@ -212,6 +248,86 @@ pub fn check(
         }
     }
     problems
+}
+
+/// A piece of a template that [`simple_parts`] understood.
+#[derive(Debug, Clone, PartialEq)]
+enum Part {
+    Text(String),
+    Message,
+    SessionId,
+    Turn,
+}
+
+/// The parts of a template that is text and `{{ message }}`, `{{ session_id }}` or
+/// `{{ turn }}` only; `None` for anything else (filters, tags, other variables).
+fn simple_parts(source: &str) -> Option<Vec<Part>> {
+    if source.contains("{%") || source.contains("{#") {
+        return None;
+    }
+    let mut parts = Vec::new();
+    let mut rest = source;
+    while let Some(open) = rest.find("{{") {
+        if open > 0 {
+            parts.push(Part::Text(rest[..open].to_string()));
+        }
+        let after = &rest[open + 2..];
+        let close = after.find("}}")?;
+        parts.push(match after[..close].trim() {
+            "message" => Part::Message,
+            "session_id" => Part::SessionId,
+            "turn" => Part::Turn,
+            _ => return None,
+        });
+        rest = &after[close + 2..];
+    }
+    if !rest.is_empty() {
+        parts.push(Part::Text(rest.to_string()));
+    }
+    // A stray `}}` is left to the engine, which knows what it makes of one.
+    let stray = parts
+        .iter()
+        .any(|p| matches!(p, Part::Text(t) if t.contains("}}")));
+    (!stray).then_some(parts)
+}
+
+impl Requests {
+    /// A turn's request from simple templates, as the engine would render it; `None`
+    /// when a template is not simple.
+    fn simple_turn(&self, turn: &TurnVars<'_>) -> Option<Rendered> {
+        let fill = |name: &str, url: bool| -> Option<String> {
+            let parts = self.simple.get(name)?;
+            let mut out = String::new();
+            for part in parts {
+                match part {
+                    Part::Text(text) => out.push_str(text),
+                    Part::Turn => out.push_str(&turn.turn.to_string()),
+                    Part::Message | Part::SessionId => {
+                        let value = if *part == Part::Message {
+                            turn.message
+                        } else {
+                            turn.session_id
+                        };
+                        if url {
+                            out.push_str(&percent_encode(value));
+                        } else {
+                            out.push_str(&serde_json::to_string(value).ok()?);
+                        }
+                    }
+                }
+            }
+            Some(out)
+        };
+        let body = match self.has_body {
+            true => Some(fill(BODY, false)?.into_bytes()),
+            false => None,
+        };
+        Some(Rendered {
+            method: self.method.clone(),
+            url: fill(URL, true)?,
+            body,
+        })
+    }
 }
 
 fn method_of(method: Option<&serde_saphyr::Spanned<String>>) -> Result<Method, String> {
@@ -286,7 +402,7 @@ mod tests {
 
     fn render_turn(message: &str, session_id: &str) -> Rendered {
         let requests = Requests::new(&bot(SECTION)).unwrap();
-        let vars = Requests::conversation_vars(&case(), None);
+        let vars = requests.conversation_vars(&case(), None);
         let history = [
             Message {
                 role: Role::User,
@@ -331,6 +447,47 @@ mod tests {
         assert_eq!(rendered.method, Method::POST);
     }
 
+    /// Simple templates are filled in without the engine, byte for byte as it would.
+    #[test]
+    fn simple_templates_render_as_the_engine_does() {
+        let section = "  url: \"http://127.0.0.1:1/c/{{ session_id }}?t={{turn}}&m={{ message }}\"
+  body: '{\"text\": {{ message }}, \"id\": {{ session_id }}, \"turn\": {{ turn }}}'
+  response:
+    reply: response.text
+";
+        let requests = Requests::new(&bot(section)).unwrap();
+        assert_eq!(requests.simple.len(), 2);
+        let mut engine = Requests::new(&bot(section)).unwrap();
+        engine.simple.clear();
+        let vars = requests.conversation_vars(&case(), None);
+        for message in [
+            "plain",
+            "\"}, \"admin\": true, \"x\": {\"",
+            "tab\tnew\nline\u{1} </script> 'q' \\ é 😀 \u{2028}",
+            "{{ not a template }}",
+        ] {
+            let turn = TurnVars {
+                message,
+                history: &[],
+                session_id: "id/ 1",
+                turn: 7,
+            };
+            assert_eq!(
+                requests.turn(&vars, &turn).unwrap(),
+                engine.turn(&vars, &turn).unwrap(),
+                "{message}"
+            );
+        }
+        for not_simple in [
+            "{{ message | upper }}",
+            "{% if turn %}x{% endif %}",
+            "{{ history }}",
+            "a }} b",
+        ] {
+            assert_eq!(simple_parts(not_simple), None, "{not_simple}");
+        }
+    }
+
     #[test]
     fn values_in_a_url_are_percent_encoded_not_json_escaped() {
         let rendered = render_turn("a b&c=\"d\"/é", "id/../x?y");
@@ -344,7 +501,7 @@ mod tests {
     fn a_missing_value_is_an_error_naming_the_template() {
         let section = SECTION.replace("context.customer_id", "context.account");
         let requests = Requests::new(&bot(&section)).unwrap();
-        let vars = Requests::conversation_vars(&case(), None);
+        let vars = requests.conversation_vars(&case(), None);
         let err = requests
             .turn(
                 &vars,
@@ -365,7 +522,7 @@ mod tests {
             "  start:\n    url: \"http://127.0.0.1:1/v1/start?id={{{{ session_id }}}}\"\n    method: put\n    body: '{{\"system\": {{{{ system_prompt }}}}, \"market\": {{{{ market }}}}}}'\n  prompt: p.j2\n{SECTION}"
         );
         let requests = Requests::new(&bot(&section)).unwrap();
-        let vars = Requests::conversation_vars(&case(), Some("Be \"kind\"."));
+        let vars = requests.conversation_vars(&case(), Some("Be \"kind\"."));
         let start = requests.start(&vars, "fresh id").unwrap().unwrap();
         assert_eq!(start.method, Method::PUT);
         assert_eq!(start.url, "http://127.0.0.1:1/v1/start?id=fresh%20id");
