@@ -85,9 +85,8 @@ impl Config {
             ProviderKind::Demo => {
                 yaml::parse::<ConfigFile<DemoBotConfig>>(path, text)?.with_bot(BotConfig::Demo)
             }
-            ProviderKind::Http => {
-                yaml::parse::<ConfigFile<HttpBotConfig>>(path, text)?.with_bot(BotConfig::Http)
-            }
+            ProviderKind::Http => yaml::parse::<ConfigFile<HttpBotConfig>>(path, text)?
+                .with_bot(|b| BotConfig::Http(Box::new(b))),
         })
     }
 }
@@ -173,7 +172,8 @@ impl ProviderKind {
 pub enum BotConfig {
     Openai(OpenaiBotConfig),
     Demo(DemoBotConfig),
-    Http(HttpBotConfig),
+    /// Boxed: its templates and expressions make it several times the others' size.
+    Http(Box<HttpBotConfig>),
 }
 
 /// An OpenAI-compatible chat-completions endpoint as the bot.

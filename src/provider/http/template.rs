@@ -382,7 +382,7 @@ mod tests {
             .unwrap()
             .bot
         {
-            BotConfig::Http(bot) => bot,
+            BotConfig::Http(bot) => *bot,
             _ => unreachable!(),
         }
     }
