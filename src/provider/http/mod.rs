@@ -20,7 +20,7 @@ use crate::evalset::Case;
 use crate::provider::{BotTurn, BoxFuture, Message, Opening, Provider, ProviderError, Session};
 use crate::result::Role;
 use crate::transport::{RoutedClient, excerpt};
-use response::ResponseReader;
+use response::{ResponseReader, Unreadable};
 
 /// An `http` bot: cheap to clone, shared by every conversation of a run.
 #[derive(Clone)]
@@ -132,7 +132,9 @@ impl HttpBot {
         let mut session_id = fresh_id();
         if let Some(request) = inner.requests.start(&vars, &session_id) {
             let request = request.map_err(|m| inner.redact(ProviderError::Request(m)))?;
-            let (response, body) = inner.call(request).await?;
+            let (status, body) = inner.call(request).await?;
+            let response =
+                serde_json::from_slice(&body).map_err(|_| inner.not_json(status, &body))?;
             if let Some(id) = inner
                 .reader
                 .start(&response)
@@ -151,14 +153,9 @@ impl HttpBot {
 }
 
 impl Inner {
-    /// Sends a request within the timeout and parses its JSON answer, returned with the
-    /// raw body for error messages. A
-    /// status other than 2xx, and a 2xx whose body is not JSON, are status errors with a
-    /// scrubbed excerpt.
-    async fn call(
-        &self,
-        request: Rendered,
-    ) -> Result<(serde_json::Value, bytes::Bytes), ProviderError> {
+    /// Sends a request within the timeout and returns the body of a 2xx answer; any other
+    /// status is an error with a scrubbed excerpt of the body.
+    async fn call(&self, request: Rendered) -> Result<(u16, bytes::Bytes), ProviderError> {
         let sent = self
             .client
             .send(&request.method, &request.url, request.body);
@@ -166,22 +163,27 @@ impl Inner {
             Ok(reply) => reply.map_err(|e| self.redact(e))?,
             Err(_) => return Err(ProviderError::Timeout(self.timeout)),
         };
-        let text = || excerpt(&self.scrub(String::from_utf8_lossy(&reply.body).into_owned()));
         if !(200..300).contains(&reply.status) {
             return Err(ProviderError::Status {
                 status: reply.status,
                 retry_after: reply.retry_after,
-                body: text(),
+                body: self.body_excerpt(&reply.body),
             });
         }
-        match serde_json::from_slice(&reply.body) {
-            Ok(parsed) => Ok((parsed, reply.body)),
-            Err(_) => Err(ProviderError::Status {
-                status: reply.status,
-                retry_after: None,
-                body: format!("the body is not JSON: {}", text()),
-            }),
+        Ok((reply.status, reply.body))
+    }
+
+    /// A 2xx answer whose body is not JSON: a status error too, with what came instead.
+    fn not_json(&self, status: u16, body: &[u8]) -> ProviderError {
+        ProviderError::Status {
+            status,
+            retry_after: None,
+            body: format!("the body is not JSON: {}", self.body_excerpt(body)),
         }
+    }
+
+    fn body_excerpt(&self, body: &[u8]) -> String {
+        excerpt(&self.scrub(String::from_utf8_lossy(body).into_owned()))
     }
 
     /// An answer the expressions could not read, with an excerpt of the body to see why.
@@ -258,11 +260,11 @@ impl Session for HttpSession {
                     },
                 )
                 .map_err(|m| bot.redact(ProviderError::Request(m)))?;
-            let (response, body) = bot.call(request).await?;
-            let read = bot
-                .reader
-                .turn(&response)
-                .map_err(|m| bot.bad_response(m, &body))?;
+            let (status, body) = bot.call(request).await?;
+            let read = bot.reader.turn_from(&body).map_err(|e| match e {
+                Unreadable::NotJson => bot.not_json(status, &body),
+                Unreadable::Expression(m) => bot.bad_response(m, &body),
+            })?;
             // Only a turn that was read changes the conversation: a failed one is sent
             // again as it was.
             if let Some(id) = read.session_id {

@@ -25,15 +25,124 @@ enum Step {
     Index(usize),
 }
 
-/// The body as expressions see it: the JSON, and its template value once an expression
-/// that is not a plain path needs it.
+/// The body as expressions see it: the JSON (perhaps only the parts the plain paths
+/// read), and its template value once an expression that is not a plain path needs it.
 struct Body<'a> {
     json: &'a serde_json::Value,
+    /// The raw body when `json` holds only the parts plain paths read.
+    raw: Option<&'a [u8]>,
+    full: Option<serde_json::Value>,
     value: Option<Value>,
+}
+
+/// Why a turn's answer could not be read.
+#[derive(Debug)]
+pub enum Unreadable {
+    /// The body is not JSON at all.
+    NotJson,
+    /// An expression failed or yielded what its field cannot take.
+    Expression(String),
+}
+
+/// The keys and indices plain-path expressions read, as a tree: a body is parsed into
+/// only those parts, skipping everything else without building it.
+#[derive(Debug, Default)]
+struct Wanted {
+    keys: std::collections::HashMap<String, Wanted>,
+    indices: std::collections::BTreeMap<usize, Wanted>,
+    /// A path ends here: the whole value is kept.
+    whole: bool,
+}
+
+impl Wanted {
+    fn add(&mut self, path: &[Step]) {
+        match path.split_first() {
+            None => self.whole = true,
+            Some((Step::Key(k), rest)) => self.keys.entry(k.clone()).or_default().add(rest),
+            Some((Step::Index(i), rest)) => self.indices.entry(*i).or_default().add(rest),
+        }
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for &Wanted {
+    type Value = serde_json::Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        if self.whole {
+            return serde::Deserialize::deserialize(d);
+        }
+        d.deserialize_any(PrunedVisitor(self))
+    }
+}
+
+/// Builds the wanted parts of a container; a scalar is kept as it is, so a path that
+/// meets one is decided as it would be on the whole body.
+struct PrunedVisitor<'w>(&'w Wanted);
+
+impl<'de> serde::de::Visitor<'de> for PrunedVisitor<'_> {
+    type Value = serde_json::Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("JSON")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut kept = serde_json::Map::new();
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match self.0.keys.get(key.as_ref()) {
+                Some(child) => {
+                    kept.insert(key.into_owned(), map.next_value_seed(child)?);
+                }
+                None => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(serde_json::Value::Object(kept))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut kept = Vec::new();
+        let last = self.0.indices.keys().next_back().copied();
+        let mut index = 0;
+        loop {
+            let element = match self.0.indices.get(&index) {
+                Some(child) => seq.next_element_seed(child)?,
+                // Positions before a wanted one hold a placeholder, so indices still match.
+                None => seq
+                    .next_element::<serde::de::IgnoredAny>()?
+                    .map(|_| serde_json::Value::Null),
+            };
+            let Some(element) = element else { break };
+            if last.is_some_and(|last| index <= last) {
+                kept.push(element);
+            }
+            index += 1;
+        }
+        Ok(serde_json::Value::Array(kept))
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
 }
 
 /// The compiled response expressions of one bot.
 pub struct ResponseReader {
+    /// What a turn's expressions read, when they are all plain paths.
+    wanted: Option<Wanted>,
     start_session_id: Option<Expr>,
     reply: Expr,
     handoff: Option<Expr>,
@@ -78,7 +187,8 @@ impl ResponseReader {
         };
         let r = &config.response;
         let start = config.start.as_ref().and_then(|s| s.session_id.as_ref());
-        Ok(ResponseReader {
+        let mut reader = ResponseReader {
+            wanted: None,
             start_session_id: compile("bot.start.session_id", start)?,
             reply: compile("bot.response.reply", Some(&r.reply))?
                 .ok_or_else(|| "bot.response.reply is required".to_string())?,
@@ -87,7 +197,49 @@ impl ResponseReader {
             session_id: compile("bot.response.session_id", r.session_id.as_ref())?,
             tokens_in: compile("bot.response.tokens_in", r.tokens_in.as_ref())?,
             tokens_out: compile("bot.response.tokens_out", r.tokens_out.as_ref())?,
-        })
+        };
+        let turn_exprs = [
+            Some(&reader.reply),
+            reader.handoff.as_ref(),
+            reader.actions.as_ref(),
+            reader.session_id.as_ref(),
+            reader.tokens_in.as_ref(),
+            reader.tokens_out.as_ref(),
+        ];
+        let mut wanted = Wanted::default();
+        let mut all_plain = true;
+        for expr in turn_exprs.into_iter().flatten() {
+            match &expr.path {
+                Some(path) => wanted.add(path),
+                None => all_plain = false,
+            }
+        }
+        reader.wanted = all_plain.then_some(wanted);
+        Ok(reader)
+    }
+
+    /// One turn read from its raw body.
+    pub fn turn_from(&self, raw: &[u8]) -> Result<ReadTurn, Unreadable> {
+        let (json, pruned) = match &self.wanted {
+            Some(wanted) => {
+                let mut d = serde_json::Deserializer::from_slice(raw);
+                let json = serde::de::DeserializeSeed::deserialize(wanted, &mut d)
+                    .and_then(|json| d.end().map(|()| json))
+                    .map_err(|_| Unreadable::NotJson)?;
+                (json, true)
+            }
+            None => (
+                serde_json::from_slice(raw).map_err(|_| Unreadable::NotJson)?,
+                false,
+            ),
+        };
+        let body = &mut Body {
+            json: &json,
+            raw: pruned.then_some(raw),
+            full: None,
+            value: None,
+        };
+        self.read_turn(body).map_err(Unreadable::Expression)
     }
 
     /// The conversation id in `start`'s answer, when the config says where it is.
@@ -95,16 +247,30 @@ impl ResponseReader {
         let Some(expr) = &self.start_session_id else {
             return Ok(None);
         };
-        let response = &mut Body { json, value: None };
+        let response = &mut Body {
+            json,
+            raw: None,
+            full: None,
+            value: None,
+        };
         match id_of(expr, &eval(expr, response)?)? {
             Some(id) => Ok(Some(id)),
             None => Err(format!("{} yielded nothing", expr.describe())),
         }
     }
 
-    /// One turn read from its answer.
-    pub fn turn(&self, json: &serde_json::Value) -> Result<ReadTurn, String> {
-        let response = &mut Body { json, value: None };
+    /// One turn read from a body parsed whole (the reference the pruned parse is held to).
+    #[cfg(test)]
+    fn turn(&self, json: &serde_json::Value) -> Result<ReadTurn, String> {
+        self.read_turn(&mut Body {
+            json,
+            raw: None,
+            full: None,
+            value: None,
+        })
+    }
+
+    fn read_turn(&self, response: &mut Body<'_>) -> Result<ReadTurn, String> {
         let reply = eval(&self.reply, response)?;
         let content = match text_of(&reply) {
             Some(text) if !text.trim().is_empty() => text,
@@ -159,9 +325,14 @@ fn eval(expr: &Expr, body: &mut Body<'_>) -> Result<Value, String> {
             Walked::Unsure => {}
         }
     }
+    // Only part of the body was parsed: the template language reads the whole of it.
+    if let (Some(raw), None) = (body.raw, &body.full) {
+        body.full = serde_json::from_slice(raw).ok();
+    }
+    let json = body.full.as_ref().unwrap_or(body.json);
     let response = body
         .value
-        .get_or_insert_with(|| Value::from(minijinja::value::Serde(body.json)))
+        .get_or_insert_with(|| Value::from(minijinja::value::Serde(json)))
         .clone();
     expr.compiled
         .eval(minijinja::context! { response => response })
@@ -475,6 +646,8 @@ mod tests {
                 let r = reader(&format!("    reply: \"{text}\"\n"));
                 let mut fast = Body {
                     json: body,
+                    raw: None,
+                    full: None,
                     value: None,
                 };
                 let walked = eval(&r.reply, &mut fast).unwrap();
@@ -482,6 +655,8 @@ mod tests {
                 slow_expr.path = None;
                 let mut slow = Body {
                     json: body,
+                    raw: None,
+                    full: None,
                     value: None,
                 };
                 let read = eval(&slow_expr, &mut slow).unwrap();
@@ -492,6 +667,38 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Parsing only what plain paths read gives the same turns as parsing everything.
+    #[test]
+    fn a_pruned_parse_reads_the_same_turn() {
+        let r = reader(
+            "    reply: response.choices[1].message.content\n    tokens_in: response.usage.in\n    handoff: response.flag\n",
+        );
+        assert!(r.wanted.is_some());
+        for body in [
+            json!({"id": "x", "choices": [{"message": {"content": "no"}}, {"message": {"content": "yes", "extra": [1, 2]}}], "usage": {"in": 3, "out": 4}, "flag": true}),
+            json!({"choices": [{"message": {"content": "only one"}}]}),
+            json!({"choices": "text", "usage": []}),
+            json!({"choices": [1, {"message": "abc"}]}),
+            json!([1, 2]),
+        ] {
+            let raw = body.to_string();
+            let whole = r.turn(&body).map_err(|e| e.to_string());
+            let pruned = r.turn_from(raw.as_bytes()).map_err(|e| match e {
+                Unreadable::Expression(m) => m,
+                Unreadable::NotJson => "not json".into(),
+            });
+            assert_eq!(whole, pruned, "{body}");
+        }
+        assert!(matches!(
+            r.turn_from(b"{\"choices\": [} "),
+            Err(Unreadable::NotJson)
+        ));
+        assert!(matches!(
+            r.turn_from(b"{} trailing"),
+            Err(Unreadable::NotJson)
+        ));
     }
 
     #[test]
