@@ -12,6 +12,8 @@ use crate::yaml;
 
 mod exec;
 pub use exec::ExecBotConfig;
+mod http;
+pub use http::{HttpBotConfig, HttpResponseConfig, HttpStartConfig, template_error};
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -90,6 +92,8 @@ impl Config {
             ProviderKind::Exec => {
                 yaml::parse::<ConfigFile<ExecBotConfig>>(path, text)?.with_bot(BotConfig::Exec)
             }
+            ProviderKind::Http => yaml::parse::<ConfigFile<HttpBotConfig>>(path, text)?
+                .with_bot(|b| BotConfig::Http(Box::new(b))),
         })
     }
 }
@@ -161,6 +165,8 @@ pub enum ProviderKind {
     Demo,
     /// A local program that answers turns as JSON lines on its stdin and stdout.
     Exec,
+    /// Any bot behind HTTP: request templates, response expressions.
+    Http,
 }
 
 impl ProviderKind {
@@ -170,6 +176,7 @@ impl ProviderKind {
             ProviderKind::Anthropic => "anthropic",
             ProviderKind::Demo => "demo",
             ProviderKind::Exec => "exec",
+            ProviderKind::Http => "http",
         }
     }
 }
@@ -181,6 +188,8 @@ pub enum BotConfig {
     Anthropic(AnthropicBotConfig),
     Demo(DemoBotConfig),
     Exec(ExecBotConfig),
+    /// Boxed: its templates and expressions make it several times the others' size.
+    Http(Box<HttpBotConfig>),
 }
 
 /// An OpenAI-compatible chat-completions endpoint as the bot.
@@ -306,6 +315,7 @@ impl BotConfig {
             BotConfig::Anthropic(_) => ProviderKind::Anthropic,
             BotConfig::Demo(_) => ProviderKind::Demo,
             BotConfig::Exec(_) => ProviderKind::Exec,
+            BotConfig::Http(_) => ProviderKind::Http,
         }
     }
 
@@ -316,6 +326,7 @@ impl BotConfig {
             BotConfig::Anthropic(b) => b.prompt.as_ref(),
             BotConfig::Demo(b) => b.prompt.as_ref(),
             BotConfig::Exec(b) => b.prompt.as_ref(),
+            BotConfig::Http(b) => b.prompt.as_ref(),
         }
     }
 
@@ -326,6 +337,7 @@ impl BotConfig {
             BotConfig::Anthropic(b) => &b.handoff,
             BotConfig::Demo(b) => &b.handoff,
             BotConfig::Exec(b) => &b.handoff,
+            BotConfig::Http(b) => &b.handoff,
         }
     }
 
@@ -337,6 +349,7 @@ impl BotConfig {
             BotConfig::Anthropic(b) => b.version.as_deref(),
             BotConfig::Demo(b) => b.version.as_deref(),
             BotConfig::Exec(b) => b.version.as_deref(),
+            BotConfig::Http(b) => b.version.as_deref(),
         }
     }
 
@@ -346,6 +359,7 @@ impl BotConfig {
             BotConfig::Openai(b) => b.api_key_env.iter().map(|v| v.value.as_str()).collect(),
             BotConfig::Anthropic(b) => b.secret_envs(),
             BotConfig::Exec(b) => b.secret_envs(),
+            BotConfig::Http(b) => b.secret_envs(),
             BotConfig::Demo(_) => Vec::new(),
         }
     }
@@ -355,6 +369,7 @@ impl BotConfig {
         match self {
             BotConfig::Openai(b) => b.base_url.as_deref(),
             BotConfig::Anthropic(b) => Some(b.base_url()),
+            BotConfig::Http(b) => Some(b.url.value.as_str()),
             BotConfig::Demo(_) | BotConfig::Exec(_) => None,
         }
     }
@@ -537,6 +552,11 @@ impl Project {
                 });
             }
         }
+        if let BotConfig::Http(bot) = &self.config.bot {
+            for problem in bot.problems(&self.config_path) {
+                problems.push(problem);
+            }
+        }
         if let Some(judge) = &self.config.judge {
             if !matches!(
                 judge.provider,
@@ -598,7 +618,7 @@ impl Project {
         match &self.config.bot {
             BotConfig::Openai(b) => key_from(b.api_key_env.as_ref().map(|v| v.value.as_str())),
             BotConfig::Anthropic(b) => key_from(b.api_key_env.as_ref().map(|v| v.value.as_str())),
-            BotConfig::Demo(_) | BotConfig::Exec(_) => None,
+            BotConfig::Demo(_) | BotConfig::Exec(_) | BotConfig::Http(_) => None,
         }
     }
 

@@ -84,6 +84,8 @@ impl ErrorCause {
             E::Status { .. } => ErrorCause::HttpStatus,
             E::BadResponse(_) | E::Reported(_) => ErrorCause::BadResponse,
             E::Final(e) => ErrorCause::of(e),
+            // A bot request template that would not render for this case.
+            E::Request(_) => ErrorCause::Prompt,
         }
     }
 }

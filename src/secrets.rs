@@ -111,6 +111,7 @@ impl Secrets {
             ProviderError::Transport(m) => ProviderError::Transport(clean(m)),
             ProviderError::BadResponse(m) => ProviderError::BadResponse(clean(m)),
             ProviderError::Reported(m) => ProviderError::Reported(clean(m)),
+            ProviderError::Request(m) => ProviderError::Request(clean(m)),
             ProviderError::Final(inner) => {
                 ProviderError::Final(Box::new(self.redact_error(*inner)))
             }

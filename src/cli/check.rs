@@ -29,8 +29,42 @@ pub fn run(config: &Path) -> Result<Outcome, Failure> {
     if !judged && !blind.is_empty() {
         print!("{}", crate::check::rule_blind_table(&blind));
     }
+    if let crate::config::BotConfig::Http(bot) = &loaded.project.config.bot {
+        check_http_bot(&loaded, bot)?;
+    }
     if let Some(g) = gate {
         println!("gate: {} ({})", g.path.display(), g.hash);
     }
     Ok(Outcome::Passed)
+}
+
+/// An http bot's request templates rendered for the suite's first case (its expressions
+/// were compiled when the config loaded).
+fn check_http_bot(
+    loaded: &super::load::Loaded,
+    bot: &crate::config::HttpBotConfig,
+) -> Result<(), Failure> {
+    let Some(case) = loaded.suite.cases().next() else {
+        return Ok(());
+    };
+    let case = case.map_err(|p| Failure::problems(&p))?;
+    let prompt = match &loaded.prompt {
+        Some(p) => Some(
+            p.render(&case)
+                .map_err(|d| Failure::problems(&crate::diagnostic::Diagnostics(vec![d])))?,
+        ),
+        None => None,
+    };
+    let config_path = &loaded.project.config_path;
+    let problems = crate::provider::http::check(bot, config_path, &case, prompt.as_deref());
+    problems
+        .into_result(())
+        .map_err(|p| Failure::problems(&p))?;
+    println!(
+        "bot: {} render for {}; {} compile",
+        crate::report::count_of(bot.templates().len(), "request template"),
+        case.key,
+        crate::report::count_of(bot.expressions().len(), "response expression"),
+    );
+    Ok(())
 }

@@ -22,6 +22,11 @@ pub fn run(args: &DemoBotArgs) -> Result<Outcome, Failure> {
         let (protocol, how) = match args.protocol {
             DemoProtocol::Openai => (Protocol::Openai, "/v1 (POST /v1/chat/completions"),
             DemoProtocol::Anthropic => (Protocol::Anthropic, " (POST /v1/messages"),
+            DemoProtocol::Rasa => (Protocol::Rasa, " (POST /webhooks/rest/webhook"),
+            DemoProtocol::Session => (
+                Protocol::Session,
+                " (POST /v1/conversations, then /v1/conversations/{id}/messages",
+            ),
         };
         println!("demo bot listening on http://{bound}{how}; Ctrl-C stops it)");
         let stop_after = args.stop_after;

@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
-use super::CiProvider;
+use super::{CiProvider, InitBot};
 use crate::exit::{Failure, Outcome};
 
 /// The GitHub Actions workflow `init --ci github` writes.
@@ -45,12 +45,19 @@ run:
 #   api_key_env: JUDGE_API_KEY
 ";
 
+/// The config of `init --provider http`: a bot behind HTTP, every field commented.
+const HTTP_CONFIG: &str = include_str!("../../templates/evalgate-http.yaml");
+
 const GATE: &str = include_str!("../../gates/launch.yaml");
 
 /// The files a new project starts with, relative to its folder.
-fn files() -> [(&'static str, &'static str); 5] {
+fn files(bot: InitBot) -> [(&'static str, &'static str); 5] {
+    let config = match bot {
+        InitBot::Demo => CONFIG,
+        InitBot::Http => HTTP_CONFIG,
+    };
     [
-        ("evalgate.yaml", CONFIG),
+        ("evalgate.yaml", config),
         (
             "evalsets/support/en.yaml",
             include_str!("../../evalsets/support/en.yaml"),
@@ -164,7 +171,7 @@ fn in_folder(ci: CiProvider, template: &str, folder: &str) -> String {
     out
 }
 
-pub fn run(dir: Option<&Path>, ci: Option<CiProvider>) -> Result<Outcome, Failure> {
+pub fn run(dir: Option<&Path>, ci: Option<CiProvider>, bot: InitBot) -> Result<Outcome, Failure> {
     let root = dir
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."));
@@ -173,7 +180,7 @@ pub fn run(dir: Option<&Path>, ci: Option<CiProvider>) -> Result<Outcome, Failur
     let mut planned: Vec<(PathBuf, Cow<'static, str>)> = if adopting {
         Vec::new()
     } else {
-        files()
+        files(bot)
             .iter()
             .map(|&(p, text)| (root.join(p), Cow::Borrowed(text)))
             .collect()
@@ -215,7 +222,12 @@ pub fn run(dir: Option<&Path>, ci: Option<CiProvider>) -> Result<Outcome, Failur
         }
         println!("wrote {}", path.display());
     }
-    if !adopting {
+    if !adopting && bot == InitBot::Http {
+        println!(
+            "\nNext: `evalgate demo-bot --protocol session &` (the demo bot as a conversation API on 127.0.0.1:8787), then `evalgate check` and `evalgate run`; then point the URLs and expressions of `bot:` in {} at your bot.",
+            root.join("evalgate.yaml").display()
+        );
+    } else if !adopting {
         println!(
             "\nNext: `evalgate check` (coverage), `evalgate run` (the demo bot), then point `bot:` in {} at your bot and add a file per language under evalsets/.",
             root.join("evalgate.yaml").display()

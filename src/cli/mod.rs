@@ -56,6 +56,11 @@ pub enum Command {
         /// the workflow is written.
         #[arg(long, value_enum, value_name = "PROVIDER")]
         ci: Option<CiProvider>,
+        /// The bot the new project's config points at: demo (the built-in bot) or http
+        /// (a bot behind HTTP; every request and response field commented, pointed at
+        /// `evalgate demo-bot --protocol session`).
+        #[arg(long = "provider", value_enum, value_name = "BOT", default_value_t = InitBot::Demo)]
+        bot: InitBot,
     },
     /// Validate config, eval sets and prompt; print the coverage table.
     #[command(
@@ -98,6 +103,13 @@ pub enum Command {
         after_help = "Example:\n  evalgate demo-bot --port 8787\n  curl -s 127.0.0.1:8787/v1/chat/completions -d '{\"messages\":[{\"role\":\"user\",\"content\":\"Where is my refund?\"}]}'"
     )]
     DemoBot(DemoBotArgs),
+}
+
+/// The bot `evalgate init --provider` sets up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum InitBot {
+    Demo,
+    Http,
 }
 
 /// Where `evalgate init --ci` writes a workflow for.
@@ -271,6 +283,10 @@ pub enum DemoProtocol {
     Openai,
     /// Anthropic's Messages API: POST /v1/messages.
     Anthropic,
+    /// A Rasa REST channel: POST /webhooks/rest/webhook.
+    Rasa,
+    /// A conversation API: POST /v1/conversations, then /v1/conversations/{id}/messages.
+    Session,
 }
 
 /// Parses the command line, runs the command and returns what the exit code should say.
@@ -278,7 +294,7 @@ pub enum DemoProtocol {
 pub fn main() -> Outcome {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Init { dir, ci } => init::run(dir.as_deref(), ci),
+        Command::Init { dir, ci, bot } => init::run(dir.as_deref(), ci, bot),
         Command::Check => check::run(&cli.config),
         Command::Run(args) => run::run(&cli.config, &args),
         Command::Rescore(args) => rescore::run(&cli.config, &args),

@@ -4,6 +4,9 @@
 
 mod anthropic;
 mod openai;
+mod rasa;
+mod session;
+mod store;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -29,6 +32,10 @@ pub enum Protocol {
     Openai,
     /// Anthropic's Messages API.
     Anthropic,
+    /// A Rasa REST channel (`POST /webhooks/rest/webhook`).
+    Rasa,
+    /// A conversation API with ids in its URLs (`/v1/conversations/{id}/messages`).
+    Session,
 }
 
 /// Serves until `shutdown` resolves.
@@ -38,6 +45,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let counter = Arc::new(AtomicU64::new(0));
+    let conversations = Arc::new(store::Conversations::default());
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -49,8 +57,11 @@ pub async fn serve(
                 };
                 let _ = stream.set_nodelay(true);
                 let counter = Arc::clone(&counter);
+                let conversations = Arc::clone(&conversations);
                 tokio::spawn(async move {
-                    let service = service_fn(move |req| handle(req, protocol, Arc::clone(&counter)));
+                    let service = service_fn(move |req| {
+                        handle(req, protocol, Arc::clone(&counter), Arc::clone(&conversations))
+                    });
                     let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
                 });
             }
@@ -63,6 +74,7 @@ async fn handle(
     req: Request<Incoming>,
     protocol: Protocol,
     counter: Arc<AtomicU64>,
+    conversations: Arc<store::Conversations>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let path = req.uri().path().trim_end_matches('/').to_string();
     if req.method() == Method::GET && path == "/health" {
@@ -71,6 +83,8 @@ async fn handle(
     Ok(match protocol {
         Protocol::Openai => openai::handle(req, &path, &counter).await,
         Protocol::Anthropic => anthropic::handle(req, &path, &counter).await,
+        Protocol::Rasa => rasa::handle(req, &path, &conversations).await,
+        Protocol::Session => session::handle(req, &path, &counter, &conversations).await,
     })
 }
 

@@ -11,6 +11,7 @@
 pub mod anthropic;
 pub mod demo;
 pub mod exec;
+pub mod http;
 pub mod openai;
 
 use std::future::Future;
@@ -181,6 +182,10 @@ pub fn build_llm(
             "a local program is not an LLM: the judge needs `provider: openai` or `provider: anthropic`"
                 .into(),
         ),
+        ProviderKind::Http => Err(
+            "an http bot is not an LLM: the judge needs `provider: openai` or `provider: anthropic`"
+                .into(),
+        ),
     }
 }
 
@@ -194,6 +199,7 @@ pub fn build(
     use crate::config::BotConfig;
     match &project.config.bot {
         BotConfig::Demo(_) => Ok(Arc::new(demo::DemoBot)),
+        BotConfig::Http(bot) => Ok(Arc::new(http::HttpBot::new(bot, concurrency)?)),
         BotConfig::Openai(bot) => {
             let settings = openai::OpenaiSettings {
                 base_url: bot.base_url.clone().unwrap_or_default(),

@@ -4,6 +4,7 @@
 //! bodies are cut to an excerpt after secrets are scrubbed from them.
 
 mod plain;
+mod routed;
 
 use std::fmt;
 use std::time::Duration;
@@ -12,6 +13,8 @@ use bytes::Bytes;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
 
 use plain::PlainHttp;
+pub use reqwest::Method;
+pub use routed::RoutedClient;
 
 /// Bodies past this are refused rather than buffered: a misbehaving server must not
 /// exhaust memory.
@@ -38,6 +41,9 @@ pub enum ProviderError {
     /// A failure that ends the conversation: what the bot held of it is gone (a local
     /// program that was killed), so a retry would not continue the same conversation.
     Final(Box<ProviderError>),
+    /// The request could not be made from the config and the case (a template that does
+    /// not render, a URL that does not parse): sending it again cannot help.
+    Request(String),
 }
 
 impl ProviderError {
@@ -48,7 +54,8 @@ impl ProviderError {
             ProviderError::Status { status, .. } => *status == 429 || *status >= 500,
             ProviderError::BadResponse(_)
             | ProviderError::Reported(_)
-            | ProviderError::Final(_) => false,
+            | ProviderError::Final(_)
+            | ProviderError::Request(_) => false,
         }
     }
 
@@ -75,6 +82,7 @@ impl fmt::Display for ProviderError {
             ProviderError::BadResponse(m) => write!(f, "invalid response: {m}"),
             ProviderError::Reported(m) => write!(f, "the bot reported an error: {m}"),
             ProviderError::Final(e) => e.fmt(f),
+            ProviderError::Request(m) => write!(f, "cannot make the request: {m}"),
         }
     }
 }
@@ -146,7 +154,9 @@ impl HttpClient {
     pub async fn post_json(&self, body: Vec<u8>) -> Result<Reply, ProviderError> {
         match &self.transport {
             Transport::Plain(plain) => plain.post_json(body).await,
-            Transport::General { client, url } => general_post(client, url, body).await,
+            Transport::General { client, url } => {
+                general_send(client, Method::POST, url.clone(), Some(body)).await
+            }
         }
     }
 }
@@ -219,19 +229,18 @@ fn general_client(max_connections: usize, headers: HeaderMap) -> Result<reqwest:
         .map_err(|e| format!("cannot build the HTTP client: {e}"))
 }
 
-/// One POST through the general client, read whole.
-async fn general_post(
+/// One request through the general client, read whole; a JSON body when there is one.
+async fn general_send(
     client: &reqwest::Client,
-    url: &reqwest::Url,
-    body: Vec<u8>,
+    method: Method,
+    url: reqwest::Url,
+    body: Option<Vec<u8>>,
 ) -> Result<Reply, ProviderError> {
-    let mut response = client
-        .post(url.clone())
-        .header(CONTENT_TYPE, "application/json")
-        .body(body)
-        .send()
-        .await
-        .map_err(transport_error)?;
+    let mut request = client.request(method, url);
+    if let Some(body) = body {
+        request = request.header(CONTENT_TYPE, "application/json").body(body);
+    }
+    let mut response = request.send().await.map_err(transport_error)?;
     let status = response.status().as_u16();
     let retry_after = retry_after(response.headers());
     let mut bytes = Vec::new();

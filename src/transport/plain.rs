@@ -1,8 +1,8 @@
 //! A keep-alive HTTP/1.1 client for bots served over plain `http://` — local models,
-//! staging bots, the demo bot. It sends one POST to one URL again and again, so it needs
-//! none of a general client's machinery (pooling by host, proxies, redirects, URL
-//! handling per request), which at tens of thousands of requests a second costs more
-//! than the request itself. Each connection is driven by the request that uses it, so a
+//! staging bots, the demo bot. It talks to one host: mostly one POST to one URL again and
+//! again (a session bot's URL changes only in its path), so it needs none of a general
+//! client's machinery (pooling by host, proxies, redirects), which at tens of thousands
+//! of requests a second costs more than the request itself. Each connection is driven by the request that uses it, so a
 //! request is one task, not two that wake each other.
 
 use std::pin::Pin;
@@ -80,7 +80,19 @@ impl PlainHttp {
     /// connection before it was written goes once more on a new one: the bot may close an
     /// idle connection at any time.
     pub async fn post_json(&self, body: Vec<u8>) -> Result<Reply, ProviderError> {
-        let mut request = self.request(body)?;
+        self.send(&Method::POST, &self.target, Some(body)).await
+    }
+
+    /// Sends a request to `target` (path and query) on this client's host and reads the
+    /// whole reply; without a body, no `Content-Type` is sent. Retried once on a new
+    /// connection as [`PlainHttp::post_json`] is.
+    pub async fn send(
+        &self,
+        method: &Method,
+        target: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<Reply, ProviderError> {
+        let mut request = self.request(method, target, body)?;
         if let Some(conn) = self.take_idle() {
             match self.exchange(conn, request).await {
                 Ok(reply) => return Ok(reply),
@@ -95,17 +107,24 @@ impl PlainHttp {
         self.exchange(conn, request).await.map_err(|f| f.error)
     }
 
-    fn request(&self, body: Vec<u8>) -> Result<Request<Full<Bytes>>, ProviderError> {
+    fn request(
+        &self,
+        method: &Method,
+        target: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<Request<Full<Bytes>>, ProviderError> {
         let mut builder = Request::builder()
-            .method(Method::POST)
-            .uri(self.target.as_str())
-            .header(HOST, self.host_header.clone())
-            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            .method(method.clone())
+            .uri(target)
+            .header(HOST, self.host_header.clone());
+        if body.is_some() {
+            builder = builder.header(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
         for (name, value) in &self.headers {
             builder = builder.header(name, value.clone());
         }
         builder
-            .body(Full::new(Bytes::from(body)))
+            .body(Full::new(body.map(Bytes::from).unwrap_or_default()))
             .map_err(|e| ProviderError::Transport(format!("cannot build the request: {e}")))
     }
 

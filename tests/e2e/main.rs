@@ -11,6 +11,7 @@ mod exec_bot;
 mod faults;
 mod fuzz;
 mod html;
+mod http_bot;
 mod judge;
 mod real_llm;
 mod regression;
