@@ -71,7 +71,11 @@ pub(super) async fn handle(
         }));
     }
     // What the assistant did, as a custom payload a custom action would send.
-    for call in turn.tool_calls.iter().filter(|c| c.name != demo::HANDOFF_TOOL) {
+    for call in turn
+        .tool_calls
+        .iter()
+        .filter(|c| c.name != demo::HANDOFF_TOOL)
+    {
         let arguments = serde_json::from_str::<Value>(&call.arguments).unwrap_or(json!({}));
         messages.push(json!({
             "recipient_id": sender,

@@ -730,3 +730,33 @@ fn init_ci_in_a_subfolder_of_a_repository_writes_the_workflow_at_the_root() {
         read(&project.join("reports/baseline/summary.json"))
     );
 }
+
+/// The README's recipes are the tested ones: each recipe file's configuration appears in
+/// README.md word for word, so the two cannot drift apart.
+#[test]
+fn the_readme_carries_every_tested_recipe_word_for_word() {
+    let readme = read(&repo_root().join("README.md"));
+    let recipes = repo_root().join("docs/recipes");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&recipes).unwrap() {
+        let path = entry.unwrap().path();
+        let text = read(&path);
+        let start = text.find("```yaml\n").expect("a yaml block") + "```yaml\n".len();
+        let end = start + text[start..].find("```").expect("closed");
+        assert!(
+            readme.contains(&text[start..end]),
+            "README.md lacks the configuration of {}",
+            path.display()
+        );
+        assert!(
+            readme.contains(&format!(
+                "(docs/recipes/{})",
+                path.file_name().unwrap().to_string_lossy()
+            )),
+            "README.md does not link {}",
+            path.display()
+        );
+        seen += 1;
+    }
+    assert_eq!(seen, 4, "anthropic, exec, rasa, session");
+}
