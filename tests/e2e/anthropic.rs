@@ -4,9 +4,8 @@
 //! headers, is overloaded once, and echoes the key, which must never reach a file.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -15,6 +14,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 
+use crate::DemoServer;
 use crate::{TempProject, assert_exit, repo_root, result_for, results, stderr, summary, verdicts};
 
 const KEY_ENV: &str = "ANTHROPIC_TEST_KEY";
@@ -34,54 +34,17 @@ fn evalgate_with_keys(dir: &Path, args: &[&str]) -> Output {
         .expect("run evalgate")
 }
 
-/// `evalgate demo-bot --protocol anthropic` on a free port; killed when dropped, and stops
-/// by itself anyway.
-struct DemoServer {
-    child: Child,
-    base_url: String,
-}
-
-impl DemoServer {
-    fn start() -> DemoServer {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_evalgate"))
-            .args([
-                "demo-bot",
-                "--protocol",
-                "anthropic",
-                "--port",
-                "0",
-                "--stop-after",
-                "300",
-            ])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start demo bot");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("banner");
-        assert!(line.contains("POST /v1/messages"), "{line}");
-        let base_url = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://127.0.0.1:"))
-            .expect("the banner names the address")
-            .to_string();
-        DemoServer { child, base_url }
-    }
-}
-
-impl Drop for DemoServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// The shipped English cases over the Messages API give the in-process demo bot's verdict
 /// on every case, and its handoffs arrive as `tool_use` blocks: the demo server calls only
 /// tools it is offered, so this also shows the handoff tool goes out in `tools`.
 #[test]
 fn the_demo_bot_over_the_messages_api_matches_the_demo_bot_in_process() {
-    let server = DemoServer::start();
+    let server = DemoServer::protocol("anthropic");
+    assert!(
+        server.banner.contains("POST /v1/messages"),
+        "{}",
+        server.banner
+    );
     let root = repo_root();
     let project = |bot: &str| {
         let p = TempProject::new();
@@ -132,7 +95,12 @@ fn the_recipe_runs_as_written_against_the_demo_bot() {
     );
     let yaml = fenced_block(&recipe, "yaml").expect("a ```yaml block");
     assert!(yaml.contains("127.0.0.1:8787"), "{yaml}");
-    let server = DemoServer::start();
+    let server = DemoServer::protocol("anthropic");
+    assert!(
+        server.banner.contains("POST /v1/messages"),
+        "{}",
+        server.banner
+    );
     let address = server.base_url.trim_start_matches("http://");
     let bot = yaml.replace("127.0.0.1:8787", address);
 

@@ -1,44 +1,8 @@
 //! The demo bot, in-process and over HTTP, on the shipped eval sets.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 
+use crate::DemoServer;
 use crate::{TempProject, assert_exit, repo_root, stderr, summary, verdicts};
-
-/// `evalgate demo-bot` on a free port; killed when dropped, and stops by itself anyway.
-struct DemoServer {
-    child: Child,
-    base_url: String,
-}
-
-impl DemoServer {
-    fn start() -> DemoServer {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_evalgate"))
-            .args(["demo-bot", "--port", "0", "--stop-after", "300"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start demo bot");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("banner");
-        let url = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://127.0.0.1:"))
-            .expect("the banner names the address")
-            .to_string();
-        DemoServer {
-            child,
-            base_url: url,
-        }
-    }
-}
-
-impl Drop for DemoServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn shipped_project(bot: &str) -> TempProject {
     let p = TempProject::new();
@@ -54,7 +18,7 @@ fn shipped_project(bot: &str) -> TempProject {
 
 #[test]
 fn demo_bot_over_http_passes_the_shipped_suite_like_in_process() {
-    let server = DemoServer::start();
+    let server = DemoServer::protocol("openai");
     let http = shipped_project(&format!(
         "  provider: openai\n  base_url: {}\n  model: evalgate-demo\n",
         server.base_url

@@ -2,11 +2,10 @@
 //! runs as written against the demo bot; a misbehaving program costs only the
 //! conversations it spoils; no process outlives a run, finished or interrupted.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::DemoServer;
 use crate::{
     TempProject, assert_exit, repo_root, result_for, results, signal, start_run, stderr, summary,
     verdicts,
@@ -23,45 +22,20 @@ fn blocks(recipe: &str, kind: &str) -> Vec<String> {
 }
 
 /// `evalgate demo-bot` started from the recipe's command line, on a free port instead of
-/// 8787; killed when dropped, and stops by itself anyway.
-struct DemoServer {
-    child: Child,
-    port: String,
-}
-
-impl DemoServer {
-    fn from_recipe(command: &str) -> DemoServer {
-        let args: Vec<&str> = command
-            .split_whitespace()
-            .skip(1) // `evalgate`
-            .map(|a| if a == "8787" { "0" } else { a })
-            .collect();
-        assert!(args.contains(&"demo-bot"), "{command}");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_evalgate"))
-            .args(&args)
-            .args(["--stop-after", "300"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start demo bot");
-        let mut banner = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut banner)
-            .expect("banner");
-        let port = banner
-            .split("http://127.0.0.1:")
-            .nth(1)
-            .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
-            .unwrap_or_else(|| panic!("the banner names no port: {banner}"))
-            .to_string();
-        DemoServer { child, port }
-    }
-}
-
-impl Drop for DemoServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// 8787.
+fn demo_from_recipe(command: &str) -> DemoServer {
+    let args: Vec<&str> = command
+        .split_whitespace()
+        .skip(2) // `evalgate demo-bot`
+        .collect();
+    assert!(command.contains("demo-bot"), "{command}");
+    let without_port: Vec<&str> = args
+        .iter()
+        .enumerate()
+        .filter(|(i, a)| **a != "--port" && (*i == 0 || args[i - 1] != "--port"))
+        .map(|(_, a)| *a)
+        .collect();
+    DemoServer::start(&without_port)
 }
 
 /// The recipe in docs/recipes/exec.md, as written but for the port: the example bot in
@@ -82,7 +56,7 @@ fn the_exec_recipe_runs_as_written_against_the_demo_bot() {
         .expect("the recipe runs evalgate");
     let yaml = &blocks(&recipe, "yaml")[0];
     assert!(yaml.contains("8787"), "{yaml}");
-    let server = DemoServer::from_recipe(serve.trim());
+    let server = demo_from_recipe(serve.trim());
 
     let p = TempProject::new();
     p.write(
@@ -96,7 +70,10 @@ fn the_exec_recipe_runs_as_written_against_the_demo_bot() {
     let evalsets = format!("evalsets: [\"{}/evalsets/**/*.yaml\"]\n", root.display());
     p.write(
         "evalgate.yaml",
-        &format!("{}{evalsets}", yaml.replace("8787", &server.port)),
+        &format!(
+            "{}{evalsets}",
+            yaml.replace("8787", &server.port.to_string())
+        ),
     );
     let mut args: Vec<&str> = run.split_whitespace().skip(1).collect();
     args.extend(["--out", "run", "--quiet"]);

@@ -7,55 +7,14 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use crate::DemoServer;
 use crate::{TempProject, assert_exit, repo_root, result_for, results, stderr, stdout};
-
-/// `evalgate demo-bot --protocol P` on a free port; killed when dropped, stops by itself.
-struct DemoBot {
-    child: Child,
-    port: u16,
-}
-
-impl DemoBot {
-    fn start(protocol: &str) -> DemoBot {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_evalgate"))
-            .args([
-                "demo-bot",
-                "--protocol",
-                protocol,
-                "--port",
-                "0",
-                "--stop-after",
-                "120",
-            ])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start demo bot");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("banner");
-        let port = line
-            .split("http://127.0.0.1:")
-            .nth(1)
-            .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
-            .and_then(|p| p.parse().ok())
-            .expect("the banner names the port");
-        DemoBot { child, port }
-    }
-}
-
-impl Drop for DemoBot {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// The ```yaml block of a recipe, as a user would copy it.
 fn recipe_yaml(name: &str) -> String {
@@ -85,7 +44,7 @@ fn bot_dir(p: &TempProject) -> PathBuf {
 }
 
 fn run_recipe(recipe: &str, protocol: &str) -> Vec<Value> {
-    let bot = DemoBot::start(protocol);
+    let bot = DemoServer::protocol(protocol);
     let yaml = recipe_yaml(recipe);
     assert!(
         yaml.contains("127.0.0.1:8787"),
@@ -144,7 +103,7 @@ fn the_session_recipe_runs_as_written() {
 
 #[test]
 fn init_for_an_http_bot_runs_as_is() {
-    let bot = DemoBot::start("session");
+    let bot = DemoServer::protocol("session");
     let p = TempProject::new();
     let dir = p.dir.join("bot");
     let out = crate::evalgate_in(

@@ -20,8 +20,9 @@ mod robustness;
 mod stub;
 mod verdict;
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use serde_json::Value;
@@ -215,4 +216,61 @@ pub fn assert_exit(out: &Output, code: i32) {
         stdout(out),
         stderr(out)
     );
+}
+
+/// `evalgate demo-bot ARGS --port 0` on a free port; killed when dropped, and stops by
+/// itself after five minutes anyway.
+pub struct DemoServer {
+    child: Child,
+    pub port: u16,
+    /// The address the banner names: `http://127.0.0.1:<port>/v1` for the OpenAI protocol,
+    /// `http://127.0.0.1:<port>` for the others.
+    pub base_url: String,
+    /// The line it printed on start.
+    pub banner: String,
+}
+
+impl DemoServer {
+    /// The demo bot over `protocol` (`openai`, `anthropic`, `rasa`, `session`).
+    pub fn protocol(protocol: &str) -> DemoServer {
+        DemoServer::start(&["--protocol", protocol])
+    }
+
+    /// `args` go after `demo-bot`; the port and the stop are evalgate's own.
+    pub fn start(args: &[&str]) -> DemoServer {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_evalgate"))
+            .arg("demo-bot")
+            .args(args)
+            .args(["--port", "0", "--stop-after", "300"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start demo bot");
+        let mut banner = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut banner)
+            .expect("banner");
+        let base_url = banner
+            .split_whitespace()
+            .find(|w| w.starts_with("http://127.0.0.1:"))
+            .unwrap_or_else(|| panic!("the banner names no address: {banner}"))
+            .to_string();
+        let port = base_url["http://127.0.0.1:".len()..]
+            .split(|c: char| !c.is_ascii_digit())
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("the banner names no port: {banner}"));
+        DemoServer {
+            child,
+            port,
+            base_url,
+            banner,
+        }
+    }
+}
+
+impl Drop for DemoServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
