@@ -51,6 +51,9 @@ pub struct RunRef {
     pub evalset_hash: String,
     pub judge: Option<String>,
     pub scoring_version: u32,
+    /// The label of the bot under test (`bot.version`, `--bot-version`), if one was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bot_version: Option<String>,
 }
 
 impl RunRef {
@@ -63,6 +66,7 @@ impl RunRef {
             evalset_hash: m.evalset_hash.clone(),
             judge: m.judge.clone(),
             scoring_version: m.scoring_version,
+            bot_version: m.bot.version.clone(),
         }
     }
 }

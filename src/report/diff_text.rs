@@ -17,13 +17,22 @@ pub fn render(d: &Diff) -> String {
             .or_else(|| p.hash.clone())
             .unwrap_or_else(|| "no prompt".into())
     };
+    // A bot evalgate holds no prompt of is told apart by its version label.
+    let bot = |r: &crate::diff::RunRef| {
+        r.bot_version
+            .as_ref()
+            .map(|v| format!(", bot {v}"))
+            .unwrap_or_default()
+    };
     let _ = writeln!(
         out,
-        "evalgate diff: {} (prompt {}) → {} (prompt {})",
+        "evalgate diff: {} (prompt {}{}) → {} (prompt {}{})",
         d.base.run_id,
         label(&d.base.prompt),
+        bot(&d.base),
         d.new.run_id,
-        label(&d.new.prompt)
+        label(&d.new.prompt),
+        bot(&d.new)
     );
     for w in &d.warnings {
         let _ = writeln!(out, "WARNING: runs are not comparable: {w}");

@@ -1,6 +1,5 @@
 //! The demo bot, in-process and over HTTP, on the shipped eval sets.
 
-
 use crate::DemoServer;
 use crate::{TempProject, assert_exit, repo_root, stderr, summary, verdicts};
 

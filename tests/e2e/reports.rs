@@ -161,3 +161,51 @@ fn counts_of_one_are_singular() {
         assert!(!text.contains(plural_of_one), "{plural_of_one}: {text}");
     }
 }
+
+/// A bot whose prompt evalgate does not hold is told apart by its version label: in the
+/// summary, in every report's run line and in the diff.
+#[test]
+fn the_bot_version_is_recorded_reported_and_diffed() {
+    let p = TempProject::new();
+    p.write(
+        "evalgate.yaml",
+        "bot:\n  provider: demo\n  version: build-1\nevalsets: [\"evalsets/*.yaml\"]\n",
+    );
+    p.write(
+        "evalsets/en.yaml",
+        "language: en\ncases:\n  - id: hi\n    stratum: routine\n    turns:\n      - user: \"Where is my refund?\"\n    expect:\n      outcome: resolve\n      must_include: [\"refund\"]\n",
+    );
+    assert_exit(
+        &p.evalgate(&["run", "--out", "a", "--no-baseline", "--quiet"]),
+        0,
+    );
+    let out = p.evalgate(&[
+        "run",
+        "--out",
+        "b",
+        "--baseline",
+        "a",
+        "--quiet",
+        "--bot-version",
+        "build-2",
+    ]);
+    assert_exit(&out, 0);
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(p.dir.join("b/summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(summary["bot"]["version"], "build-2", "{}", summary["bot"]);
+    assert!(
+        stdout(&out).contains("bot demo/evalgate-demo build-2"),
+        "{}",
+        stdout(&out)
+    );
+    let md = std::fs::read_to_string(p.dir.join("b/report.md")).unwrap();
+    assert!(md.contains("build-2"), "{md}");
+    let diff = p.evalgate(&["diff", "a", "b"]);
+    assert!(
+        stdout(&diff).contains("(prompt no prompt, bot build-1) →")
+            && stdout(&diff).contains(", bot build-2)"),
+        "{}",
+        stdout(&diff)
+    );
+}
