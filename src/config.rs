@@ -23,6 +23,8 @@ pub struct Config {
     pub judge: Option<JudgeConfig>,
     /// Help-centre files the judge checks claims against (glob patterns).
     pub knowledge: Vec<Spanned<String>>,
+    /// The model that plays the customer in `simulate:` cases.
+    pub simulator: Option<SimulatorConfig>,
 }
 
 /// The config file as written, with the bot's section in the shape its provider takes.
@@ -41,6 +43,8 @@ struct ConfigFile<B> {
     judge: Option<JudgeConfig>,
     #[serde(default)]
     knowledge: Vec<Spanned<String>>,
+    #[serde(default)]
+    simulator: Option<SimulatorConfig>,
 }
 
 impl<B> ConfigFile<B> {
@@ -53,6 +57,7 @@ impl<B> ConfigFile<B> {
             pricing: self.pricing,
             judge: self.judge,
             knowledge: self.knowledge,
+            simulator: self.simulator,
         }
     }
 }
@@ -136,6 +141,8 @@ pub enum ResponseFormat {
     JsonSchema,
     None,
 }
+
+pub use crate::simulator::config::SimulatorConfig;
 
 fn default_judge_timeout_s() -> f64 {
     60.0
@@ -534,11 +541,26 @@ impl Project {
                 problems.push(here("judge.concurrency must be at least 1".into()));
             }
         }
+        if let Some(simulator) = &self.config.simulator {
+            for (message, at) in simulator.problems() {
+                problems.push(at.map_or_else(
+                    || here(message.clone()),
+                    |l| here(message.clone()).at_location(l),
+                ));
+            }
+        }
         let prompts = [
             ("bot.prompt", self.config.bot.prompt()),
             (
                 "judge.prompt",
                 self.config.judge.as_ref().and_then(|j| j.prompt.as_ref()),
+            ),
+            (
+                "simulator.prompt",
+                self.config
+                    .simulator
+                    .as_ref()
+                    .and_then(|s| s.prompt.as_ref()),
             ),
         ];
         for (field, prompt) in prompts {
@@ -588,7 +610,13 @@ impl Project {
             .bot
             .secret_envs()
             .into_iter()
-            .chain(judge.and_then(|j| j.api_key_env.as_ref().map(|v| v.value.as_str())));
+            .chain(judge.and_then(|j| j.api_key_env.as_ref().map(|v| v.value.as_str())))
+            .chain(
+                self.config
+                    .simulator
+                    .iter()
+                    .flat_map(SimulatorConfig::secret_envs),
+            );
         crate::secrets::Secrets::from_env(names)
     }
 
@@ -607,15 +635,26 @@ fn key_from(var: Option<&str>) -> Option<String> {
         .filter(|k| !k.is_empty())
 }
 
+impl Project {
+    pub fn simulator_api_key(&self) -> Option<String> {
+        key_from(
+            self.config
+                .simulator
+                .as_ref()
+                .and_then(|s| s.api_key_env.as_ref().map(|v| v.value.as_str())),
+        )
+    }
+}
+
 /// The connection fields the bot and the judge share. The two config structs spell them
 /// out each: serde's `flatten` cannot be combined with `deny_unknown_fields`, and
 /// rejecting unknown keys matters more than the repetition.
-struct Endpoint<'a> {
-    provider: ProviderKind,
-    base_url: Option<&'a str>,
-    model: Option<&'a str>,
-    api_key_env: Option<&'a Spanned<String>>,
-    timeout_s: f64,
+pub(crate) struct Endpoint<'a> {
+    pub(crate) provider: ProviderKind,
+    pub(crate) base_url: Option<&'a str>,
+    pub(crate) model: Option<&'a str>,
+    pub(crate) api_key_env: Option<&'a Spanned<String>>,
+    pub(crate) timeout_s: f64,
 }
 
 impl OpenaiBotConfig {
@@ -655,7 +694,7 @@ impl JudgeConfig {
 }
 
 /// Problems with an endpoint's fields, each with the position of the field when known.
-fn endpoint_problems(
+pub(crate) fn endpoint_problems(
     section: &str,
     e: &Endpoint<'_>,
 ) -> Vec<(String, Option<serde_saphyr::Location>)> {

@@ -512,6 +512,13 @@ fn comparability_warnings(base: &RunSummary, new: &RunSummary) -> Vec<String> {
             n.judge.as_deref().unwrap_or("none")
         ));
     }
+    if b.simulator != n.simulator {
+        w.push(format!(
+            "THE CUSTOMER SIMULATOR DIFFERS ({} vs {}): simulated conversations are not comparable; a changed simulator model or prompt alone can move pass^1 by many points",
+            b.simulator.as_deref().unwrap_or("none"),
+            n.simulator.as_deref().unwrap_or("none")
+        ));
+    }
     if b.knowledge_hash != n.knowledge_hash {
         w.push("the judge's knowledge-base files differ".to_string());
     }
@@ -699,5 +706,22 @@ mod tests {
             text::inline(&a.reply_diff),
             "arrives [-28 November-]{+soon+}"
         );
+    }
+
+    /// A changed customer simulator makes simulated conversations incomparable, and says so
+    /// loudly; the same simulator says nothing.
+    #[test]
+    fn a_changed_simulator_is_a_loud_warning() {
+        let base = RunSummary::fixture(MetricsBuilder::default().finish());
+        let mut new = base.clone();
+        assert!(comparability_warnings(&base, &new).is_empty());
+        new.meta.simulator = Some("gpt-x (prompt sha256:abc)".into());
+        let w = comparability_warnings(&base, &new);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].starts_with("THE CUSTOMER SIMULATOR DIFFERS (none vs gpt-x"),
+            "{w:?}"
+        );
+        assert!(w[0].contains("pass^1"), "{w:?}");
     }
 }

@@ -1,0 +1,41 @@
+//! The customer simulator the config names, built before anything is sent.
+
+use std::sync::Arc;
+
+use crate::config::{Project, ProviderKind};
+use crate::diagnostic::Diagnostic;
+use crate::exit::Failure;
+use crate::simulator::Simulator;
+
+/// The simulator of the `simulator:` block, if there is one.
+pub fn build_simulator(project: &Project) -> Result<Option<Simulator>, Failure> {
+    let Some(cfg) = &project.config.simulator else {
+        return Ok(None);
+    };
+    let at = |message: String| Failure::from(Diagnostic::new(&project.config_path, message));
+    if cfg.provider() == ProviderKind::Demo {
+        return Ok(Some(Simulator::demo()));
+    }
+    let client = crate::provider::build_llm(&cfg.as_llm(), project.simulator_api_key())
+        .map_err(|m| at(format!("simulator: {m}")))?;
+    let client = Arc::new(crate::provider::Redacting {
+        inner: client,
+        secrets: Arc::new(project.secrets()),
+    });
+    let prompt = match &cfg.prompt {
+        Some(p) => {
+            let path = project.resolve(&p.value);
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                Failure::from(Diagnostic::new(
+                    &path,
+                    format!("cannot read simulator prompt: {e}"),
+                ))
+            })?;
+            Some((text, path))
+        }
+        None => None,
+    };
+    Simulator::llm(client, cfg.model_name(), prompt, cfg.retries)
+        .map(Some)
+        .map_err(Failure::from)
+}
