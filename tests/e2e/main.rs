@@ -15,6 +15,7 @@ mod real_llm;
 mod regression;
 mod reports;
 mod robustness;
+mod simulated;
 mod stub;
 mod verdict;
 

@@ -1,0 +1,462 @@
+//! Simulated customers end to end: an OpenAI-shaped server on 127.0.0.1 plays both the bot
+//! (under `/bot`) and the customer simulator (under `/sim`), each steered by markers: the
+//! bot by the `mode` in its system prompt, the simulator by the persona in its own.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::{TempProject, result_for, results, stderr, summary};
+
+/// Longest the server lives, whatever the test does.
+const LIFETIME: Duration = Duration::from_secs(60);
+
+/// A request the server answered: its path and body.
+#[derive(Debug, Clone)]
+struct Seen {
+    path: String,
+    body: Value,
+}
+
+struct Server {
+    port: u16,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+impl Server {
+    fn start() -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
+        let stop = Arc::new(AtomicBool::new(false));
+        let flaky = Arc::new(AtomicU32::new(0));
+        let (seen_in, stop_in) = (Arc::clone(&seen), Arc::clone(&stop));
+        std::thread::spawn(move || {
+            let until = Instant::now() + LIFETIME;
+            while !stop_in.load(Ordering::Relaxed) && Instant::now() < until {
+                match listener.accept() {
+                    Ok((stream, _)) => {
+                        let (seen, flaky) = (Arc::clone(&seen_in), Arc::clone(&flaky));
+                        std::thread::spawn(move || serve(stream, &seen, &flaky, until));
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        });
+        Server { port, seen, stop }
+    }
+
+    fn requests(&self, prefix: &str) -> Vec<Seen> {
+        let seen = self.seen.lock().unwrap();
+        seen.iter()
+            .filter(|s| s.path.starts_with(prefix))
+            .cloned()
+            .collect()
+    }
+
+    /// Simulator requests whose system prompt names `persona`.
+    fn simulator_calls(&self, persona: &str) -> usize {
+        self.requests("/sim")
+            .iter()
+            .filter(|s| {
+                s.body["messages"][0]["content"]
+                    .as_str()
+                    .is_some_and(|c| c.contains(persona))
+            })
+            .count()
+    }
+}
+
+fn serve(stream: TcpStream, seen: &Mutex<Vec<Seen>>, flaky: &AtomicU32, until: Instant) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut stream = stream;
+    while Instant::now() < until {
+        let mut request_line = String::new();
+        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+            return;
+        }
+        let path = request_line
+            .split_whitespace()
+            .nth(1)
+            .unwrap_or("")
+            .to_string();
+        let mut length = 0usize;
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':')
+                && name.eq_ignore_ascii_case("content-length")
+            {
+                length = value.trim().parse().unwrap_or(0);
+            }
+        }
+        let mut body = vec![0u8; length];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        seen.lock().unwrap().push(Seen {
+            path: path.clone(),
+            body: body.clone(),
+        });
+        let (status, answer) = if path.starts_with("/sim") {
+            customer(&body)
+        } else {
+            ("200 OK", bot(&body, flaky))
+        };
+        let response = format!(
+            "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{answer}",
+            answer.len()
+        );
+        if stream.write_all(response.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+fn completion(content: &str, tool: Option<&str>) -> String {
+    let mut message = json!({ "role": "assistant", "content": content });
+    if let Some(name) = tool {
+        message["tool_calls"] = json!([{ "id": "c1", "type": "function", "function": { "name": name, "arguments": "{}" } }]);
+    }
+    json!({
+        "choices": [{ "index": 0, "message": message, "finish_reason": "stop" }],
+        "usage": { "prompt_tokens": 20, "completion_tokens": 5 }
+    })
+    .to_string()
+}
+
+fn texts<'a>(body: &'a Value, role: &str) -> Vec<&'a str> {
+    body["messages"]
+        .as_array()
+        .map(|m| {
+            m.iter()
+                .filter(|m| m["role"] == role)
+                .filter_map(|m| m["content"].as_str())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+const ASK: &str = "Which order is it? Please give me the order number.";
+const ANSWER: &str = "Found it: your refund of 42 EUR arrives on 3 May.";
+
+/// The bot, by the mode its system prompt names.
+fn bot(body: &Value, flaky: &AtomicU32) -> String {
+    let system = texts(body, "system").join("");
+    let users = texts(body, "user");
+    let has_order = users.iter().any(|u| u.contains("ORD-1"));
+    if system.contains("mode: handoff") {
+        return completion("Let me get a colleague for you.", Some("escalate_to_human"));
+    }
+    if system.contains("mode: useless") {
+        return completion("I am not sure I can help with that.", None);
+    }
+    if system.contains("mode: flaky") {
+        // Every second conversation the bot refuses refunds, and sticks to it.
+        const NO: &str = "Sorry, refunds are not something I can look at.";
+        let refused = texts(body, "assistant").contains(&NO);
+        if refused || (users.len() == 1 && flaky.fetch_add(1, Ordering::SeqCst) % 2 == 1) {
+            return completion(NO, None);
+        }
+    }
+    completion(if has_order { ANSWER } else { ASK }, None)
+}
+
+/// The simulated customer, by the marker in the persona of its system prompt.
+fn customer(body: &Value) -> (&'static str, String) {
+    let system = texts(body, "system").join("");
+    if system.contains("[[sim-down]]") {
+        return ("503 Service Unavailable", r#"{"error":"down"}"#.into());
+    }
+    if system.contains("[[sim-garbage]]") {
+        return ("200 OK", "{\"choices\": [ not json".into());
+    }
+    if system.contains("[[sim-empty]]") {
+        return ("200 OK", completion("", None));
+    }
+    // What the bot said last is, in the customer's view, the last `user` message.
+    let heard = texts(body, "user").last().copied().unwrap_or("");
+    let text = if heard.contains("order number") {
+        "It's ORD-1."
+    } else if heard.contains("arrives") {
+        "Great, thanks! ###STOP###"
+    } else if texts(body, "assistant").is_empty() {
+        "Where is my refund?"
+    } else {
+        "Hello? I need my refund."
+    };
+    ("200 OK", completion(text, None))
+}
+
+/// A project whose bot and simulator are the server, with the given cases.
+fn project(server: &Server, cases: &str) -> TempProject {
+    let p = TempProject::new();
+    p.write("prompts/bot.j2", "mode: {{ context.mode }}\n");
+    p.write(
+        "evalgate.yaml",
+        &format!(
+            "bot:\n  provider: openai\n  base_url: http://127.0.0.1:{port}/bot/v1\n  model: stub-bot\n  prompt: prompts/bot.j2\nsimulator:\n  provider: openai\n  base_url: http://127.0.0.1:{port}/sim/v1\n  model: stub-customer\n  retries: 0\nevalsets: [\"evalsets/*.yaml\"]\nrun:\n  retries: 0\n  concurrency: 4\n",
+            port = server.port
+        ),
+    );
+    p.write(
+        "evalsets/en.yaml",
+        &format!("language: en\ncases:\n{cases}"),
+    );
+    p
+}
+
+/// A simulated case: its id, the bot's mode, the simulator's persona, extra `simulate:` lines.
+fn case(id: &str, mode: &str, persona: &str, extra: &str) -> String {
+    format!(
+        "  - id: {id}\n    stratum: routine\n    context: {{ mode: {mode} }}\n    simulate:\n      persona: \"{persona}\"\n      goal: Get the refund\n      facts: {{ order_id: ORD-1 }}\n{extra}    expect:\n      outcome: resolve\n      must_include: [\"3 May\"]\n"
+    )
+}
+
+fn roles_and_texts(result: &Value) -> Vec<(String, String)> {
+    result["turns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["role"].as_str().unwrap().to_string(),
+                t["content"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_simulated_customer_gives_the_fact_asked_for_and_stops_when_helped() {
+    let server = Server::start();
+    let cases = [
+        case("two-turn", "helpful", "Ann two-turn", ""),
+        case("handoff", "handoff", "Hal handoff-case", ""),
+        case("stuck", "useless", "Sam stuck-case", "      max_turns: 3\n"),
+    ]
+    .concat();
+    let p = project(&server, &cases);
+    let out = p.evalgate(&["run", "--out", "run", "--quiet", "--no-baseline"]);
+    let all = results(&p.dir.join("run"));
+    assert_eq!(all.len(), 3, "{}", stderr(&out));
+
+    // Resolution over two bot turns; the customer's last words stay, without the marker.
+    let r = result_for(&all, "en/two-turn");
+    assert_eq!(
+        roles_and_texts(r),
+        [
+            ("user".to_string(), "Where is my refund?".to_string()),
+            ("assistant".into(), ASK.into()),
+            ("user".into(), "It's ORD-1.".into()),
+            ("assistant".into(), ANSWER.into()),
+            ("user".into(), "Great, thanks!".into()),
+        ]
+    );
+    assert_eq!(r["simulated"], true, "{r}");
+    assert_eq!(r["stop_reason"], "customer_stop", "{r}");
+    assert_eq!(r["passed"], true, "{r}");
+    assert_eq!(r["reply"], ANSWER);
+    assert_eq!(server.simulator_calls("Ann two-turn"), 3);
+    assert_eq!(
+        (
+            r["simulator_tokens_in"].as_u64(),
+            r["simulator_tokens_out"].as_u64()
+        ),
+        (Some(60), Some(15))
+    );
+
+    // The stop marker, and the message that carried it, never reach the bot.
+    for request in server.requests("/bot") {
+        let text = request.body.to_string();
+        assert!(
+            !text.contains("###STOP###") && !text.contains("Great, thanks"),
+            "{text}"
+        );
+    }
+
+    // A handoff ends the conversation: the simulator is not asked again.
+    let r = result_for(&all, "en/handoff");
+    assert_eq!(r["stop_reason"], "handoff", "{r}");
+    assert_eq!(r["observed_outcome"], "escalated", "{r}");
+    assert_eq!(r["turns"].as_array().unwrap().len(), 2, "{r}");
+    assert_eq!(server.simulator_calls("Hal handoff-case"), 1);
+
+    // A bot that never helps meets max_turns: three customer messages, no fourth call.
+    let r = result_for(&all, "en/stuck");
+    assert_eq!(r["stop_reason"], "max_turns", "{r}");
+    assert_eq!(r["passed"], false, "{r}");
+    let customer_turns = r["turns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["role"] == "user")
+        .count();
+    assert_eq!(customer_turns, 3, "{r}");
+    assert_eq!(server.simulator_calls("Sam stuck-case"), 3);
+
+    // The simulator's tokens are counted apart, and it joins the comparability key.
+    let s = summary(&p.dir.join("run"));
+    assert_eq!(s["cost"]["simulator"]["model"], "stub-customer", "{s}");
+    assert_eq!(s["cost"]["simulator"]["tokens_in"], 140, "{s}");
+    assert_eq!(s["cost"]["bot"]["tokens_in"], 20 * 6, "{s}");
+    assert!(
+        s["simulator"]
+            .as_str()
+            .unwrap()
+            .starts_with("stub-customer (prompt sha256:"),
+        "{s}"
+    );
+    let printed = crate::stdout(&out);
+    assert!(
+        printed.contains("simulator tokens (stub-customer): 140 in"),
+        "{printed}"
+    );
+}
+
+#[test]
+fn a_broken_simulator_is_an_error_of_the_simulator_never_of_the_bot() {
+    let server = Server::start();
+    let cases = [
+        case("down", "helpful", "Dan [[sim-down]]", ""),
+        case("garbage", "helpful", "Gus [[sim-garbage]]", ""),
+        case("empty", "helpful", "Em [[sim-empty]]", ""),
+    ]
+    .concat();
+    let p = project(&server, &cases);
+    let out = p.evalgate(&["run", "--out", "run", "--quiet", "--no-baseline"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let all = results(&p.dir.join("run"));
+    for key in ["en/down", "en/garbage", "en/empty"] {
+        let r = result_for(&all, key);
+        assert_eq!(r["observed_outcome"], "error", "{r}");
+        assert_eq!(r["error_kind"]["source"], "simulator", "{r}");
+        assert_eq!(r["stop_reason"], "error", "{r}");
+        assert_eq!(r["passed"], false, "{r}");
+    }
+    assert!(
+        result_for(&all, "en/empty")["error"]
+            .as_str()
+            .unwrap()
+            .contains("empty")
+    );
+    // Without a customer message, nothing was sent to the bot.
+    assert!(server.requests("/bot").is_empty());
+}
+
+#[test]
+fn repeats_of_a_simulated_case_give_pass_k_and_mark_it_flaky() {
+    let server = Server::start();
+    let p = project(&server, &case("sometimes", "flaky", "Flo", ""));
+    let out = p.evalgate(&[
+        "run",
+        "--out",
+        "run",
+        "--quiet",
+        "--no-baseline",
+        "--repeats",
+        "4",
+    ]);
+    let all = results(&p.dir.join("run"));
+    assert_eq!(all.len(), 4, "{}", stderr(&out));
+    let passed = all.iter().filter(|r| r["passed"] == true).count();
+    assert_eq!(passed, 2, "{all:?}");
+    let s = summary(&p.dir.join("run"));
+    let stats = &s["repeat_stats"];
+    assert_eq!(stats["flaky"], json!(["en/sometimes"]), "{s}");
+    assert_eq!(stats["pass_pow_k"], 0.0, "{s}");
+    assert_eq!(stats["pass_at_1"], 0.5, "{s}");
+}
+
+/// Each mistake in a simulated case or the simulator block: exit 2, its file and line,
+/// and nothing sent.
+#[test]
+fn bad_simulated_input_is_refused_at_its_line_before_anything_is_sent() {
+    let server = Server::start();
+    let good = case("ok", "helpful", "Ann", "");
+    let bad_cases = [
+        (
+            good.replace("    simulate:\n", "    turns:\n      - user: hi\n    simulate:\n"),
+            "en.yaml:9:",
+            "both `turns` and `simulate`",
+        ),
+        (
+            good.replace("      persona: \"Ann\"\n      goal: Get the refund\n      facts: { order_id: ORD-1 }\n", "").replace("    simulate:\n", ""),
+            "en.yaml:3:",
+            "no turns",
+        ),
+        (
+            case("zero", "helpful", "Ann", "      max_turns: 0\n"),
+            "en.yaml:10:",
+            "between 1 and 50",
+        ),
+        (
+            case("many", "helpful", "Ann", "      max_turns: 51\n"),
+            "en.yaml:10:",
+            "between 1 and 50",
+        ),
+        (
+            case("typo", "helpful", "Ann", "      max_turn: 3\n"),
+            "en.yaml:10:",
+            "max_turn",
+        ),
+    ];
+    for (cases, at, says) in bad_cases {
+        let p = project(&server, &cases);
+        let out = p.evalgate(&["run", "--out", "run", "--quiet", "--no-baseline"]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains(at) && err.contains(says), "{at} {says}: {err}");
+    }
+    // A simulated case with no simulator to play the customer.
+    let p = project(&server, &good);
+    let config = std::fs::read_to_string(p.dir.join("evalgate.yaml")).unwrap();
+    let (bot, rest) = config.split_once("simulator:\n").unwrap();
+    let evalsets = &rest[rest.find("evalsets:").unwrap()..];
+    p.write("evalgate.yaml", &format!("{bot}{evalsets}"));
+    let out = p.evalgate(&["run", "--out", "run", "--quiet", "--no-baseline"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("en.yaml:3") && err.contains("no `simulator:` block"),
+        "{err}"
+    );
+    // An unknown key in the simulator block.
+    let p = project(&server, &good);
+    let config = std::fs::read_to_string(p.dir.join("evalgate.yaml")).unwrap();
+    p.write(
+        "evalgate.yaml",
+        &config.replace(
+            "  model: stub-customer\n",
+            "  model: stub-customer\n  temprature: 0\n",
+        ),
+    );
+    let out = p.evalgate(&["run", "--out", "run", "--quiet", "--no-baseline"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("evalgate.yaml:10") && err.contains("temprature"),
+        "{err}"
+    );
+    assert!(server.requests("").is_empty(), "something was sent");
+}
