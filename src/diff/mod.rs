@@ -94,6 +94,9 @@ pub struct RegressedCase {
     pub new_reply: String,
     pub reply_diff: Vec<text::WordChange>,
     pub new_error: Option<String>,
+    /// The new run's conversation turn by turn, when its customer was simulated.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub simulated_transcript: Vec<String>,
 }
 
 /// One metric's value in both runs.
@@ -486,6 +489,7 @@ fn regressed_details(
                 failing_checks: r.failing_checks().cloned().collect(),
                 judge_reasons,
                 reply_diff: text::word_diff(&old_reply, &r.reply),
+                simulated_transcript: crate::simulator::transcript::transcript_lines(&r),
                 old_reply,
                 new_reply: r.reply,
                 new_error: r.error,

@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod demo;
+pub mod transcript;
 
 use std::sync::Arc;
 

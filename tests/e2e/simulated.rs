@@ -327,6 +327,23 @@ fn a_simulated_customer_gives_the_fact_asked_for_and_stops_when_helped() {
             .starts_with("stub-customer (prompt sha256:"),
         "{s}"
     );
+    // The reports show each simulated transcript turn by turn, marked, with its stop reason.
+    let html = std::fs::read_to_string(p.dir.join("run/report.html")).unwrap();
+    assert!(
+        html.contains("simulated · stopped: customer_stop"),
+        "report.html"
+    );
+    assert!(
+        html.contains("simulated · stopped: max_turns"),
+        "report.html"
+    );
+    assert!(
+        html.contains("<b>customer (simulated)</b>\nIt&#x27;s ORD-1.")
+            || html.contains("<b>customer (simulated)</b>\nIt's ORD-1."),
+        "report.html"
+    );
+    let junit = std::fs::read_to_string(p.dir.join("run/junit.xml")).unwrap();
+    assert!(junit.contains("simulated conversation (stopped: max_turns):\n  customer (simulated): Where is my refund?\n  assistant: I am not sure"), "{junit}");
     let printed = crate::stdout(&out);
     assert!(
         printed.contains("simulator tokens (stub-customer): 140 in"),
