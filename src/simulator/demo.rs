@@ -29,7 +29,20 @@ const ASKS: [(&[&str], &[&str]); 5] = [
             "numero de pedido",
         ],
     ),
-    (&["email", "e-mail"], &["email", "e-mail", "mail", "correo"]),
+    // Not a bare "email": a bot that mentions the confirmation email asks for no address.
+    (
+        &["email", "e-mail"],
+        &[
+            "email address",
+            "e-mail address",
+            "e-postadress",
+            "e-mail-adresse",
+            "adres e-mail",
+            "adres email",
+            "correo electrónico",
+            "dirección de correo",
+        ],
+    ),
     (
         &["phone", "phone_number"],
         &["phone", "telefon", "teléfono", "numer telefonu"],

@@ -154,7 +154,7 @@ pub fn shipped_demo_project(prompt: &str, gate: bool) -> TempProject {
     p.write(
         "evalgate.yaml",
         &format!(
-            "bot:\n  provider: demo\n  prompt: {}\nevalsets: [\"{}/evalsets/**/*.yaml\"]\n{gate}",
+            "bot:\n  provider: demo\n  prompt: {}\nevalsets: [\"{}/evalsets/**/*.yaml\"]\nsimulator:\n  provider: demo\n{gate}",
             root.join("prompts").join(prompt).display(),
             root.display(),
         ),
