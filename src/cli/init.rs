@@ -33,6 +33,8 @@ bot:
     tool: escalate_to_human
     markers: [\"[HANDOFF]\"]
 evalsets: [\"evalsets/**/*.yaml\"]
+simulator:                    # plays the customer in `simulate:` cases
+  provider: demo              # the built-in customer; or an LLM (openai, anthropic)
 gate: gates/launch.yaml
 run:
   concurrency: 16
