@@ -127,3 +127,69 @@ impl SimulatorConfig {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use crate::config::{Config, Project};
+
+    fn project(simulator: &str) -> Result<Project, String> {
+        let text = format!("bot:\n  provider: demo\nevalsets: [a]\n{simulator}");
+        let config = Config::parse(Path::new("evalgate.yaml"), &text).map_err(|d| d.to_string())?;
+        Ok(Project {
+            config_path: PathBuf::from("evalgate.yaml"),
+            root: PathBuf::from("."),
+            config,
+        })
+    }
+
+    fn problems(simulator: &str) -> Vec<String> {
+        let p = project(simulator).unwrap();
+        p.config
+            .simulator
+            .as_ref()
+            .unwrap()
+            .problems()
+            .into_iter()
+            .map(|(m, at)| format!("{}: {m}", at.map_or(0, |l| l.line())))
+            .collect()
+    }
+
+    #[test]
+    fn the_demo_customer_takes_no_model_and_an_llm_needs_one() {
+        assert!(problems("simulator:\n  provider: demo\n").is_empty());
+        assert_eq!(
+            problems("simulator:\n  provider: demo\n  model: gpt\n"),
+            [
+                "6: simulator.model has no use with provider `demo` (the built-in customer needs no model)"
+            ]
+        );
+        let found = problems("simulator:\n  provider: openai\n");
+        assert!(
+            found
+                .iter()
+                .any(|p| p.starts_with("5: simulator.model is required")),
+            "{found:?}"
+        );
+        let err = project("simulator:\n  provider: openai\n  modle: x\n").unwrap_err();
+        assert!(
+            err.contains("evalgate.yaml:6") && err.contains("modle"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_simulator_key_is_a_secret_of_the_project() {
+        let p = project("simulator:\n  provider: openai\n  base_url: http://x\n  model: m\n  api_key_env: PATH\n").unwrap();
+        let simulator = p.config.simulator.as_ref().unwrap();
+        assert_eq!(simulator.secret_envs(), ["PATH"]);
+        assert_eq!(simulator.model_name(), "m");
+        let path = std::env::var("PATH").unwrap();
+        let secrets = p.secrets();
+        assert_eq!(
+            secrets.redact(&format!("echo {path}")),
+            "echo [redacted:PATH]"
+        );
+    }
+}

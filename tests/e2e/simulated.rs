@@ -94,11 +94,13 @@ fn serve(stream: TcpStream, seen: &Mutex<Vec<Seen>>, flaky: &AtomicU32, until: I
             .unwrap_or("")
             .to_string();
         let mut length = 0usize;
+        let mut head = String::new();
         loop {
             let mut line = String::new();
             if reader.read_line(&mut line).unwrap_or(0) == 0 {
                 return;
             }
+            head.push_str(&line);
             let line = line.trim_end();
             if line.is_empty() {
                 break;
@@ -119,7 +121,15 @@ fn serve(stream: TcpStream, seen: &Mutex<Vec<Seen>>, flaky: &AtomicU32, until: I
             body: body.clone(),
         });
         let (status, answer) = if path.starts_with("/sim") {
-            customer(&body)
+            customer(&body, &head)
+        } else if path.starts_with("/judge") {
+            (
+                "200 OK",
+                completion(
+                    r#"{"criteria":[{"n":1,"passed":true,"reason":"gave the date"}],"outcome":"resolved","unsupported_claims":[]}"#,
+                    None,
+                ),
+            )
         } else {
             ("200 OK", bot(&body, flaky))
         };
@@ -183,8 +193,13 @@ fn bot(body: &Value, flaky: &AtomicU32) -> String {
 }
 
 /// The simulated customer, by the marker in the persona of its system prompt.
-fn customer(body: &Value) -> (&'static str, String) {
+fn customer(body: &Value, head: &str) -> (&'static str, String) {
     let system = texts(body, "system").join("");
+    if system.contains("[[sim-echo-key]]") {
+        // A careless server that repeats the request's headers, key and all.
+        let body = json!({ "error": format!("rejected: {head}") }).to_string();
+        return ("500 Internal Server Error", body);
+    }
     if system.contains("[[sim-down]]") {
         return ("503 Service Unavailable", r#"{"error":"down"}"#.into());
     }
@@ -476,4 +491,87 @@ fn bad_simulated_input_is_refused_at_its_line_before_anything_is_sent() {
         "{err}"
     );
     assert!(server.requests("").is_empty(), "something was sent");
+}
+
+/// The judge reads the whole simulated conversation, the customer's last words included;
+/// the simulator's key is scrubbed from what a careless simulator server echoes.
+#[test]
+fn the_judge_sees_the_whole_conversation_and_the_simulator_key_is_never_written() {
+    let server = Server::start();
+    let cases = [
+        case("judged", "helpful", "Jo", "").replace(
+            "must_include: [\"3 May\"]\n",
+            "must_include: [\"3 May\"]\n      rubric: [\"Gives the date\"]\n",
+        ),
+        case("echo", "helpful", "Eve [[sim-echo-key]]", ""),
+    ]
+    .concat();
+    let p = project(&server, &cases);
+    let config = std::fs::read_to_string(p.dir.join("evalgate.yaml")).unwrap();
+    let config = config
+        .replace("  model: stub-customer\n", "  model: stub-customer\n  api_key_env: EVALGATE_E2E_SIM_KEY\n")
+        .replace(
+            "evalsets:",
+            &format!(
+                "judge:\n  provider: openai\n  base_url: http://127.0.0.1:{}/judge/v1\n  model: stub-judge\n  response_format: none\n  retries: 0\nevalsets:",
+                server.port
+            ),
+        );
+    p.write("evalgate.yaml", &config);
+    const KEY: &str = "sk-sim-0123456789abcdef";
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_evalgate"))
+        .args([
+            "run",
+            "--out",
+            "run",
+            "--quiet",
+            "--no-baseline",
+            "--no-cache",
+        ])
+        .current_dir(&p.dir)
+        .env("EVALGATE_E2E_SIM_KEY", KEY)
+        .output()
+        .unwrap();
+    let all = results(&p.dir.join("run"));
+    assert_eq!(all.len(), 2, "{}", stderr(&out));
+    let judged = result_for(&all, "en/judged");
+    assert_eq!(judged["passed"], true, "{judged}");
+    let prompts: Vec<String> = server
+        .requests("/judge")
+        .iter()
+        .map(|s| s.body.to_string())
+        .collect();
+    assert_eq!(prompts.len(), 1, "{prompts:?}");
+    for said in [
+        "Where is my refund?",
+        "It's ORD-1.",
+        "Great, thanks!",
+        ASK,
+        ANSWER,
+    ] {
+        assert!(
+            prompts[0].contains(said),
+            "the judge missed {said:?}: {}",
+            prompts[0]
+        );
+    }
+    let echo = result_for(&all, "en/echo");
+    assert_eq!(echo["error_kind"]["source"], "simulator", "{echo}");
+    assert!(
+        echo["error"]
+            .as_str()
+            .unwrap()
+            .contains("[redacted:EVALGATE_E2E_SIM_KEY]"),
+        "{echo}"
+    );
+    for file in [
+        "results.jsonl",
+        "report.html",
+        "junit.xml",
+        "report.md",
+        "summary.json",
+    ] {
+        let text = std::fs::read_to_string(p.dir.join("run").join(file)).unwrap_or_default();
+        assert!(!text.contains(KEY), "{file} holds the simulator's key");
+    }
 }
