@@ -35,7 +35,12 @@ pub fn build_simulator(project: &Project) -> Result<Option<Simulator>, Failure> 
         }
         None => None,
     };
-    Simulator::llm(client, cfg.model_name(), prompt, cfg.retries)
+    let model = cfg
+        .model
+        .as_ref()
+        .map(|m| m.value.clone())
+        .unwrap_or_default();
+    Simulator::llm(client, model, prompt, cfg.retries)
         .map(Some)
         .map_err(Failure::from)
 }

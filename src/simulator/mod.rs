@@ -2,7 +2,6 @@
 //! time, from its persona, goal and facts. An LLM under a prompt in the case's language,
 //! or the built-in deterministic customer. It never sees the case's `expect` block.
 
-pub mod config;
 pub mod demo;
 pub mod transcript;
 
