@@ -359,6 +359,23 @@ fn a_simulated_customer_gives_the_fact_asked_for_and_stops_when_helped() {
     );
     let junit = std::fs::read_to_string(p.dir.join("run/junit.xml")).unwrap();
     assert!(junit.contains("simulated conversation (stopped: max_turns):\n  customer (simulated): Where is my refund?\n  assistant: I am not sure"), "{junit}");
+    // Re-scoring keeps the simulated transcripts as they were, without a new conversation.
+    let calls_before = server.requests("").len();
+    let rescored = p.evalgate(&["rescore", "run", "--out", "rescored", "--quiet"]);
+    let again = results(&p.dir.join("rescored"));
+    assert_eq!(again.len(), 3, "{}", stderr(&rescored));
+    let r = result_for(&again, "en/two-turn");
+    assert_eq!(
+        (r["simulated"].as_bool(), r["stop_reason"].as_str()),
+        (Some(true), Some("customer_stop")),
+        "{r}"
+    );
+    assert_eq!(r["simulator_tokens_in"], 60, "{r}");
+    assert_eq!(server.requests("").len(), calls_before);
+    assert_eq!(
+        summary(&p.dir.join("rescored"))["simulator"],
+        s["simulator"]
+    );
     let printed = crate::stdout(&out);
     assert!(
         printed.contains("simulator tokens (stub-customer): 140 in"),
