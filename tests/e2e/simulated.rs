@@ -592,3 +592,53 @@ fn the_judge_sees_the_whole_conversation_and_the_simulator_key_is_never_written(
         assert!(!text.contains(KEY), "{file} holds the simulator's key");
     }
 }
+
+/// A simulated case that regresses shows its new conversation in report.md; a run whose
+/// customer was played by another simulator is flagged loudly by `diff`.
+#[test]
+fn regressions_show_the_simulated_conversation_and_diff_flags_another_simulator() {
+    let server = Server::start();
+    let p = project(&server, &case("regress", "helpful", "Rae", ""));
+    let out = p.evalgate(&["run", "--out", "base", "--quiet", "--no-baseline"]);
+    assert_eq!(
+        result_for(&results(&p.dir.join("base")), "en/regress")["passed"],
+        true,
+        "{}",
+        stderr(&out)
+    );
+
+    p.write(
+        "evalsets/en.yaml",
+        &format!(
+            "language: en\ncases:\n{}",
+            case("regress", "useless", "Rae", "      max_turns: 2\n")
+        ),
+    );
+    let out = p.evalgate(&["run", "--out", "new", "--quiet", "--baseline", "base"]);
+    let md = std::fs::read_to_string(p.dir.join("new/report.md")).unwrap();
+    assert!(
+        md.contains("  - simulated conversation (stopped: max\\_turns):\n    - customer (simulated): Where is my refund?\n    - assistant: I am not sure I can help with that.\n"),
+        "{}\n{md}",
+        stderr(&out)
+    );
+
+    let config = std::fs::read_to_string(p.dir.join("evalgate.yaml")).unwrap();
+    p.write(
+        "evalgate.yaml",
+        &config.replace("model: stub-customer", "model: stub-customer-2"),
+    );
+    let _ = p.evalgate(&["run", "--out", "other", "--quiet", "--no-baseline"]);
+    let out = p.evalgate(&["diff", "new", "other"]);
+    let text = crate::stdout(&out) + &stderr(&out);
+    assert!(
+        text.contains("THE CUSTOMER SIMULATOR DIFFERS (stub-customer (prompt sha256:"),
+        "{text}"
+    );
+    assert!(
+        text.contains("vs stub-customer-2 (prompt sha256:"),
+        "{text}"
+    );
+    let out = p.evalgate(&["diff", "base", "new"]);
+    let text = crate::stdout(&out) + &stderr(&out);
+    assert!(!text.contains("SIMULATOR DIFFERS"), "{text}");
+}
