@@ -788,8 +788,9 @@ impl SimulatorConfig {
         self.api_key_env.iter().map(|v| v.value.as_str()).collect()
     }
 
-    /// The block as the LLM client builder takes it (the judge's shape).
-    pub fn as_llm(&self) -> JudgeConfig {
+    /// The block as the LLM client builder takes it (the judge's shape), with a connection
+    /// for each conversation in flight: every lane waits on its customer.
+    pub fn as_llm(&self, concurrency: usize) -> JudgeConfig {
         JudgeConfig {
             provider: self.provider(),
             base_url: self.base_url.as_ref().map(|v| v.value.clone()),
@@ -800,7 +801,7 @@ impl SimulatorConfig {
             temperature: Some(self.temperature.unwrap_or(0.0)),
             max_tokens: self.max_tokens,
             timeout_s: self.timeout_s,
-            concurrency: 4,
+            concurrency: concurrency.max(1),
             retries: self.retries,
             response_format: ResponseFormat::None,
             requests_per_minute: None,

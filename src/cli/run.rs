@@ -84,7 +84,7 @@ pub fn run(config: &Path, args: &RunArgs) -> Result<Outcome, Failure> {
             Failure::bad_input(format!("{}: {message}", project.config_path.display()))
         })?;
     let judge = build_judge(project, !args.no_cache)?.map(|(judge, hash)| (Arc::new(judge), hash));
-    let simulator = super::simulator::build_simulator(project)?.map(Arc::new);
+    let simulator = super::simulator::build_simulator(project, concurrency)?.map(Arc::new);
     let run_id = match old_meta {
         Some(old) => old.run_id.clone(),
         None => new_run_id(),

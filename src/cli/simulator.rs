@@ -7,8 +7,11 @@ use crate::diagnostic::Diagnostic;
 use crate::exit::Failure;
 use crate::simulator::Simulator;
 
-/// The simulator of the `simulator:` block, if there is one.
-pub fn build_simulator(project: &Project) -> Result<Option<Simulator>, Failure> {
+/// The simulator of the `simulator:` block, if there is one, for `concurrency` lanes.
+pub fn build_simulator(
+    project: &Project,
+    concurrency: usize,
+) -> Result<Option<Simulator>, Failure> {
     let Some(cfg) = &project.config.simulator else {
         return Ok(None);
     };
@@ -16,7 +19,7 @@ pub fn build_simulator(project: &Project) -> Result<Option<Simulator>, Failure> 
     if cfg.provider() == ProviderKind::Demo {
         return Ok(Some(Simulator::demo()));
     }
-    let client = crate::provider::build_llm(&cfg.as_llm(), project.simulator_api_key())
+    let client = crate::provider::build_llm(&cfg.as_llm(concurrency), project.simulator_api_key())
         .map_err(|m| at(format!("simulator: {m}")))?;
     let client = Arc::new(crate::provider::Redacting {
         inner: client,
