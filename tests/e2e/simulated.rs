@@ -642,3 +642,38 @@ fn regressions_show_the_simulated_conversation_and_diff_flags_another_simulator(
     let text = crate::stdout(&out) + &stderr(&out);
     assert!(!text.contains("SIMULATOR DIFFERS"), "{text}");
 }
+
+/// The shipped simulated cases run as is on the demo bot with the demo customer: the bot
+/// asks for the order number, the customer gives it, the bot answers from that order and the
+/// customer thanks and stops, in every language.
+#[test]
+fn the_shipped_simulated_cases_run_on_the_demo_bot_with_the_demo_customer() {
+    let p = crate::shipped_demo_project("support.md.j2", false);
+    let out = p.evalgate(&[
+        "run",
+        "--out",
+        "run",
+        "--quiet",
+        "--no-baseline",
+        "--filter",
+        "*-sim-01",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let all = results(&p.dir.join("run"));
+    assert_eq!(all.len(), 10);
+    for r in &all {
+        assert_eq!(r["passed"], true, "{r}");
+        assert_eq!(r["stop_reason"], "customer_stop", "{r}");
+        let turns = r["turns"].as_array().unwrap();
+        assert_eq!(turns.len(), 5, "{r}");
+        let given = turns[2]["content"].as_str().unwrap();
+        let looked_up = r["actions"][0]["arguments"].as_str().unwrap();
+        let id = looked_up.split('"').nth(3).unwrap();
+        assert!(
+            given.contains(id),
+            "the order looked up is the one the customer gave: {r}"
+        );
+    }
+    let s = summary(&p.dir.join("run"));
+    assert_eq!(s["simulator_model"], "evalgate-demo-customer", "{s}");
+}
