@@ -832,6 +832,7 @@ impl SimulatorConfig {
                     ("base_url", self.base_url.as_ref()),
                     ("model", self.model.as_ref()),
                     ("api_key_env", self.api_key_env.as_ref()),
+                    ("prompt", self.prompt.as_ref()),
                 ];
                 unused
                     .into_iter()
@@ -839,7 +840,7 @@ impl SimulatorConfig {
                         value.map(|v| {
                             (
                                 format!(
-                                    "simulator.{field} has no use with provider `demo` (the built-in customer needs no model)"
+                                    "simulator.{field} has no use with provider `demo` (the built-in customer needs no model and no prompt)"
                                 ),
                                 Some(v.referenced),
                             )
@@ -1031,7 +1032,7 @@ mod simulator_tests {
         assert_eq!(
             problems("simulator:\n  provider: demo\n  model: gpt\n"),
             [
-                "6: simulator.model has no use with provider `demo` (the built-in customer needs no model)"
+                "6: simulator.model has no use with provider `demo` (the built-in customer needs no model and no prompt)"
             ]
         );
         let found = problems("simulator:\n  provider: openai\n");
