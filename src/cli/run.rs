@@ -85,6 +85,9 @@ pub fn run(config: &Path, args: &RunArgs) -> Result<Outcome, Failure> {
         })?;
     let judge = build_judge(project, !args.no_cache)?.map(|(judge, hash)| (Arc::new(judge), hash));
     let simulator = super::simulator::build_simulator(project, concurrency)?.map(Arc::new);
+    if let Some(simulator) = &simulator {
+        super::simulator::check_prompt(simulator, &loaded.suite)?;
+    }
     let run_id = match old_meta {
         Some(old) => old.run_id.clone(),
         None => new_run_id(),

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use crate::config::{Project, ProviderKind};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::evalset::Suite;
 use crate::exit::Failure;
 use crate::simulator::Simulator;
 
@@ -46,4 +47,25 @@ pub fn build_simulator(
     Simulator::llm(client, model, prompt, cfg.retries)
         .map(Some)
         .map_err(Failure::from)
+}
+
+/// Renders the simulator's prompt for every simulated case, so a template that fails on
+/// some case (a variable it does not have) is found before anything is sent.
+pub fn check_prompt(simulator: &Simulator, suite: &Suite) -> Result<(), Failure> {
+    if !simulator.has_custom_prompt() {
+        return Ok(());
+    }
+    let mut problems = Diagnostics::default();
+    for case in suite.cases() {
+        let case = case.map_err(|p| Failure::problems(&p))?;
+        if let Some(simulation) = &case.simulate
+            && let Err(message) = simulator.render(&case, simulation)
+        {
+            problems.push(
+                Diagnostic::new(&case.source, format!("case `{}`: {message}", case.id))
+                    .at(case.line, 0),
+            );
+        }
+    }
+    problems.into_result(()).map_err(|p| Failure::problems(&p))
 }

@@ -102,6 +102,11 @@ impl Simulator {
         &self.model
     }
 
+    /// `simulator.prompt` replaced the built-in prompts.
+    pub fn has_custom_prompt(&self) -> bool {
+        self.custom
+    }
+
     /// What identifies this simulator for comparability: model and prompt hash.
     pub fn identity(&self) -> String {
         format!(

@@ -507,6 +507,27 @@ fn bad_simulated_input_is_refused_at_its_line_before_anything_is_sent() {
         err.contains("evalgate.yaml:10") && err.contains("temprature"),
         "{err}"
     );
+    // A customer prompt that does not render for a case.
+    let p = project(&server, &good);
+    p.write(
+        "customer.j2",
+        "You are {{ persona }} and want {{ facts.account_pin }}.",
+    );
+    let config = std::fs::read_to_string(p.dir.join("evalgate.yaml")).unwrap();
+    p.write(
+        "evalgate.yaml",
+        &config.replace(
+            "  model: stub-customer\n",
+            "  model: stub-customer\n  prompt: customer.j2\n",
+        ),
+    );
+    let out = p.evalgate(&["run", "--out", "run", "--quiet", "--no-baseline"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("en.yaml:3") && err.contains("simulator prompt"),
+        "{err}"
+    );
     assert!(server.requests("").is_empty(), "something was sent");
 }
 
