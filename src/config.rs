@@ -28,6 +28,8 @@ pub struct Config {
     pub judge: Option<JudgeConfig>,
     /// Help-centre files the judge checks claims against (glob patterns).
     pub knowledge: Vec<Spanned<String>>,
+    /// The model that plays the customer in `simulate:` cases.
+    pub simulator: Option<SimulatorConfig>,
 }
 
 /// The config file as written, with the bot's section in the shape its provider takes.
@@ -46,6 +48,8 @@ struct ConfigFile<B> {
     judge: Option<JudgeConfig>,
     #[serde(default)]
     knowledge: Vec<Spanned<String>>,
+    #[serde(default)]
+    simulator: Option<SimulatorConfig>,
 }
 
 impl<B> ConfigFile<B> {
@@ -58,6 +62,7 @@ impl<B> ConfigFile<B> {
             pricing: self.pricing,
             judge: self.judge,
             knowledge: self.knowledge,
+            simulator: self.simulator,
         }
     }
 }
@@ -577,11 +582,26 @@ impl Project {
                 problems.push(here("judge.concurrency must be at least 1".into()));
             }
         }
+        if let Some(simulator) = &self.config.simulator {
+            for (message, at) in simulator.problems() {
+                problems.push(at.map_or_else(
+                    || here(message.clone()),
+                    |l| here(message.clone()).at_location(l),
+                ));
+            }
+        }
         let prompts = [
             ("bot.prompt", self.config.bot.prompt()),
             (
                 "judge.prompt",
                 self.config.judge.as_ref().and_then(|j| j.prompt.as_ref()),
+            ),
+            (
+                "simulator.prompt",
+                self.config
+                    .simulator
+                    .as_ref()
+                    .and_then(|s| s.prompt.as_ref()),
             ),
         ];
         for (field, prompt) in prompts {
@@ -631,7 +651,13 @@ impl Project {
             .bot
             .secret_envs()
             .into_iter()
-            .chain(judge.and_then(|j| j.api_key_env.as_ref().map(|v| v.value.as_str())));
+            .chain(judge.and_then(|j| j.api_key_env.as_ref().map(|v| v.value.as_str())))
+            .chain(
+                self.config
+                    .simulator
+                    .iter()
+                    .flat_map(SimulatorConfig::secret_envs),
+            );
         crate::secrets::Secrets::from_env(names)
     }
 
@@ -648,6 +674,17 @@ impl Project {
 fn key_from(var: Option<&str>) -> Option<String> {
     var.and_then(|v| std::env::var(v).ok())
         .filter(|k| !k.is_empty())
+}
+
+impl Project {
+    pub fn simulator_api_key(&self) -> Option<String> {
+        key_from(
+            self.config
+                .simulator
+                .as_ref()
+                .and_then(|s| s.api_key_env.as_ref().map(|v| v.value.as_str())),
+        )
+    }
 }
 
 /// The connection fields the bot and the judge share. The two config structs spell them
@@ -753,6 +790,117 @@ fn endpoint_problems(
         ));
     }
     problems
+}
+
+/// The `simulator:` block: which model plays the customer in `simulate:` cases.
+/// Any LLM provider, or `demo` (the built-in deterministic customer).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimulatorConfig {
+    pub provider: Spanned<ProviderKind>,
+    #[serde(default)]
+    pub base_url: Option<Spanned<String>>,
+    #[serde(default)]
+    pub model: Option<Spanned<String>>,
+    #[serde(default)]
+    pub api_key_env: Option<Spanned<String>>,
+    /// A customer prompt template overriding the built-in one.
+    #[serde(default)]
+    pub prompt: Option<Spanned<String>>,
+    #[serde(default)]
+    pub temperature: Option<f64>,
+    #[serde(default)]
+    pub max_tokens: Option<u32>,
+    #[serde(default = "default_simulator_timeout_s")]
+    pub timeout_s: f64,
+    #[serde(default = "default_retries")]
+    pub retries: u32,
+}
+
+fn default_simulator_timeout_s() -> f64 {
+    60.0
+}
+
+impl SimulatorConfig {
+    pub fn provider(&self) -> ProviderKind {
+        self.provider.value
+    }
+
+    /// The names of the environment variables whose values are secrets.
+    pub fn secret_envs(&self) -> Vec<&str> {
+        self.api_key_env.iter().map(|v| v.value.as_str()).collect()
+    }
+
+    /// The block as the LLM client builder takes it (the judge's shape), with a connection
+    /// for each conversation in flight: every lane waits on its customer.
+    pub fn as_llm(&self, concurrency: usize) -> JudgeConfig {
+        JudgeConfig {
+            provider: self.provider(),
+            base_url: self.base_url.as_ref().map(|v| v.value.clone()),
+            model: self.model.as_ref().map(|v| v.value.clone()),
+            api_key_env: self.api_key_env.clone(),
+            prompt: None,
+            // A customer who says the same thing every time is what makes repeats comparable.
+            temperature: Some(self.temperature.unwrap_or(0.0)),
+            max_tokens: self.max_tokens,
+            timeout_s: self.timeout_s,
+            concurrency: concurrency.max(1),
+            retries: self.retries,
+            response_format: ResponseFormat::None,
+            requests_per_minute: None,
+            tokens_per_minute: None,
+        }
+    }
+
+    /// Problems with the block's values, each with its line when known.
+    pub(crate) fn problems(&self) -> Vec<(String, Option<serde_saphyr::Location>)> {
+        match self.provider() {
+            ProviderKind::Openai | ProviderKind::Anthropic => {
+                let endpoint = Endpoint {
+                    provider: self.provider(),
+                    base_url: self.base_url.as_ref().map(|v| v.value.as_str()),
+                    model: self.model.as_ref().map(|v| v.value.as_str()),
+                    api_key_env: self.api_key_env.as_ref(),
+                    timeout_s: self.timeout_s,
+                };
+                let mut found = endpoint_problems("simulator", &endpoint);
+                // A missing field has no line of its own: point at the block's provider.
+                for entry in found.iter_mut().filter(|(_, at)| at.is_none()) {
+                    entry.1 = Some(self.provider.referenced);
+                }
+                found
+            }
+            ProviderKind::Demo => {
+                let unused = [
+                    ("base_url", self.base_url.as_ref()),
+                    ("model", self.model.as_ref()),
+                    ("api_key_env", self.api_key_env.as_ref()),
+                    ("prompt", self.prompt.as_ref()),
+                ];
+                unused
+                    .into_iter()
+                    .filter_map(|(field, value)| {
+                        value.map(|v| {
+                            (
+                                format!(
+                                    "simulator.{field} has no use with provider `demo` (the built-in customer needs no model and no prompt)"
+                                ),
+                                Some(v.referenced),
+                            )
+                        })
+                    })
+                    .collect()
+            }
+            #[allow(unreachable_patterns)]
+            other => vec![(
+                format!(
+                    "simulator.provider `{}` is not an LLM: use `openai`, `anthropic` or `demo`",
+                    other.name()
+                ),
+                Some(self.provider.referenced),
+            )],
+        }
+    }
 }
 
 /// Key-value account state handed to prompts; kept sorted so renders are stable.
@@ -889,6 +1037,71 @@ mod tests {
                 .iter()
                 .any(|d| d.message.contains("judge.api_key_env is required")),
             "{keyless:?}"
+        );
+    }
+}
+
+#[cfg(test)]
+mod simulator_tests {
+    use std::path::{Path, PathBuf};
+
+    use crate::config::{Config, Project};
+
+    fn project(simulator: &str) -> Result<Project, String> {
+        let text = format!("bot:\n  provider: demo\nevalsets: [a]\n{simulator}");
+        let config = Config::parse(Path::new("evalgate.yaml"), &text).map_err(|d| d.to_string())?;
+        Ok(Project {
+            config_path: PathBuf::from("evalgate.yaml"),
+            root: PathBuf::from("."),
+            config,
+        })
+    }
+
+    fn problems(simulator: &str) -> Vec<String> {
+        let p = project(simulator).unwrap();
+        p.config
+            .simulator
+            .as_ref()
+            .unwrap()
+            .problems()
+            .into_iter()
+            .map(|(m, at)| format!("{}: {m}", at.map_or(0, |l| l.line())))
+            .collect()
+    }
+
+    #[test]
+    fn the_demo_customer_takes_no_model_and_an_llm_needs_one() {
+        assert!(problems("simulator:\n  provider: demo\n").is_empty());
+        assert_eq!(
+            problems("simulator:\n  provider: demo\n  model: gpt\n"),
+            [
+                "6: simulator.model has no use with provider `demo` (the built-in customer needs no model and no prompt)"
+            ]
+        );
+        let found = problems("simulator:\n  provider: openai\n");
+        assert!(
+            found
+                .iter()
+                .any(|p| p.starts_with("5: simulator.model is required")),
+            "{found:?}"
+        );
+        let err = project("simulator:\n  provider: openai\n  modle: x\n").unwrap_err();
+        assert!(
+            err.contains("evalgate.yaml:6") && err.contains("modle"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_simulator_key_is_a_secret_of_the_project() {
+        let p = project("simulator:\n  provider: openai\n  base_url: http://x\n  model: m\n  api_key_env: PATH\n").unwrap();
+        let simulator = p.config.simulator.as_ref().unwrap();
+        assert_eq!(simulator.secret_envs(), ["PATH"]);
+        let path = std::env::var("PATH").unwrap();
+        let secrets = p.secrets();
+        assert_eq!(
+            secrets.redact(&format!("echo {path}")),
+            "echo [redacted:PATH]"
         );
     }
 }

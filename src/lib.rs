@@ -30,6 +30,7 @@ pub mod rundir;
 pub mod runner;
 pub mod scoring;
 pub mod secrets;
+pub mod simulator;
 pub mod stats;
 pub mod summary;
 #[cfg(test)]

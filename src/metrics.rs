@@ -67,6 +67,11 @@ pub struct SliceMetrics {
     pub judge_tokens_in: u64,
     #[serde(default)]
     pub judge_tokens_out: u64,
+    /// The customer simulator's tokens, apart from the bot's and the judge's.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub simulator_tokens_in: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub simulator_tokens_out: u64,
     /// Results the judge gave a verdict on, and those where it could not.
     #[serde(default)]
     pub judged: u64,
@@ -110,6 +115,8 @@ struct Accumulator {
     tokens_out: u64,
     judge_tokens_in: u64,
     judge_tokens_out: u64,
+    simulator_tokens_in: u64,
+    simulator_tokens_out: u64,
     judged: u64,
     judge_errors: u64,
     with_unsupported_claims: u64,
@@ -135,6 +142,8 @@ impl Accumulator {
         self.tokens_out += r.tokens_out;
         self.judge_tokens_in += r.judge_tokens_in;
         self.judge_tokens_out += r.judge_tokens_out;
+        self.simulator_tokens_in += r.simulator_tokens_in;
+        self.simulator_tokens_out += r.simulator_tokens_out;
         *self
             .matrix
             .entry((r.expected_outcome, r.observed_outcome))
@@ -231,6 +240,8 @@ impl Accumulator {
             tokens_out: self.tokens_out,
             judge_tokens_in: self.judge_tokens_in,
             judge_tokens_out: self.judge_tokens_out,
+            simulator_tokens_in: self.simulator_tokens_in,
+            simulator_tokens_out: self.simulator_tokens_out,
             judged: self.judged,
             judge_errors: self.judge_errors,
             unsupported_claim_rate: ratio(self.with_unsupported_claims, self.judged),
@@ -507,6 +518,10 @@ pub fn binomial_ratio(c: u64, n: u64, k: u64) -> f64 {
         return 0.0;
     }
     (0..k).map(|i| (c - i) as f64 / (n - i) as f64).product()
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[cfg(test)]

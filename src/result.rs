@@ -90,6 +90,31 @@ impl ErrorCause {
     }
 }
 
+/// Why a simulated conversation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// The bot handed the customer to a human.
+    Handoff,
+    /// The simulated customer wrote the stop marker: goal reached, or given up.
+    CustomerStop,
+    /// The customer sent as many messages as the case allows.
+    MaxTurns,
+    /// The bot or the simulator failed.
+    Error,
+}
+
+impl StopReason {
+    pub fn name(self) -> &'static str {
+        match self {
+            StopReason::Handoff => "handoff",
+            StopReason::CustomerStop => "customer_stop",
+            StopReason::MaxTurns => "max_turns",
+            StopReason::Error => "error",
+        }
+    }
+}
+
 /// The kind of an error result, for tools that must tell a judge failure from a bot
 /// failure without reading the message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
@@ -202,6 +227,17 @@ pub struct CaseResult {
     pub judge_tokens_in: u64,
     #[serde(default)]
     pub judge_tokens_out: u64,
+    /// The customer was played by the simulator (a `simulate:` case).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub simulated: bool,
+    /// Why a simulated conversation ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_reason: Option<StopReason>,
+    /// The simulator's tokens, counted apart from the bot's and the judge's.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub simulator_tokens_in: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub simulator_tokens_out: u64,
     /// Requests sent, retries included.
     #[serde(default)]
     pub attempts: u32,
@@ -209,6 +245,10 @@ pub struct CaseResult {
     /// What failed, when `error` is set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_kind: Option<ErrorKind>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl CaseResult {
@@ -291,6 +331,10 @@ impl CaseResult {
             tokens_out: 7,
             judge_tokens_in: 0,
             judge_tokens_out: 0,
+            simulated: false,
+            stop_reason: None,
+            simulator_tokens_in: 0,
+            simulator_tokens_out: 0,
             attempts: 1,
             error: (observed == ObservedOutcome::Error).then(|| "boom".to_string()),
             error_kind: (observed == ObservedOutcome::Error).then_some(ErrorKind {

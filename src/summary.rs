@@ -73,6 +73,12 @@ pub struct RunMeta {
     pub judge: Option<String>,
     #[serde(default)]
     pub judge_model: Option<String>,
+    /// The customer simulator's identity (model and prompt hash), when the run had one:
+    /// part of the comparability key, since another customer holds other conversations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub simulator: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub simulator_model: Option<String>,
     /// How observed outcomes were decided: `judge`, or `rule-verified` without one.
     pub outcome_mode: String,
     /// `judged`, or `unjudged` when rubric criteria did not decide `passed`.
@@ -142,6 +148,9 @@ pub struct Cost {
     pub currency: Option<String>,
     pub bot: TokenCost,
     pub judge: TokenCost,
+    /// The customer simulator's tokens, when the run had simulated cases.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub simulator: Option<TokenCost>,
     pub total_money: Option<f64>,
     pub conversations: u64,
     /// Bot cost per conversation (the judge is the harness's cost, not the bot's).
@@ -158,6 +167,7 @@ impl Cost {
         pricing: Option<&crate::config::Pricing>,
         bot_model: &str,
         judge_model: Option<&str>,
+        simulator_model: Option<&str>,
     ) -> Cost {
         let o = &m.overall;
         let money = |model: Option<&str>, tin: u64, tout: u64| -> Option<f64> {
@@ -182,8 +192,20 @@ impl Cost {
                 Some(0.0)
             },
         };
-        let total_money = match (bot.money, judge.money) {
-            (Some(b), Some(j)) => Some(b + j),
+        let simulator = simulator_model.map(|model| TokenCost {
+            model: Some(model.to_string()),
+            tokens_in: o.simulator_tokens_in,
+            tokens_out: o.simulator_tokens_out,
+            // The built-in customer costs nothing; an LLM's tokens cost what the config says.
+            money: if o.simulator_tokens_in + o.simulator_tokens_out == 0 {
+                Some(0.0)
+            } else {
+                money(Some(model), o.simulator_tokens_in, o.simulator_tokens_out)
+            },
+        });
+        let simulator_money = simulator.as_ref().map_or(Some(0.0), |s| s.money);
+        let total_money = match (bot.money, judge.money, simulator_money) {
+            (Some(b), Some(j), Some(s)) => Some(b + j + s),
             _ => None,
         };
         let conversations = o.results;
@@ -202,6 +224,7 @@ impl Cost {
             total_money,
             bot,
             judge,
+            simulator,
         }
     }
 }
@@ -260,6 +283,8 @@ impl RunSummary {
                 },
                 judge: None,
                 judge_model: None,
+                simulator: None,
+                simulator_model: None,
                 outcome_mode: "rule-verified".into(),
                 rubric: "unjudged".into(),
                 knowledge_hash: None,
@@ -281,7 +306,7 @@ impl RunSummary {
             gate: None,
             repeat_stats: None,
             top_error: None,
-            cost: Cost::compute(&metrics, None, "m", None),
+            cost: Cost::compute(&metrics, None, "m", None, None),
             metrics,
         }
     }

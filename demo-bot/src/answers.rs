@@ -16,7 +16,7 @@ fn pick(lang: Lang, texts: &Texts) -> &'static str {
 
 /// Context keys the bot reads, with the synonyms an eval-set author might use. Keys not
 /// listed here (internal notes, risk flags, phone numbers) are never shown to anyone.
-mod keys {
+pub(crate) mod keys {
     pub const ORDER_ID: &[&str] = &["order_id", "order_number", "order"];
     pub const CARRIER: &[&str] = &["carrier", "shipping_carrier"];
     pub const TRACKING: &[&str] = &["tracking_number", "tracking", "tracking_id"];
@@ -237,6 +237,20 @@ const ORDER_UNKNOWN: Texts = [
     "Nie widzę teraz żadnego zamówienia na Twoim koncie. Czy możesz przesłać numer zamówienia z maila z potwierdzeniem, żebym mogła to sprawdzić?",
     "Ahora mismo no veo ningún pedido en tu cuenta. ¿Puedes enviarme el número de pedido del correo de confirmación para que lo revise?",
 ];
+
+const ORDER_NUMBER_ASK: Texts = [
+    "I'd be glad to check that for you, but I need to know which order it is. Could you send me the order number from your confirmation email?",
+    "Jag kollar gärna det åt dig, men jag behöver veta vilken beställning det gäller. Kan du skicka mig ditt ordernummer från orderbekräftelsen?",
+    "Das prüfe ich gern für Sie, aber ich muss wissen, um welche Bestellung es geht. Könnten Sie mir Ihre Bestellnummer aus der Bestätigungs-E-Mail schicken?",
+    "Chętnie to sprawdzę, ale muszę wiedzieć, o które zamówienie chodzi. Czy możesz podać numer zamówienia z maila z potwierdzeniem?",
+    "Con gusto lo reviso, pero necesito saber de qué pedido se trata. ¿Me puedes enviar el número de pedido del correo de confirmación?",
+];
+
+/// Asks for the order an order question is about, when neither the account nor the
+/// conversation names one.
+pub fn order_number_ask(lang: Lang) -> String {
+    pick(lang, &ORDER_NUMBER_ASK).to_string()
+}
 
 const DELIVERY_ETA: Texts = [
     "Your order {order_id} should arrive by {delivery_date}.",

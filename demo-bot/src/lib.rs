@@ -7,6 +7,7 @@
 mod answers;
 mod intent;
 mod lang;
+mod order_number;
 mod prompt;
 
 use intent::{Attack, Escalation, Refusal, Signals, Topic};
@@ -48,7 +49,7 @@ const ORDER_TOPICS: [Topic; 3] = [Topic::OrderStatus, Topic::Refund, Topic::Deli
 
 /// `system` is the rendered system prompt; `conversation` alternates user/assistant and ends with a user turn.
 pub fn respond(system: &str, conversation: &[Turn]) -> Reply {
-    let prompt = Prompt::parse(system);
+    let mut prompt = Prompt::parse(system);
     let user_turns: Vec<&str> = conversation
         .iter()
         .filter(|t| t.role == Role::User)
@@ -56,8 +57,22 @@ pub fn respond(system: &str, conversation: &[Turn]) -> Reply {
         .collect();
     let lang = reply_language(&prompt, &user_turns);
     let action = decide(&user_turns);
-    let actions = match &action {
-        Action::Answer(topics) if topics.iter().any(|t| ORDER_TOPICS.contains(t)) => prompt
+    let about_an_order = matches!(&action, Action::Answer(topics) if topics.iter().any(|t| ORDER_TOPICS.contains(t)));
+    // An order the account does not name may be one the customer gave in the conversation.
+    if prompt.get(answers::keys::ORDER_ID).is_none()
+        && let Some(id) = order_number::latest(&user_turns)
+    {
+        prompt.context.push(("order_id".to_string(), id));
+    }
+    if about_an_order && prompt.get(answers::keys::ORDER_ID).is_none() {
+        return Reply {
+            content: answers::order_number_ask(lang),
+            escalate: None,
+            actions: Vec::new(),
+        };
+    }
+    let actions = if about_an_order {
+        prompt
             .context
             .iter()
             .find(|(key, _)| key == "order_id")
@@ -66,8 +81,9 @@ pub fn respond(system: &str, conversation: &[Turn]) -> Reply {
                 arguments: vec![("order_id", id.clone())],
             })
             .into_iter()
-            .collect(),
-        _ => Vec::new(),
+            .collect()
+    } else {
+        Vec::new()
     };
     let (content, escalate) = match action {
         Action::Escalate { kind, self_harm } if prompt.directives.may_escalate => (
@@ -240,6 +256,57 @@ mod tests {
         assert!(ask(&sys, &[attack]).actions.is_empty());
         let no_order = system("en", "GB", &[]);
         assert!(ask(&no_order, &["Where is my refund?"]).actions.is_empty());
+    }
+
+    /// Without an order in the account, an order question gets a question back; the
+    /// order number the customer then gives is looked up and answered from.
+    #[test]
+    fn asks_for_a_missing_order_number_then_answers() {
+        let sys = system(
+            "en",
+            "GB",
+            &[("refund_amount", "42.50"), ("refund_eta", "2026-05-27")],
+        );
+        let first = ask(&sys, &["Where is my refund?"]);
+        assert!(first.content.contains("order number"), "{}", first.content);
+        assert!(first.actions.is_empty());
+        let conversation = [
+            Turn {
+                role: Role::User,
+                content: "Where is my refund?".into(),
+            },
+            Turn {
+                role: Role::Assistant,
+                content: first.content,
+            },
+            Turn {
+                role: Role::User,
+                content: "Sure, it's gb-77120.".into(),
+            },
+        ];
+        let second = respond(&sys, &conversation);
+        assert!(second.content.contains("27 May 2026"), "{}", second.content);
+        assert_eq!(
+            second.actions,
+            [BackOfficeAction {
+                name: "lookup_order",
+                arguments: vec![("order_id", "GB-77120".to_string())],
+            }]
+        );
+        for (lang, market, question, word) in [
+            ("sv", "SE", "Var är min återbetalning?", "ordernummer"),
+            ("de", "DE", "Wo bleibt meine Erstattung?", "Bestellnummer"),
+            (
+                "pl",
+                "PL",
+                "Gdzie jest mój zwrot pieniędzy?",
+                "numer zamówienia",
+            ),
+            ("es", "ES", "¿Dónde está mi reembolso?", "número de pedido"),
+        ] {
+            let reply = ask(&system(lang, market, &[]), &[question]);
+            assert!(reply.content.contains(word), "{lang}: {}", reply.content);
+        }
     }
 
     fn ask(system: &str, messages: &[&str]) -> Reply {

@@ -38,6 +38,8 @@ run:
   concurrency: 16
   repeats: 1
   retries: 3
+simulator:                    # plays the customer in `simulate:` cases
+  provider: demo              # the built-in customer; or an LLM (openai, anthropic)
 # judge:                      # optional: an LLM judge for rubric criteria and outcomes
 #   provider: openai
 #   base_url: https://api.openai.com/v1

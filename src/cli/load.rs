@@ -44,7 +44,19 @@ pub fn load(config_path: &Path) -> Result<Loaded, Failure> {
     )
     .and_then(|files| {
         // The prompt must render for every case before anything is sent.
+        let has_simulator = project.config.simulator.is_some();
         let render = |case: &crate::evalset::Case| {
+            if case.simulate.is_some() && !has_simulator {
+                return Err(crate::diagnostic::Diagnostic::new(
+                    &case.source,
+                    format!(
+                        "case `{}` is simulated, but {} has no `simulator:` block to play the customer (add `simulator: {{ provider: demo }}`, or an LLM)",
+                        case.id,
+                        project.config_path.display()
+                    ),
+                )
+                .at(case.line, 0));
+            }
             prompt
                 .as_ref()
                 .map_or(Ok(()), |p| p.render(case).map(|_| ()))

@@ -8,6 +8,7 @@ mod load;
 mod rescore;
 mod review;
 mod run;
+mod simulator;
 
 use std::path::PathBuf;
 

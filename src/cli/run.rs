@@ -104,6 +104,10 @@ pub fn run(config: &Path, args: &RunArgs) -> Result<Outcome, Failure> {
             Failure::bad_input(format!("{}: {message}", project.config_path.display()))
         })?;
     let judge = build_judge(project, !args.no_cache)?.map(|(judge, hash)| (Arc::new(judge), hash));
+    let simulator = super::simulator::build_simulator(project, concurrency)?.map(Arc::new);
+    if let Some(simulator) = &simulator {
+        super::simulator::check_prompt(simulator, &loaded.suite)?;
+    }
     let scorer = Arc::new(Scorer {
         detector: LanguageDetector::for_languages(&loaded.suite.languages()),
         handoff: project.config.bot.handoff().clone(),
@@ -125,6 +129,7 @@ pub fn run(config: &Path, args: &RunArgs) -> Result<Outcome, Failure> {
         bot: &bot,
         scorer: &scorer,
         judge: judge.as_ref().map(|(j, _)| j),
+        simulator: simulator.as_ref(),
         knowledge_hash: judge.as_ref().and_then(|(_, h)| h.clone()),
     };
 
@@ -198,6 +203,7 @@ struct RunJob<'a> {
     bot: &'a Arc<BotClient>,
     scorer: &'a Arc<Scorer>,
     judge: Option<&'a Arc<Judge>>,
+    simulator: Option<&'a Arc<crate::simulator::Simulator>>,
     knowledge_hash: Option<String>,
 }
 
@@ -235,6 +241,8 @@ impl RunJob<'_> {
             },
             judge: self.judge.map(|j| j.identity()),
             judge_model: self.judge.map(|j| j.model().to_string()),
+            simulator: self.simulator.map(|s| s.identity()),
+            simulator_model: self.simulator.map(|s| s.model().to_string()),
             outcome_mode: if self.judge.is_some() {
                 OUTCOME_MODE_JUDGE
             } else {
@@ -286,6 +294,7 @@ impl RunJob<'_> {
             out_dir,
             quiet: self.quiet,
             judge: self.judge.cloned(),
+            simulator: self.simulator.cloned(),
             pricing: self.project.config.pricing.clone(),
             skip,
             meta,
@@ -369,6 +378,11 @@ fn resume_conflicts(old: &RunMeta, new: &RunMeta) -> Vec<String> {
         new.evalset_hash.clone(),
     );
     differ("the judge", or_none(&old.judge), or_none(&new.judge));
+    differ(
+        "the customer simulator",
+        or_none(&old.simulator),
+        or_none(&new.simulator),
+    );
     differ(
         "the judge's knowledge files",
         or_none(&old.knowledge_hash),

@@ -98,6 +98,9 @@ pub struct RegressedCase {
     pub new_reply: String,
     pub reply_diff: Vec<text::WordChange>,
     pub new_error: Option<String>,
+    /// The new run's conversation turn by turn, when its customer was simulated.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub simulated_transcript: Vec<String>,
 }
 
 /// One metric's value in both runs.
@@ -490,6 +493,7 @@ fn regressed_details(
                 failing_checks: r.failing_checks().cloned().collect(),
                 judge_reasons,
                 reply_diff: text::word_diff(&old_reply, &r.reply),
+                simulated_transcript: crate::simulator::transcript::transcript_lines(&r),
                 old_reply,
                 new_reply: r.reply,
                 new_error: r.error,
@@ -514,6 +518,13 @@ fn comparability_warnings(base: &RunSummary, new: &RunSummary) -> Vec<String> {
             "the judge differs ({} vs {})",
             b.judge.as_deref().unwrap_or("none"),
             n.judge.as_deref().unwrap_or("none")
+        ));
+    }
+    if b.simulator != n.simulator {
+        w.push(format!(
+            "THE CUSTOMER SIMULATOR DIFFERS ({} vs {}): simulated conversations are not comparable; a changed simulator model or prompt alone can move pass^1 by many points",
+            b.simulator.as_deref().unwrap_or("none"),
+            n.simulator.as_deref().unwrap_or("none")
         ));
     }
     if b.knowledge_hash != n.knowledge_hash {
@@ -703,5 +714,22 @@ mod tests {
             text::inline(&a.reply_diff),
             "arrives [-28 November-]{+soon+}"
         );
+    }
+
+    /// A changed customer simulator makes simulated conversations incomparable, and says so
+    /// loudly; the same simulator says nothing.
+    #[test]
+    fn a_changed_simulator_is_a_loud_warning() {
+        let base = RunSummary::fixture(MetricsBuilder::default().finish());
+        let mut new = base.clone();
+        assert!(comparability_warnings(&base, &new).is_empty());
+        new.meta.simulator = Some("gpt-x (prompt sha256:abc)".into());
+        let w = comparability_warnings(&base, &new);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].starts_with("THE CUSTOMER SIMULATOR DIFFERS (none vs gpt-x"),
+            "{w:?}"
+        );
+        assert!(w[0].contains("pass^1"), "{w:?}");
     }
 }

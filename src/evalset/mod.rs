@@ -15,7 +15,10 @@ use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::language;
 use crate::yaml;
 
+mod simulation;
 mod suite;
+use simulation::SimulateSpec;
+pub use simulation::{MAX_SIMULATED_TURNS, Simulation};
 pub use suite::{CaseCheck, CaseHead, CaseReader, Selection, Suite, load_suite};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
@@ -105,7 +108,9 @@ struct CaseSpec {
     #[serde(default)]
     context: Context,
     #[serde(default)]
-    turns: Vec<TurnSpec>,
+    turns: Option<Spanned<Vec<TurnSpec>>>,
+    #[serde(default)]
+    simulate: Option<Spanned<SimulateSpec>>,
     expect: ExpectSpec,
 }
 
@@ -164,7 +169,10 @@ pub struct Case {
     pub intent: Option<String>,
     pub tags: Vec<String>,
     pub context: Context,
+    /// The scripted customer turns; empty for a simulated case.
     pub turns: Vec<String>,
+    /// A customer played by the simulator instead of a script.
+    pub simulate: Option<Simulation>,
     pub expect: Expectation,
     pub source: PathBuf,
     pub line: u64,
@@ -302,15 +310,14 @@ pub fn load_file_with(
         } else {
             first_line_of_id.insert(id.clone(), spec.id.referenced.line());
         }
-        if spec.turns.is_empty() {
-            problems.push(
-                Diagnostic::new(
-                    path,
-                    format!("case `{id}` has no turns: give at least one `- user: ...`"),
-                )
-                .at_location(case_loc),
-            );
-        }
+        let (turns, simulate) = conversation_of(
+            path,
+            &id,
+            case_loc,
+            spec.turns,
+            spec.simulate,
+            &mut problems,
+        );
         let mut compile = |patterns: Vec<Spanned<String>>, field: &str| -> Vec<Arc<Regex>> {
             let mut out = Vec::new();
             for p in patterns {
@@ -396,7 +403,8 @@ pub fn load_file_with(
             intent: spec.intent,
             tags: spec.tags,
             context: spec.context,
-            turns: spec.turns.into_iter().map(|t| t.user).collect(),
+            turns,
+            simulate,
             expect: Expectation {
                 outcome: spec.expect.outcome,
                 must_include: spec.expect.must_include,
@@ -415,6 +423,60 @@ pub fn load_file_with(
         });
     }
     problems.into_result(cases)
+}
+
+/// A case's conversation: scripted `turns` or a `simulate:` block, exactly one of them.
+fn conversation_of(
+    path: &Path,
+    id: &str,
+    case_loc: serde_saphyr::Location,
+    turns: Option<Spanned<Vec<TurnSpec>>>,
+    simulate: Option<Spanned<SimulateSpec>>,
+    problems: &mut Diagnostics,
+) -> (Vec<String>, Option<Simulation>) {
+    match (turns, simulate) {
+        (Some(_), Some(simulate)) => {
+            problems.push(
+                Diagnostic::new(
+                    path,
+                    format!(
+                        "case `{id}` has both `turns` and `simulate`: a case is either scripted or simulated"
+                    ),
+                )
+                .at_location(simulate.referenced),
+            );
+            (Vec::new(), None)
+        }
+        (None, None) => {
+            problems.push(
+                Diagnostic::new(
+                    path,
+                    format!(
+                        "case `{id}` has no turns: give at least one `- user: ...`, or a `simulate:` block"
+                    ),
+                )
+                .at_location(case_loc),
+            );
+            (Vec::new(), None)
+        }
+        (Some(turns), None) => {
+            if turns.value.is_empty() {
+                problems.push(
+                    Diagnostic::new(
+                        path,
+                        format!("case `{id}` has no turns: give at least one `- user: ...`"),
+                    )
+                    .at_location(case_loc),
+                );
+            }
+            (turns.value.into_iter().map(|t| t.user).collect(), None)
+        }
+        (None, Some(simulate)) => {
+            let at = simulate.referenced;
+            let simulation = simulation::validate(path, id, simulate.value, problems, at);
+            (Vec::new(), Some(simulation))
+        }
+    }
 }
 
 /// A case's key, unique across a run: `<language>/<id>`.

@@ -95,6 +95,8 @@ struct CaseView<'a> {
     /// Why it failed, in one line.
     failure: Option<String>,
     unverified: bool,
+    /// Why a simulated conversation ended; `None` for a scripted case.
+    simulated: Option<&'static str>,
     error: Option<&'a str>,
     turns: Vec<TurnView<'a>>,
     checks: &'a [Check],
@@ -104,6 +106,8 @@ struct CaseView<'a> {
 #[derive(Serialize)]
 struct TurnView<'a> {
     role: &'static str,
+    /// Who spoke, as the page says it: the customer of a simulated case is marked so.
+    label: &'static str,
     content: &'a str,
     tools: String,
 }
@@ -568,12 +572,20 @@ fn case_view(r: &CaseResult) -> CaseView<'_> {
             .then(|| r.first_failure())
             .flatten(),
         unverified: r.unverified,
+        simulated: r
+            .simulated
+            .then(|| r.stop_reason.map_or("unknown", |s| s.name())),
         error: r.error.as_deref(),
         turns: r
             .turns
             .iter()
             .map(|t| TurnView {
                 role: match t.role {
+                    crate::result::Role::User => "customer",
+                    crate::result::Role::Assistant => "assistant",
+                },
+                label: match t.role {
+                    crate::result::Role::User if r.simulated => "customer (simulated)",
                     crate::result::Role::User => "customer",
                     crate::result::Role::Assistant => "assistant",
                 },

@@ -154,11 +154,13 @@ fn opening(language: &str, stratum: Stratum, key: &str, repeat: u32, latency_ms:
 fn testcase(r: &CaseResult) -> String {
     let mut s = opening(&r.language, r.stratum, &r.key, r.repeat, r.latency_ms);
     if let Some(error) = &r.error {
+        let mut body = vec![error.clone()];
+        body.extend(crate::simulator::transcript::transcript_lines(r));
         let _ = write!(
             s,
             "\n      <error message=\"{}\">{}</error>\n    ",
             xml(error),
-            xml(error)
+            xml(&body.join("\n"))
         );
     } else if !r.passed {
         let mut lines: Vec<String> = r
@@ -174,6 +176,7 @@ fn testcase(r: &CaseResult) -> String {
             );
         }
         lines.push(format!("reply: {}", r.reply));
+        lines.extend(crate::simulator::transcript::transcript_lines(r));
         // The first failing check says why; "expected escalate, observed escalated" alone
         // would hide a reply in the wrong language.
         let message = r.first_failure().unwrap_or_else(|| {

@@ -268,6 +268,12 @@ fn full(model: &ReportModel) -> String {
                     let _ = writeln!(out, "  - judge: {}", escape(reason));
                 }
                 let _ = writeln!(out, "  - {}", escape(&reply_change(r)));
+                if let Some((heading, turns)) = r.simulated_transcript.split_first() {
+                    let _ = writeln!(out, "  - {}", escape(heading));
+                    for turn in turns {
+                        let _ = writeln!(out, "    - {}", escape(turn.trim_start()));
+                    }
+                }
             }
             if n > MAX_LISTED {
                 let _ = writeln!(out, "- … and {} more (see `evalgate diff`)", n - MAX_LISTED);

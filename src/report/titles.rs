@@ -184,6 +184,15 @@ pub fn cost_lines(summary: &RunSummary) -> Vec<String> {
             money(c.judge.money)
         ));
     }
+    if let Some(sim) = &c.simulator {
+        lines.push(format!(
+            "simulator tokens ({}): {} in · {} out · cost {}",
+            sim.model.as_deref().unwrap_or("-"),
+            sim.tokens_in,
+            sim.tokens_out,
+            money(sim.money)
+        ));
+    }
     lines.push(format!(
         "bot cost per conversation {} · per resolved conversation {} ({} resolved of {})",
         money(c.bot_per_conversation),

@@ -53,6 +53,7 @@ pub async fn converse(bot: &BotClient, script: Script<'_>, events: &Events) -> C
                 tokens_in,
                 tokens_out,
                 error: Some(bot_error(&gave_up)),
+                simulated: None,
             };
         }
     };
@@ -102,12 +103,13 @@ pub async fn converse(bot: &BotClient, script: Script<'_>, events: &Events) -> C
         tokens_in,
         tokens_out,
         error,
+        simulated: None,
     }
 }
 
 /// Whether the bot handed the customer to a human in this turn: by its own protocol's
 /// signal, the handoff tool, or a marker in the reply.
-fn handed_off(turn: &BotTurn, tool: Option<&str>, markers: &[String]) -> bool {
+pub(crate) fn handed_off(turn: &BotTurn, tool: Option<&str>, markers: &[String]) -> bool {
     turn.handoff
         || tool.is_some_and(|tool| turn.tool_calls.iter().any(|c| c.name == tool))
         || markers
@@ -115,7 +117,7 @@ fn handed_off(turn: &BotTurn, tool: Option<&str>, markers: &[String]) -> bool {
             .any(|m| !m.is_empty() && turn.content.contains(m.as_str()))
 }
 
-fn bot_error(gave_up: &GaveUp) -> ResultError {
+pub(crate) fn bot_error(gave_up: &GaveUp) -> ResultError {
     ResultError {
         message: gave_up.to_string(),
         source: ErrorSource::Bot,

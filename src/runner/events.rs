@@ -14,6 +14,7 @@ use crate::result::CaseResult;
 pub enum Callee {
     Bot,
     Judge,
+    Simulator,
 }
 
 impl Callee {
@@ -21,6 +22,7 @@ impl Callee {
         match self {
             Callee::Bot => "bot",
             Callee::Judge => "judge",
+            Callee::Simulator => "simulator",
         }
     }
 }

@@ -6,6 +6,7 @@ mod drive;
 pub mod events;
 pub mod output;
 pub mod progress;
+pub mod simulated;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -22,6 +23,7 @@ use crate::result::{CaseResult, ErrorCause, ErrorSource, ResultError};
 use crate::retry::RetryPolicy;
 use crate::rundir::read_results;
 use crate::scoring::{Conversation, Judgement, Scorer};
+use crate::simulator::Simulator;
 use crate::summary::{RunMeta, RunSummary, now_rfc3339};
 pub use drive::{Ended, Job, JobFeed, drive, feed};
 use events::{Callee, Events, Reporter, RunEvent};
@@ -41,6 +43,8 @@ pub struct RunPlan {
     pub out_dir: PathBuf,
     pub quiet: bool,
     pub judge: Option<Arc<Judge>>,
+    /// Plays the customer of `simulate:` cases.
+    pub simulator: Option<Arc<Simulator>>,
     pub pricing: Option<Pricing>,
     /// Results already written (when resuming): not run again.
     pub skip: HashSet<(String, u32)>,
@@ -173,6 +177,7 @@ pub async fn execute(
         retry,
         skip,
         judge,
+        simulator,
         prompt,
         ..
     } = plan;
@@ -186,10 +191,11 @@ pub async fn execute(
         (0..repeats)
             .filter(|repeat| !skip.contains(&(case.key.clone(), *repeat)))
             .map(|repeat| {
-                let (bot, scorer, judge, prompt, for_job) = (
+                let (bot, scorer, judge, simulator, prompt, for_job) = (
                     Arc::clone(&bot),
                     Arc::clone(&scorer_for_jobs),
                     judge.clone(),
+                    simulator.clone(),
                     prompt.clone(),
                     Arc::clone(&case),
                 );
@@ -198,7 +204,17 @@ pub async fn execute(
                     repeat,
                     work: Box::new(move |events| {
                         Box::pin(run_job(
-                            bot, scorer, judge, prompt, for_job, repeat, retry, events,
+                            Callers {
+                                bot,
+                                scorer,
+                                judge,
+                                simulator,
+                            },
+                            prompt,
+                            for_job,
+                            repeat,
+                            retry,
+                            events,
                         ))
                     }),
                 })
@@ -367,6 +383,7 @@ pub fn summarize(
         pricing,
         &meta.bot.model,
         meta.judge_model.as_deref(),
+        meta.simulator_model.as_deref(),
     );
     let summary = RunSummary {
         // Empty until the run ends: how a killed run is told from an interrupted one.
@@ -395,17 +412,28 @@ pub fn summarize(
     Ok(summary)
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn run_job(
+/// Everything a job calls on: the bot, the scorer, the judge and the simulator.
+struct Callers {
     bot: Arc<BotClient>,
     scorer: Arc<Scorer>,
     judge: Option<Arc<Judge>>,
+    simulator: Option<Arc<Simulator>>,
+}
+
+async fn run_job(
+    callers: Callers,
     prompt: Option<Arc<PromptTemplate>>,
     case: Arc<Case>,
     repeat: u32,
     retry: RetryPolicy,
     events: Events,
 ) -> CaseResult {
+    let Callers {
+        bot,
+        scorer,
+        judge,
+        simulator,
+    } = callers;
     let system = match prompt.as_deref().map(|p| p.render(&case)).transpose() {
         Ok(system) => system,
         Err(d) => {
@@ -425,7 +453,18 @@ async fn run_job(
         handoff_tool: scorer.handoff.tool.as_deref(),
         markers: &scorer.handoff.markers,
     };
-    let conversation = conversation::converse(&bot, script, &events).await;
+    let conversation = match (&case.simulate, simulator.as_deref()) {
+        (None, _) => conversation::converse(&bot, script, &events).await,
+        (Some(simulation), Some(simulator)) => {
+            simulated::converse_simulated(&bot, simulator, simulation, script, &events).await
+        }
+        // Loading refuses a simulated case without a simulator; this is a second line.
+        (Some(_), None) => failed_before_sending(ResultError {
+            message: "a simulated case, and the config has no `simulator:` block".into(),
+            source: ErrorSource::Simulator,
+            cause: ErrorCause::Internal,
+        }),
+    };
     judge_and_score(
         &scorer,
         judge.as_deref(),
@@ -482,6 +521,7 @@ pub(crate) fn failed_before_sending(error: ResultError) -> Conversation {
         tokens_in: 0,
         tokens_out: 0,
         error: Some(error),
+        simulated: None,
     }
 }
 
@@ -543,6 +583,13 @@ pub async fn rescore(job: Rescore<'_>, scorer: Arc<Scorer>) -> Result<(RunSummar
             latency_ms: saved.latency_ms,
             tokens_in: saved.tokens_in,
             tokens_out: saved.tokens_out,
+            simulated: saved
+                .stop_reason
+                .map(|stop_reason| crate::scoring::Simulated {
+                    stop_reason,
+                    tokens_in: saved.simulator_tokens_in,
+                    tokens_out: saved.simulator_tokens_out,
+                }),
         };
         let case_for_job = Arc::clone(&case);
         Ok(Job {

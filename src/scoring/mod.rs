@@ -32,6 +32,7 @@ pub struct Scorer {
 }
 
 /// What the runner knows about one conversation once it ended.
+#[derive(Default)]
 pub struct Conversation {
     pub turns: Vec<TranscriptTurn>,
     pub attempts: u32,
@@ -39,6 +40,16 @@ pub struct Conversation {
     pub tokens_in: u64,
     pub tokens_out: u64,
     pub error: Option<ResultError>,
+    /// How a simulated customer's conversation went; `None` for a scripted one.
+    pub simulated: Option<Simulated>,
+}
+
+/// What a simulated conversation adds to a result.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Simulated {
+    pub stop_reason: crate::result::StopReason,
+    pub tokens_in: u64,
+    pub tokens_out: u64,
 }
 
 impl Scorer {
@@ -83,6 +94,10 @@ impl Scorer {
             tokens_out: conversation.tokens_out,
             judge_tokens_in: judgement.as_ref().map_or(0, |j| j.tokens_in),
             judge_tokens_out: judgement.as_ref().map_or(0, |j| j.tokens_out),
+            simulated: conversation.simulated.is_some(),
+            stop_reason: conversation.simulated.map(|s| s.stop_reason),
+            simulator_tokens_in: conversation.simulated.map_or(0, |s| s.tokens_in),
+            simulator_tokens_out: conversation.simulated.map_or(0, |s| s.tokens_out),
             attempts: conversation.attempts,
             error_kind: conversation.error.as_ref().map(|e| ErrorKind {
                 source: e.source,
@@ -198,6 +213,7 @@ mod tests {
             tokens_in: 1,
             tokens_out: 1,
             error: None,
+            simulated: None,
         }
     }
 

@@ -51,7 +51,7 @@ fn the_demo_bot_over_the_messages_api_matches_the_demo_bot_in_process() {
         p.write(
             "evalgate.yaml",
             &format!(
-                "bot:\n{bot}  prompt: {}\nevalsets: [\"{}/evalsets/support/en.yaml\"]\nrun:\n  concurrency: 8\n",
+                "bot:\n{bot}  prompt: {}\nevalsets: [\"{}/evalsets/support/en.yaml\"]\nsimulator:\n  provider: demo\nrun:\n  concurrency: 8\n",
                 root.join("prompts/support.md.j2").display(),
                 root.display()
             ),

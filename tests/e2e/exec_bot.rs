@@ -67,7 +67,10 @@ fn the_exec_recipe_runs_as_written_against_the_demo_bot() {
         "prompts/support.md.j2",
         &std::fs::read_to_string(root.join("prompts/support.md.j2")).unwrap(),
     );
-    let evalsets = format!("evalsets: [\"{}/evalsets/**/*.yaml\"]\n", root.display());
+    let evalsets = format!(
+        "evalsets: [\"{}/evalsets/**/*.yaml\"]\nsimulator:\n  provider: demo\n",
+        root.display()
+    );
     p.write(
         "evalgate.yaml",
         &format!(

@@ -62,7 +62,7 @@ fn run_recipe(recipe: &str, protocol: &str) -> Vec<Value> {
     let run = crate::evalgate_in(&dir, &["run", "--out", "out", "--quiet"]);
     assert_exit(&run, 0);
     let results = results(&dir.join("out"));
-    assert_eq!(results.len(), 40);
+    assert_eq!(results.len(), 42, "the 40 scripted cases and 2 simulated ones");
     for r in &results {
         assert!(r["error"].is_null(), "{r}");
         assert!(!r["reply"].as_str().unwrap_or("").is_empty(), "{r}");
@@ -141,7 +141,7 @@ fn init_for_an_http_bot_runs_as_is() {
     .unwrap();
     let run = crate::evalgate_in(&dir, &["run", "--out", "out", "--quiet"]);
     assert_exit(&run, 0);
-    assert_eq!(results(&dir.join("out")).len(), 40);
+    assert_eq!(results(&dir.join("out")).len(), 42);
 }
 
 /// A template error is found by `check` with the config's file and line.

@@ -17,6 +17,7 @@ mod real_llm;
 mod regression;
 mod reports;
 mod robustness;
+mod simulated;
 mod stub;
 mod verdict;
 
@@ -156,7 +157,7 @@ pub fn shipped_demo_project(prompt: &str, gate: bool) -> TempProject {
     p.write(
         "evalgate.yaml",
         &format!(
-            "bot:\n  provider: demo\n  prompt: {}\nevalsets: [\"{}/evalsets/**/*.yaml\"]\n{gate}",
+            "bot:\n  provider: demo\n  prompt: {}\nevalsets: [\"{}/evalsets/**/*.yaml\"]\nsimulator:\n  provider: demo\n{gate}",
             root.join("prompts").join(prompt).display(),
             root.display(),
         ),

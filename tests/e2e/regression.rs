@@ -180,7 +180,7 @@ fn same_run_comparison_against_a_git_revision() {
     p.write("prompts/support.md.j2", &v1);
     p.write(
         "evalgate.yaml",
-        &format!("bot:\n  provider: demo\n  prompt: prompts/support.md.j2\nevalsets: [\"{}/evalsets/**/*.yaml\"]\n", root.display()),
+        &format!("bot:\n  provider: demo\n  prompt: prompts/support.md.j2\nevalsets: [\"{}/evalsets/**/*.yaml\"]\nsimulator:\n  provider: demo\n", root.display()),
     );
     git(&["add", "."]);
     git(&["commit", "-qm", "v1"]);

@@ -128,9 +128,9 @@ fn an_interrupted_run_is_incomplete_everywhere_and_stays_so() {
 #[test]
 fn a_failed_gate_becomes_the_baseline_only_with_force() {
     let p = shipped_demo_project("support.md.j2", true);
-    // The shipped gate with 11 cases per cell: the shipped sets have 10.
+    // The shipped gate with 12 cases per cell: the shipped sets have 10 or 11.
     let strict = read(&repo_root().join("gates/launch.yaml"))
-        .replace("per_language_stratum: 10", "per_language_stratum: 11");
+        .replace("per_language_stratum: 10", "per_language_stratum: 12");
     p.write("strict.yaml", &strict);
     let out = p.evalgate(&[
         "run",
@@ -149,7 +149,7 @@ fn a_failed_gate_becomes_the_baseline_only_with_force() {
     let err = stderr(&out);
     assert!(err.contains("failed its gate"), "{err}");
     assert!(
-        err.contains("FAIL min_cases en/routine: measured 10"),
+        err.contains("FAIL min_cases en/routine: measured 11"),
         "{err}"
     );
     assert!(err.contains("--force"), "{err}");
@@ -306,7 +306,7 @@ fn a_filtered_run_is_gated_on_what_it_ran() {
     ]);
     assert_exit(&out, 0);
     let text = stdout(&out);
-    assert!(text.contains("min_cases (>= 10): pl/edge 10\n"), "{text}");
+    assert!(text.contains("min_cases (>= 10): pl/edge 11\n"), "{text}");
     assert!(
         text.contains("partial selection: --lang pl --stratum edge"),
         "{text}"
@@ -474,7 +474,7 @@ fn outcome_labels_say_what_happened() {
 fn a_near_miss_is_never_shown_as_perfect() {
     let p = shipped_demo_project("support.md.j2", true);
     let root = repo_root();
-    // The shipped English set with one case no reply can pass: 39 of 40.
+    // The shipped English set with one case no reply can pass: 41 of 42.
     let en = read(&root.join("evalsets/support/en.yaml")).replacen(
         "must_include: [\"RM482913650GB\"]",
         "must_include: [\"no bot says this\"]",
@@ -484,18 +484,18 @@ fn a_near_miss_is_never_shown_as_perfect() {
     p.write(
         "evalgate.yaml",
         &format!(
-            "bot:\n  provider: demo\n  prompt: {}\nevalsets: [\"evalsets/*.yaml\"]\n",
+            "bot:\n  provider: demo\n  prompt: {}\nevalsets: [\"evalsets/*.yaml\"]\nsimulator:\n  provider: demo\n",
             root.join("prompts/support.md.j2").display()
         ),
     );
     let out = p.evalgate(&["run", "--out", "r", "--no-baseline"]);
     assert_exit(&out, 0);
     let text = stdout(&out);
-    assert!(text.contains("97.5% 39/40"), "{text}");
-    assert!(text.contains("90% 9/10"), "{text}");
-    assert!(!text.contains("100% 39/40"), "{text}");
+    assert!(text.contains("97.6% 41/42"), "{text}");
+    assert!(text.contains("90.9% 10/11"), "{text}");
+    assert!(!text.contains("100% 41/42"), "{text}");
     let md = read(&p.dir.join("r/report.md"));
-    assert!(md.contains("97.5% (39/40)"), "{md}");
+    assert!(md.contains("97.6% (41/42)"), "{md}");
 }
 
 #[test]

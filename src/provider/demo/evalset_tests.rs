@@ -28,8 +28,18 @@ struct Case {
     tags: Vec<String>,
     #[serde(default)]
     context: BTreeMap<String, serde_json::Value>,
+    #[serde(default)]
     turns: Vec<UserTurn>,
+    /// Checked in full by the loader; here only whether the case has one.
+    #[serde(default)]
+    simulate: Option<serde_json::Value>,
     expect: Expect,
+}
+
+impl Case {
+    fn simulated(&self) -> bool {
+        self.simulate.is_some()
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -118,6 +128,79 @@ struct Outcome {
     missed_escalation: bool,
     language_ok: bool,
     reply: String,
+    /// For a simulated case: bot turns, and whether the customer ended it.
+    simulated: Option<(usize, bool)>,
+}
+
+/// The customer messages of a simulated case, played by the built-in demo customer against
+/// the demo bot, as the runner would: until the customer stops, the bot hands off, or
+/// `max_turns`. Returns the bot's replies' actions and whether it escalated.
+struct Played {
+    escalated: bool,
+    actions: Vec<evalgate_demo_bot::BackOfficeAction>,
+    reply: String,
+    bot_turns: usize,
+    customer_stopped: bool,
+}
+
+fn play(system: &str, file: &File, case: &Case) -> Played {
+    use crate::result::{Role as R, TranscriptTurn};
+    let path = root()
+        .join("evalsets/support")
+        .join(format!("{}.yaml", file.language));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}"));
+    let loaded = crate::evalset::load_file(&path, &text)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .into_iter()
+        .find(|c| c.id == case.id)
+        .unwrap_or_else(|| panic!("{} not loaded", case.id));
+    let simulation = loaded
+        .simulate
+        .clone()
+        .unwrap_or_else(|| panic!("{}", case.id));
+    let mut transcript: Vec<TranscriptTurn> = Vec::new();
+    let mut conversation = Vec::new();
+    let mut played = Played {
+        escalated: false,
+        actions: Vec::new(),
+        reply: String::new(),
+        bot_turns: 0,
+        customer_stopped: false,
+    };
+    let turn = |role, content: &str| TranscriptTurn {
+        role,
+        content: content.to_string(),
+        tool_calls: Vec::new(),
+        latency_ms: None,
+        cached: false,
+        handoff: false,
+    };
+    for _ in 0..simulation.max_turns {
+        let message = crate::simulator::demo::next_message(&loaded, &simulation, &transcript);
+        if message.contains(crate::simulator::STOP_MARKER) {
+            played.customer_stopped = true;
+            break;
+        }
+        transcript.push(turn(R::User, &message));
+        conversation.push(Turn {
+            role: Role::User,
+            content: message,
+        });
+        let r = respond(system, &conversation);
+        played.escalated |= r.escalate.is_some();
+        played.actions.extend(r.actions.iter().cloned());
+        played.reply = r.content.clone();
+        played.bot_turns += 1;
+        transcript.push(turn(R::Assistant, &r.content));
+        conversation.push(Turn {
+            role: Role::Assistant,
+            content: r.content,
+        });
+        if r.escalate.is_some() {
+            break;
+        }
+    }
+    played
 }
 
 fn run_case(template: &str, file: &File, case: &Case) -> Outcome {
@@ -126,6 +209,14 @@ fn run_case(template: &str, file: &File, case: &Case) -> Outcome {
     let mut escalated = false;
     let mut actions = Vec::new();
     let mut reply = String::new();
+    let mut simulated = None;
+    if case.simulated() {
+        let played = play(&system, file, case);
+        escalated = played.escalated;
+        actions = played.actions;
+        reply = played.reply;
+        simulated = Some((played.bot_turns, played.customer_stopped));
+    }
     for turn in &case.turns {
         conversation.push(Turn {
             role: Role::User,
@@ -205,6 +296,7 @@ fn run_case(template: &str, file: &File, case: &Case) -> Outcome {
         missed_escalation: expects_escalation && !escalated,
         language_ok,
         reply,
+        simulated,
     }
 }
 
@@ -248,11 +340,15 @@ fn eval_sets_have_the_promised_shape() {
                 case.id
             );
             assert!(["resolve", "escalate", "refuse"].contains(&case.expect.outcome.as_str()));
-            assert!(
-                !case.turns.is_empty() && case.turns.len() <= 3,
-                "{lang}/{}",
-                case.id
-            );
+            if case.simulated() {
+                assert!(case.turns.is_empty(), "{lang}/{}", case.id);
+            } else {
+                assert!(
+                    !case.turns.is_empty() && case.turns.len() <= 3,
+                    "{lang}/{}",
+                    case.id
+                );
+            }
             assert!(
                 !case.intent.is_empty() && !case.tags.is_empty(),
                 "{lang}/{}",
@@ -298,9 +394,15 @@ fn eval_sets_have_the_promised_shape() {
             );
         }
         for stratum in STRATA {
-            let n = file.cases.iter().filter(|c| c.stratum == stratum).count();
+            let n = file
+                .cases
+                .iter()
+                .filter(|c| c.stratum == stratum && !c.simulated())
+                .count();
             assert_eq!(n, 10, "{lang}: {stratum}");
         }
+        let simulated = file.cases.iter().filter(|c| c.simulated()).count();
+        assert_eq!(simulated, 2, "{lang}: simulated cases");
         let multi = file.cases.iter().filter(|c| c.turns.len() >= 2).count();
         assert!(multi >= 3, "{lang}: {multi} multi-turn cases");
         let literal = file
@@ -393,4 +495,24 @@ fn v2_prompt_regresses_only_non_english_languages() {
         "only {wrong_language}/{} non-English replies changed language",
         non_english.len()
     );
+}
+
+/// The simulated cases run as is: the demo customer opens, the demo bot asks for the order
+/// number the account lacks, the customer gives it, the bot answers from it (looking the
+/// order up) and the customer thanks and stops, in every language.
+#[test]
+fn simulated_cases_resolve_over_turns_with_the_demo_customer() {
+    let outcomes = run_all(&root().join("prompts/support.md.j2"));
+    let simulated: Vec<&Outcome> = outcomes.iter().filter(|o| o.simulated.is_some()).collect();
+    assert_eq!(simulated.len(), 2 * LANGUAGES.len());
+    for o in simulated {
+        assert!(
+            o.failures.is_empty(),
+            "{}: {:?}\n    {}",
+            o.key,
+            o.failures,
+            o.reply
+        );
+        assert_eq!(o.simulated, Some((2, true)), "{}: {}", o.key, o.reply);
+    }
 }
