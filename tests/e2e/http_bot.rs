@@ -62,7 +62,11 @@ fn run_recipe(recipe: &str, protocol: &str) -> Vec<Value> {
     let run = crate::evalgate_in(&dir, &["run", "--out", "out", "--quiet"]);
     assert_exit(&run, 0);
     let results = results(&dir.join("out"));
-    assert_eq!(results.len(), 42, "the 40 scripted cases and 2 simulated ones");
+    assert_eq!(
+        results.len(),
+        42,
+        "the 40 scripted cases and 2 simulated ones"
+    );
     for r in &results {
         assert!(r["error"].is_null(), "{r}");
         assert!(!r["reply"].as_str().unwrap_or("").is_empty(), "{r}");
