@@ -248,7 +248,7 @@ mod tests {
         };
         assert_eq!(
             ask(&sys, &["Where is my refund?"]).actions,
-            [lookup.clone()]
+            std::slice::from_ref(&lookup)
         );
         assert_eq!(ask(&sys, &["Where is my order?"]).actions, [lookup]);
         assert!(ask(&sys, &["How do I change my card?"]).actions.is_empty());
