@@ -108,7 +108,14 @@ impl Scorer {
         if result.error.is_some() {
             return result;
         }
-        let (mut checks, detected) = rule_checks(&case.expect, &result.reply, &self.detector);
+        let customer: Vec<&str> = result
+            .turns
+            .iter()
+            .filter(|t| t.role == crate::result::Role::User)
+            .map(|t| t.content.as_str())
+            .collect();
+        let (mut checks, detected) =
+            rule_checks(&case.expect, &result.reply, &customer, &self.detector);
         checks.extend(actions::action_checks(
             &case.expect,
             result.turns.iter().flat_map(|t| &t.tool_calls),

@@ -20,6 +20,7 @@ pub const CONTENT_CHECKS: [&str; 6] = [
 pub fn rule_checks(
     expect: &Expectation,
     reply: &str,
+    customer: &[&str],
     detector: &LanguageDetector,
 ) -> (Vec<Check>, Option<String>) {
     let mut checks = Vec::new();
@@ -82,12 +83,22 @@ pub fn rule_checks(
     }
     let mut detected = None;
     if let Some(expected) = &expect.language {
-        let (ok, got) = detector.matches(reply, expected);
-        detected = got.map(str::to_string);
+        let found = detector.check(reply, expected, customer);
+        detected = found.detected.map(str::to_string);
+        // A reply wholly in another language says so; one that switches names the part.
+        let detail = match &found.stray {
+            Some((segment, language)) if found.whole_matches => {
+                format!("expected {expected}, detected {language} in {segment:?}")
+            }
+            _ => format!(
+                "expected {expected}, detected {}",
+                found.detected.unwrap_or("nothing")
+            ),
+        };
         checks.push(Check {
             name: "language".into(),
-            passed: ok,
-            detail: format!("expected {expected}, detected {}", got.unwrap_or("nothing")),
+            passed: found.passed,
+            detail,
         });
     }
     (checks, detected)
@@ -117,7 +128,34 @@ mod tests {
 
     fn run(reply: &str) -> Vec<Check> {
         let d = LanguageDetector::for_languages(&["en".into(), "pl".into()]);
-        rule_checks(&expect(), reply, &d).0
+        rule_checks(&expect(), reply, &[], &d).0
+    }
+
+    /// A Polish question echoed and then an English answer fails the language check, and
+    /// the check names the English part; the same reply without the switch passes.
+    #[test]
+    fn the_language_check_names_the_part_in_another_language() {
+        let d = LanguageDetector::for_languages(&["en".into(), "pl".into()]);
+        let mut e = expect();
+        e.language = Some("pl".into());
+        let question = "Gdzie jest moje zamówienie PL-52904?";
+        let language = |reply: &str| {
+            rule_checks(&e, reply, &[question], &d)
+                .0
+                .into_iter()
+                .find(|c| c.name == "language")
+                .unwrap()
+        };
+        let check = language(&format!("{question}\n\nThe answer is no."));
+        assert!(!check.passed);
+        assert_eq!(
+            check.detail,
+            r#"expected pl, detected en in "The answer is no.""#
+        );
+        let check = language(&format!(
+            "{question}\n\nTwoje zamówienie zostało wysłane i dotrze do 17 marca."
+        ));
+        assert!(check.passed, "{check:?}");
     }
 
     #[test]
