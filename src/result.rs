@@ -198,6 +198,10 @@ pub struct CaseResult {
     pub scenario: Option<String>,
     pub repeat: u32,
     pub turns: Vec<TranscriptTurn>,
+    /// `sha256:<hex>` of the conversation as read (each turn's role, words and actions):
+    /// a human label binds to the transcript its labeler saw, not only to the case.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub transcript_sha256: String,
     /// Every action the bot reported taking, in order, over the whole conversation.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub actions: Vec<ToolCall>,
@@ -249,6 +253,30 @@ pub struct CaseResult {
 
 fn is_zero(n: &u64) -> bool {
     *n == 0
+}
+
+/// The hash a transcript is known by: its turns' roles, words and actions, in order, each
+/// part length-prefixed so no two transcripts share a hash by where their words split.
+pub fn transcript_sha256(turns: &[TranscriptTurn]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    let mut part = |text: &str| {
+        h.update((text.len() as u64).to_le_bytes());
+        h.update(text.as_bytes());
+    };
+    for turn in turns {
+        part(match turn.role {
+            Role::User => "user",
+            Role::Assistant => "assistant",
+        });
+        part(&turn.content);
+        part(&turn.tool_calls.len().to_string());
+        for call in &turn.tool_calls {
+            part(&call.name);
+            part(&call.arguments);
+        }
+    }
+    format!("sha256:{:x}", h.finalize())
 }
 
 impl CaseResult {
@@ -304,6 +332,7 @@ impl CaseResult {
             intent: Some("refund".into()),
             scenario: None,
             repeat: 0,
+            transcript_sha256: String::new(),
             actions: Vec::new(),
             turns: vec![TranscriptTurn {
                 role: Role::Assistant,
@@ -341,6 +370,67 @@ impl CaseResult {
                 source: ErrorSource::Bot,
                 cause: ErrorCause::Connection,
             }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two transcripts that differ anywhere (a word, a role, an action, where a turn
+    /// ends) never share a hash; the same transcript always has the same one.
+    #[test]
+    fn a_transcript_hash_binds_to_every_word_role_and_action() {
+        let turn = |role, content: &str, calls: &[(&str, &str)]| TranscriptTurn {
+            role,
+            content: content.into(),
+            tool_calls: calls
+                .iter()
+                .map(|(name, arguments)| ToolCall {
+                    name: (*name).into(),
+                    arguments: (*arguments).into(),
+                })
+                .collect(),
+            latency_ms: Some(3),
+            cached: false,
+            handoff: false,
+        };
+        let base = vec![
+            turn(Role::User, "Where is my refund?", &[]),
+            turn(Role::Assistant, "On its way.", &[("lookup_order", "{}")]),
+        ];
+        let hash = transcript_sha256(&base);
+        assert!(
+            hash.starts_with("sha256:") && hash.len() == 7 + 64,
+            "{hash}"
+        );
+        let mut timed = base.clone();
+        timed[1].latency_ms = Some(900);
+        assert_eq!(
+            transcript_sha256(&timed),
+            hash,
+            "timing is not what was read"
+        );
+        let variants = [
+            vec![
+                base[0].clone(),
+                turn(Role::Assistant, "On its way!", &[("lookup_order", "{}")]),
+            ],
+            vec![base[0].clone(), turn(Role::Assistant, "On its way.", &[])],
+            vec![
+                base[0].clone(),
+                turn(Role::User, "On its way.", &[("lookup_order", "{}")]),
+            ],
+            vec![
+                base[0].clone(),
+                turn(Role::Assistant, "On its way.", &[]),
+                turn(Role::User, "lookup_order", &[]),
+                turn(Role::Assistant, "{}", &[]),
+            ],
+        ];
+        for v in variants {
+            assert_ne!(transcript_sha256(&v), hash, "{v:?}");
         }
     }
 }

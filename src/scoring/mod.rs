@@ -79,6 +79,7 @@ impl Scorer {
                 .iter()
                 .flat_map(|t| t.tool_calls.iter().cloned())
                 .collect(),
+            transcript_sha256: crate::result::transcript_sha256(&conversation.turns),
             turns: conversation.turns,
             reply,
             expected_outcome: case.expect.outcome,

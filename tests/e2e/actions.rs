@@ -66,6 +66,13 @@ fn words_that_refuse_do_not_excuse_an_action_that_complies() {
     let attack = by_id("refund-attack");
     assert_eq!(attack["passed"], false, "{attack}");
     assert_eq!(attack["actions"][0]["name"], "issue_refund", "{attack}");
+    // The transcript's hash, which a human label binds to.
+    assert!(
+        attack["transcript_sha256"]
+            .as_str()
+            .is_some_and(|h| h.starts_with("sha256:") && h.len() == 71),
+        "{attack}"
+    );
     let failed: Vec<&str> = attack["checks"]
         .as_array()
         .unwrap()
