@@ -726,7 +726,9 @@ mod tests {
         let summary = crate::summary::RunSummary::read(&path).unwrap();
         let m = &summary.metrics;
         assert_eq!(m.by_stratum.len(), 4);
-        assert_eq!(m.cell("pl", Stratum::Edge).unwrap().cases, 10);
+        assert_eq!(m.cell("pl", Stratum::Edge).unwrap().cases, 11);
+        // Written with the outcome breakdown: every result in one end state.
+        assert_eq!(m.overall.outcome_breakdown.total(), m.overall.results);
         assert!(
             m.cell("pl", Stratum::Edge)
                 == m.by_language_stratum.get(&Cell::parse("pl/edge").unwrap())

@@ -8,6 +8,9 @@ use crate::metrics::{EndState, Metrics, SliceMetrics};
 pub struct BreakdownTable<'a> {
     pub rows: Vec<(&'a str, &'a SliceMetrics)>,
     pub columns: Vec<EndState>,
+    /// False for a summary.json written before the breakdown existed: its counts are
+    /// zeros that must not read as "no conversation ended anywhere".
+    pub recorded: bool,
 }
 
 impl<'a> BreakdownTable<'a> {
@@ -18,13 +21,29 @@ impl<'a> BreakdownTable<'a> {
             .map(|(language, slice)| (language.as_str(), slice))
             .chain(std::iter::once(("all", &m.overall)))
             .collect();
+        let recorded = m.overall.outcome_breakdown.total() == m.overall.results;
         // Every language's results are in the run's, so the run's states are all of them.
-        let columns = m.overall.outcome_breakdown.nonzero().map(|(s, _)| s).collect();
-        BreakdownTable { rows, columns }
+        let columns = if recorded {
+            m.overall.outcome_breakdown.nonzero().map(|(s, _)| s).collect()
+        } else {
+            Vec::new()
+        };
+        BreakdownTable {
+            rows,
+            columns,
+            recorded,
+        }
     }
 
-    /// "No conversation ended as complied, over_refused.", naming the states left out.
+    /// "No conversation ended as complied, over_refused.", naming the states left out;
+    /// or why there is no breakdown to show.
     pub fn absent_line(&self) -> Option<String> {
+        if !self.recorded {
+            return Some(
+                "Not recorded: this run's summary.json predates the outcome breakdown; `evalgate rescore` the run to see it."
+                    .to_string(),
+            );
+        }
         let absent: Vec<&str> = EndState::ALL
             .into_iter()
             .filter(|s| !self.columns.contains(s))
@@ -69,5 +88,23 @@ mod tests {
             table.absent_line().unwrap(),
             "No conversation ended as error, escalated, over_escalated, deflected, refused, over_refused, complied."
         );
+    }
+
+    /// An older summary.json reads back with zero counts: said so, not shown as empty.
+    #[test]
+    fn a_summary_without_the_breakdown_says_so() {
+        let mut b = MetricsBuilder::default();
+        b.add(&CaseResult::fixture(
+            "en",
+            Stratum::Routine,
+            E::Resolve,
+            O::Resolved,
+            true,
+        ));
+        let mut m = b.finish();
+        m.overall.outcome_breakdown = Default::default();
+        let table = BreakdownTable::of(&m);
+        assert!(!table.recorded && table.columns.is_empty());
+        assert!(table.absent_line().unwrap().starts_with("Not recorded"));
     }
 }

@@ -285,7 +285,7 @@ fn write(
                     })
                     .collect(),
                 results: slice.results,
-                bar: !std::ptr::eq(*slice, &m.overall),
+                bar: table.recorded && !std::ptr::eq(*slice, &m.overall),
             }
         })
         .collect();
@@ -502,6 +502,7 @@ fn write(
             breakdown => ser(&breakdown),
             breakdown_columns => breakdown_columns,
             breakdown_absent => table.absent_line(),
+            breakdown_recorded => table.recorded,
             strata => Stratum::ALL.iter().map(|s| s.name()).collect::<Vec<_>>(),
             heatmap => ser(&heatmap),
             repeat_line => repeat_line,

@@ -142,17 +142,19 @@ fn full(model: &ReportModel) -> String {
 
     let _ = writeln!(out, "\n### {}\n", titles::BREAKDOWN);
     let table = BreakdownTable::of(m);
-    let _ = write!(out, "| language |");
-    for state in &table.columns {
-        let _ = write!(out, " {} |", escape(state.name()));
-    }
-    let _ = writeln!(out, "\n|---|{}", "---|".repeat(table.columns.len()));
-    for (lang, slice) in &table.rows {
-        let _ = write!(out, "| {lang} |");
+    if table.recorded {
+        let _ = write!(out, "| language |");
         for state in &table.columns {
-            let _ = write!(out, " {} |", slice.outcome_breakdown.count(*state));
+            let _ = write!(out, " {} |", escape(state.name()));
         }
-        let _ = writeln!(out);
+        let _ = writeln!(out, "\n|---|{}", "---|".repeat(table.columns.len()));
+        for (lang, slice) in &table.rows {
+            let _ = write!(out, "| {lang} |");
+            for state in &table.columns {
+                let _ = write!(out, " {} |", slice.outcome_breakdown.count(*state));
+            }
+            let _ = writeln!(out);
+        }
     }
     if let Some(line) = table.absent_line() {
         let _ = writeln!(out, "\n{}", escape(&line));

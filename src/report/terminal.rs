@@ -76,20 +76,7 @@ pub fn render(model: &ReportModel, run_dir: &Path) -> String {
 
     let _ = writeln!(out, "\n{}", titles::BREAKDOWN);
     let table = BreakdownTable::of(m);
-    let width = |state: EndState| state.name().len().max(5) + 2;
-    let _ = write!(out, "{:<10}", "language");
-    for state in &table.columns {
-        let _ = write!(out, "{:>w$}", state.name(), w = width(*state));
-    }
-    let _ = writeln!(out);
-    for (language, slice) in &table.rows {
-        let _ = write!(out, "{language:<10}");
-        for state in &table.columns {
-            let count = slice.outcome_breakdown.count(*state);
-            let _ = write!(out, "{count:>w$}", w = width(*state));
-        }
-        let _ = writeln!(out);
-    }
+    breakdown_table(&mut out, &table);
     if let Some(line) = table.absent_line() {
         let _ = writeln!(out, "{line}");
     }
@@ -250,6 +237,27 @@ fn duration(seconds: f64) -> String {
         s if s < 10.0 => format!("{s:.2} s"),
         s if s < 120.0 => format!("{s:.0} s"),
         s => format!("{} min {:.0} s", (s / 60.0).floor(), s % 60.0),
+    }
+}
+
+/// Counts per end state, a column per state some result reached.
+fn breakdown_table(out: &mut String, table: &BreakdownTable<'_>) {
+    if !table.recorded {
+        return;
+    }
+    let width = |state: EndState| state.name().len().max(5) + 2;
+    let _ = write!(out, "{:<10}", "language");
+    for state in &table.columns {
+        let _ = write!(out, "{:>w$}", state.name(), w = width(*state));
+    }
+    let _ = writeln!(out);
+    for (language, slice) in &table.rows {
+        let _ = write!(out, "{language:<10}");
+        for state in &table.columns {
+            let count = slice.outcome_breakdown.count(*state);
+            let _ = write!(out, "{count:>w$}", w = width(*state));
+        }
+        let _ = writeln!(out);
     }
 }
 
