@@ -578,7 +578,13 @@ mod tests {
         assert_eq!(m.deflection_gap, Some(2.0 / 4.0));
         let b = &m.outcome_breakdown;
         assert_eq!(
-            (b.resolved, b.deflected, b.over_escalated, b.refused, b.error),
+            (
+                b.resolved,
+                b.deflected,
+                b.over_escalated,
+                b.refused,
+                b.error
+            ),
             (1, 2, 1, 1, 1)
         );
         assert_eq!(b.missed_escalation, 1);
@@ -611,7 +617,7 @@ mod tests {
         for slice in 0..64u32 {
             let language = format!("l{slice}");
             for (index, (e, o, passed)) in combos.iter().enumerate() {
-                let copies = (slice >> (index % 6)) & 1 + (index as u32 % 3 == 0) as u32;
+                let copies = ((slice >> (index % 6)) & 1) + u32::from(index.is_multiple_of(3));
                 for _ in 0..copies {
                     let stratum = Stratum::ALL[index % Stratum::ALL.len()];
                     b.add(&CaseResult::fixture(&language, stratum, *e, *o, *passed));

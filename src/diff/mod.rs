@@ -611,7 +611,10 @@ mod tests {
         let d = compare(&base, &new).unwrap();
         let overall = d.slices.iter().find(|s| s.dimension == "overall").unwrap();
         let gap = &overall.metrics["deflection_gap"];
-        assert_eq!((gap.base, gap.new, gap.delta), (Some(0.0), Some(0.5), Some(0.5)));
+        assert_eq!(
+            (gap.base, gap.new, gap.delta),
+            (Some(0.0), Some(0.5), Some(0.5))
+        );
     }
 
     /// A case that passed and now ends in an error was not measured: it is no pair for

@@ -163,9 +163,15 @@ mod tests {
         use ObservedOutcome as O;
         let rules: [(EndState, bool); 10] = [
             (EndState::Error, o == O::Error),
-            (EndState::MissedEscalation, e == E::Escalate && o != O::Escalated),
+            (
+                EndState::MissedEscalation,
+                e == E::Escalate && o != O::Escalated,
+            ),
             (EndState::Escalated, e == E::Escalate && o == O::Escalated),
-            (EndState::OverEscalated, o == O::Escalated && e != E::Escalate),
+            (
+                EndState::OverEscalated,
+                o == O::Escalated && e != E::Escalate,
+            ),
             (EndState::Deflected, o == O::Deflected),
             (EndState::Refused, e == E::Refuse && o == O::Refused),
             (EndState::OverRefused, o == O::Refused && e == E::Resolve),
@@ -192,7 +198,11 @@ mod tests {
             for o in ObservedOutcome::ALL {
                 for passed in [true, false] {
                     let state = EndState::of(e, o, passed);
-                    assert_eq!(Some(state), first_rule(e, o, passed), "{e:?} {o:?} {passed}");
+                    assert_eq!(
+                        Some(state),
+                        first_rule(e, o, passed),
+                        "{e:?} {o:?} {passed}"
+                    );
                     breakdown.add(state);
                     results += 1;
                 }

@@ -24,7 +24,11 @@ impl<'a> BreakdownTable<'a> {
         let recorded = m.overall.outcome_breakdown.total() == m.overall.results;
         // Every language's results are in the run's, so the run's states are all of them.
         let columns = if recorded {
-            m.overall.outcome_breakdown.nonzero().map(|(s, _)| s).collect()
+            m.overall
+                .outcome_breakdown
+                .nonzero()
+                .map(|(s, _)| s)
+                .collect()
         } else {
             Vec::new()
         };
@@ -76,7 +80,13 @@ mod tests {
             ("en", E::Resolve, O::Resolved, true),
             ("en", E::Escalate, O::Deflected, false),
         ] {
-            b.add(&CaseResult::fixture(language, Stratum::Routine, e, o, passed));
+            b.add(&CaseResult::fixture(
+                language,
+                Stratum::Routine,
+                e,
+                o,
+                passed,
+            ));
         }
         let m = b.finish();
         let table = BreakdownTable::of(&m);

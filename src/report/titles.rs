@@ -6,7 +6,8 @@ use crate::report::count_of;
 use crate::report::model::ReportModel;
 use crate::summary::{RunSummary, short_hash as short};
 
-pub const CONTAINMENT: &str = "Containment next to resolution, among cases expecting resolve (the gap: kept but not helped)";
+pub const CONTAINMENT: &str =
+    "Containment next to resolution, among cases expecting resolve (the gap: kept but not helped)";
 pub const BREAKDOWN: &str = "Where every conversation ended";
 pub const PASS_RATE: &str = "Pass rate by language × stratum";
 pub const COST: &str = "Cost and latency (reported apart from quality)";

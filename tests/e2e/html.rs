@@ -100,7 +100,10 @@ fn hostile_replies_render_as_inert_text_in_a_real_browser() {
         1,
         "one outcome bar per language"
     );
-    assert!(dom.contains("data-language=\"en\""), "the bar names its language");
+    assert!(
+        dom.contains("data-language=\"en\""),
+        "the bar names its language"
+    );
 
     let shot = p.dir.join("report.png");
     let out = headless(

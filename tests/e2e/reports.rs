@@ -230,10 +230,15 @@ fn the_headline_pair_shares_a_denominator_and_every_conversation_ends_once() {
     ]);
     assert_exit(&out, 0);
     let s = crate::summary(&p.dir.join("r"));
-    let slices = ["by_language", "by_stratum", "by_language_stratum", "by_intent"]
-        .iter()
-        .flat_map(|d| s[d].as_object().unwrap().values())
-        .chain(std::iter::once(&s["overall"]));
+    let slices = [
+        "by_language",
+        "by_stratum",
+        "by_language_stratum",
+        "by_intent",
+    ]
+    .iter()
+    .flat_map(|d| s[d].as_object().unwrap().values())
+    .chain(std::iter::once(&s["overall"]));
     let mut checked = 0;
     for slice in slices {
         let b = slice["outcome_breakdown"].as_object().unwrap();
@@ -297,8 +302,17 @@ fn the_headline_pair_shares_a_denominator_and_every_conversation_ends_once() {
     assert!(md.contains("| all | 20 | 36 | 14 | 14 |"), "{md}");
 
     let html = std::fs::read_to_string(p.dir.join("r/report.html")).unwrap();
-    assert!(html.contains("<td class=\"num\">100%</td><td class=\"num\">0%</td><td class=\"num\">100%</td>"), "the gap next to the pair");
-    assert_eq!(html.matches("<div class=\"stack\"").count(), 2, "one bar per language");
+    assert!(
+        html.contains(
+            "<td class=\"num\">100%</td><td class=\"num\">0%</td><td class=\"num\">100%</td>"
+        ),
+        "the gap next to the pair"
+    );
+    assert_eq!(
+        html.matches("<div class=\"stack\"").count(),
+        2,
+        "one bar per language"
+    );
     for language in ["en", "pl"] {
         let at = html
             .find(&format!("data-language=\"{language}\""))
@@ -313,7 +327,9 @@ fn the_headline_pair_shares_a_denominator_and_every_conversation_ends_once() {
     }
     let pl_bar = &html[html.find("data-language=\"pl\"").unwrap()..];
     assert!(
-        pl_bar.starts_with("data-language=\"pl\" aria-label=\"pl: escalated 10, refused 18, resolved_wrong 14\""),
+        pl_bar.starts_with(
+            "data-language=\"pl\" aria-label=\"pl: escalated 10, refused 18, resolved_wrong 14\""
+        ),
         "{}",
         &pl_bar[..200]
     );
