@@ -44,7 +44,7 @@ impl<'a> BreakdownTable<'a> {
     pub fn absent_line(&self) -> Option<String> {
         if !self.recorded {
             return Some(
-                "Not recorded: this run's summary.json predates the outcome breakdown; `evalgate rescore` the run to see it."
+                "Not recorded: this run's summary.json predates the outcome breakdown; re-score the run (evalgate rescore) to see it."
                     .to_string(),
             );
         }

@@ -502,6 +502,7 @@ fn write(
             breakdown => ser(&breakdown),
             breakdown_columns => breakdown_columns,
             breakdown_absent => table.absent_line(),
+            containment_definition_line => titles::containment_definition_line(s),
             breakdown_recorded => table.recorded,
             strata => Stratum::ALL.iter().map(|s| s.name()).collect::<Vec<_>>(),
             heatmap => ser(&heatmap),

@@ -140,6 +140,10 @@ fn full(model: &ReportModel) -> String {
         );
     }
 
+    if let Some(line) = titles::containment_definition_line(&model.summary) {
+        let _ = writeln!(out, "\n{}", escape(&line));
+    }
+
     let _ = writeln!(out, "\n### {}\n", titles::BREAKDOWN);
     let table = BreakdownTable::of(m);
     if table.recorded {
@@ -157,7 +161,9 @@ fn full(model: &ReportModel) -> String {
         }
     }
     if let Some(line) = table.absent_line() {
-        let _ = writeln!(out, "\n{}", escape(&line));
+        // Below the table, or alone under the heading when there is none.
+        let gap = if table.recorded { "\n" } else { "" };
+        let _ = writeln!(out, "{gap}{}", escape(&line));
     }
 
     let _ = writeln!(out, "\n### {}\n", titles::PASS_RATE);

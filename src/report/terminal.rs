@@ -74,6 +74,10 @@ pub fn render(model: &ReportModel, run_dir: &Path) -> String {
         );
     }
 
+    if let Some(line) = titles::containment_definition_line(summary) {
+        let _ = writeln!(out, "{line}");
+    }
+
     let _ = writeln!(out, "\n{}", titles::BREAKDOWN);
     let table = BreakdownTable::of(m);
     breakdown_table(&mut out, &table);

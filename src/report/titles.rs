@@ -64,6 +64,17 @@ pub fn partial_selection(summary: &RunSummary) -> Option<String> {
     })
 }
 
+/// For a run scored before containment shared resolution's denominator: its containment
+/// is over all cases, and can read above or below resolution for that reason alone.
+pub fn containment_definition_line(summary: &RunSummary) -> Option<String> {
+    (summary.meta.scoring_version < 3).then(|| {
+        format!(
+            "This run was scored with scoring version {}: its containment is over all cases, not those expecting resolve; re-score the run (evalgate rescore) for the shared denominator.",
+            summary.meta.scoring_version
+        )
+    })
+}
+
 /// "Unverified: 7 results ... (en 7)": results whose pass says only that the bot
 /// answered, per language.
 pub fn unverified_line(metrics: &crate::metrics::Metrics) -> Option<String> {

@@ -333,4 +333,42 @@ fn the_headline_pair_shares_a_denominator_and_every_conversation_ends_once() {
         "{}",
         &pl_bar[..200]
     );
+
+    // A run scored before the shared denominator (scoring version 2, no breakdown) says
+    // so rather than showing its old containment under the new title, or empty counts.
+    let mut old = s.clone();
+    old["scoring_version"] = Value::from(2);
+    for dimension in [
+        "by_language",
+        "by_stratum",
+        "by_language_stratum",
+        "by_intent",
+    ] {
+        for slice in old[dimension].as_object_mut().unwrap().values_mut() {
+            slice.as_object_mut().unwrap().remove("outcome_breakdown");
+        }
+    }
+    old["overall"]
+        .as_object_mut()
+        .unwrap()
+        .remove("outcome_breakdown");
+    std::fs::write(
+        p.dir.join("r/summary.json"),
+        serde_json::to_string_pretty(&old).unwrap(),
+    )
+    .unwrap();
+    let out = p.evalgate(&["report", "r", "--format", "md", "--no-baseline"]);
+    assert_exit(&out, 0);
+    let md = stdout(&out);
+    assert!(
+        md.contains(
+            "This run was scored with scoring version 2: its containment is over all cases"
+        ),
+        "{md}"
+    );
+    assert!(
+        md.contains("### Where every conversation ended\n\nNot recorded: this run's summary.json predates the outcome breakdown"),
+        "{md}"
+    );
+    assert!(!md.contains("| language | escalated |"), "{md}");
 }
