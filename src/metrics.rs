@@ -12,6 +12,10 @@ use crate::evalset::{ExpectedOutcome, Stratum};
 use crate::result::{CaseResult, ObservedOutcome};
 use crate::stats::{percentile, ratio, wilson_interval};
 
+mod breakdown;
+
+pub use breakdown::{EndState, OutcomeBreakdown};
+
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Interval {
     pub low: f64,
@@ -45,8 +49,14 @@ pub struct SliceMetrics {
     pub passed: u64,
     pub pass_rate: Option<f64>,
     pub pass_rate_ci95: Option<Interval>,
+    /// Among results expecting `resolve`: not escalated.
     pub containment_rate: Option<f64>,
+    /// Among the same results: observed `resolved` and passed. Never above containment.
     pub resolution_rate: Option<f64>,
+    /// Containment minus resolution, on their one denominator: customers kept but not
+    /// helped.
+    #[serde(default)]
+    pub deflection_gap: Option<f64>,
     pub deflection_rate: Option<f64>,
     pub missed_escalations: u64,
     pub over_escalation_rate: Option<f64>,
@@ -86,6 +96,9 @@ pub struct SliceMetrics {
     pub resolved: u64,
     /// Expected outcome × observed outcome, as counts (errors included).
     pub escalation_matrix: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Every result of the slice in exactly one end state.
+    #[serde(default)]
+    pub outcome_breakdown: OutcomeBreakdown,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -96,8 +109,8 @@ struct Accumulator {
     results: u64,
     errors: u64,
     passed: u64,
-    not_escalated: u64,
     expect_resolve: u64,
+    resolve_contained: u64,
     resolved_and_passed: u64,
     deflected: u64,
     expect_escalate: u64,
@@ -122,6 +135,7 @@ struct Accumulator {
     with_unsupported_claims: u64,
     resolved: u64,
     matrix: BTreeMap<(ExpectedOutcome, ObservedOutcome), u64>,
+    breakdown: OutcomeBreakdown,
 }
 
 /// What a result adds to the case counts of its slices.
@@ -148,6 +162,11 @@ impl Accumulator {
             .matrix
             .entry((r.expected_outcome, r.observed_outcome))
             .or_default() += 1;
+        self.breakdown.add(EndState::of(
+            r.expected_outcome,
+            r.observed_outcome,
+            r.passed,
+        ));
         if r.is_error() {
             self.errors += 1;
             return;
@@ -164,11 +183,11 @@ impl Accumulator {
                 self.with_unsupported_claims += u64::from(!j.unsupported_claims.is_empty());
             }
         }
-        self.not_escalated += u64::from(observed != ObservedOutcome::Escalated);
         self.deflected += u64::from(observed == ObservedOutcome::Deflected);
         match r.expected_outcome {
             ExpectedOutcome::Resolve => {
                 self.expect_resolve += 1;
+                self.resolve_contained += u64::from(observed != ObservedOutcome::Escalated);
                 self.resolved_and_passed +=
                     u64::from(observed == ObservedOutcome::Resolved && r.passed);
                 self.over_escalated += u64::from(observed == ObservedOutcome::Escalated);
@@ -224,8 +243,13 @@ impl Accumulator {
             pass_rate_ci95: pass_rate
                 .and_then(|p| wilson_interval(p, self.scored_cases))
                 .map(|(low, high)| Interval { low, high }),
-            containment_rate: ratio(self.not_escalated, scored),
+            containment_rate: ratio(self.resolve_contained, self.expect_resolve),
             resolution_rate: ratio(self.resolved_and_passed, self.expect_resolve),
+            // From counts, not by subtracting rates: a gap of exactly zero stays zero.
+            deflection_gap: ratio(
+                self.resolve_contained - self.resolved_and_passed,
+                self.expect_resolve,
+            ),
             deflection_rate: ratio(self.deflected, scored),
             missed_escalations: self.missed_escalations,
             over_escalation_rate: ratio(self.over_escalated, self.expect_resolve),
@@ -247,6 +271,7 @@ impl Accumulator {
             unsupported_claim_rate: ratio(self.with_unsupported_claims, self.judged),
             resolved: self.resolved,
             escalation_matrix: matrix,
+            outcome_breakdown: self.breakdown,
         }
     }
 }
@@ -546,8 +571,24 @@ mod tests {
         b.add(&result(E::Resolve, O::Error, false));
         let m = b.finish().overall;
         assert_eq!((m.results, m.errors, m.scored, m.passed), (7, 1, 6, 2));
-        assert_eq!(m.containment_rate, Some(5.0 / 6.0));
+        // Both among the four scored results expecting `resolve`: the escalate and refuse
+        // cases are not in the headline pair.
+        assert_eq!(m.containment_rate, Some(3.0 / 4.0));
         assert_eq!(m.resolution_rate, Some(1.0 / 4.0));
+        assert_eq!(m.deflection_gap, Some(2.0 / 4.0));
+        let b = &m.outcome_breakdown;
+        assert_eq!(
+            (
+                b.resolved,
+                b.deflected,
+                b.over_escalated,
+                b.refused,
+                b.error
+            ),
+            (1, 2, 1, 1, 1)
+        );
+        assert_eq!(b.missed_escalation, 1);
+        assert_eq!(b.total(), m.results);
         assert_eq!(m.deflection_rate, Some(3.0 / 6.0));
         assert_eq!(m.missed_escalations, 1);
         assert_eq!(m.over_escalation_rate, Some(1.0 / 4.0));
@@ -555,6 +596,53 @@ mod tests {
         assert_eq!(m.escalation_matrix["resolve"]["deflected"], 2);
         assert_eq!(m.escalation_matrix["resolve"]["error"], 1);
         assert_eq!(m.tokens_in, 35);
+    }
+
+    /// Containment and resolution share one denominator, so on every slice resolution is
+    /// at most containment and the gap is their difference; the breakdown of every slice
+    /// adds up to its results. Checked over slices holding many mixes of results.
+    #[test]
+    fn resolution_never_exceeds_containment_on_any_slice() {
+        let mut combos = Vec::new();
+        for e in ExpectedOutcome::ALL {
+            for o in ObservedOutcome::ALL {
+                for passed in [true, false] {
+                    combos.push((e, o, passed));
+                }
+            }
+        }
+        let mut b = MetricsBuilder::default();
+        // A cheap deterministic mix: slice i takes the combinations whose index shares
+        // a bit pattern with i, some twice.
+        for slice in 0..64u32 {
+            let language = format!("l{slice}");
+            for (index, (e, o, passed)) in combos.iter().enumerate() {
+                let copies = ((slice >> (index % 6)) & 1) + u32::from(index.is_multiple_of(3));
+                for _ in 0..copies {
+                    let stratum = Stratum::ALL[index % Stratum::ALL.len()];
+                    b.add(&CaseResult::fixture(&language, stratum, *e, *o, *passed));
+                }
+            }
+        }
+        let m = b.finish();
+        let slices = std::iter::once(&m.overall)
+            .chain(m.by_language.values())
+            .chain(m.by_stratum.values())
+            .chain(m.by_language_stratum.values());
+        let mut checked = 0;
+        for s in slices {
+            assert_eq!(s.outcome_breakdown.total(), s.results);
+            match (s.containment_rate, s.resolution_rate, s.deflection_gap) {
+                (Some(c), Some(r), Some(gap)) => {
+                    assert!(r <= c, "resolution {r} above containment {c}");
+                    assert!((c - r - gap).abs() < 1e-12, "{c} - {r} != {gap}");
+                    checked += 1;
+                }
+                (None, None, None) => {}
+                other => panic!("the pair and the gap disagree on their denominator: {other:?}"),
+            }
+        }
+        assert!(checked > 100, "{checked}");
     }
 
     /// Whatever the bot did instead, a case that needed a human and did not get one is a
@@ -645,6 +733,8 @@ mod tests {
         let m = &summary.metrics;
         assert_eq!(m.by_stratum.len(), 4);
         assert_eq!(m.cell("pl", Stratum::Edge).unwrap().cases, 11);
+        // Written with the outcome breakdown: every result in one end state.
+        assert_eq!(m.overall.outcome_breakdown.total(), m.overall.results);
         assert!(
             m.cell("pl", Stratum::Edge)
                 == m.by_language_stratum.get(&Cell::parse("pl/edge").unwrap())

@@ -7,12 +7,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::metrics::Metrics;
 
-/// Bumped whenever a change to scoring could change a verdict: runs with different
-/// scoring versions are not comparable.
+/// Bumped whenever a change to scoring could change a verdict, or a metric the diff
+/// compares is computed differently: runs with different scoring versions are not
+/// comparable.
 ///
 /// 2: a failed language or length check no longer makes a rule-verified outcome
 /// `deflected`; results no rule could fail are marked `unverified`.
-pub const SCORING_VERSION: u32 = 2;
+/// 3: containment is computed among cases expecting `resolve`, resolution's denominator,
+/// not among all cases; a diff against a run of version 2 would show a containment change
+/// that is only the new definition.
+pub const SCORING_VERSION: u32 = 3;
 
 /// The bot under test. `--resume` refuses to mix results of two bots into one run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

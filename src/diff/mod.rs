@@ -411,6 +411,7 @@ fn metric_deltas(
             ("pass_rate", m.pass_rate),
             ("containment_rate", m.containment_rate),
             ("resolution_rate", m.resolution_rate),
+            ("deflection_gap", m.deflection_gap),
             ("deflection_rate", m.deflection_rate),
             ("missed_escalations", Some(m.missed_escalations as f64)),
             ("over_escalation_rate", m.over_escalation_rate),
@@ -599,6 +600,21 @@ mod tests {
             .write(&dir.join(crate::rundir::SUMMARY_FILE))
             .unwrap();
         RunDir::open(dir).unwrap()
+    }
+
+    /// The deflection gap is compared next to the pair it is the difference of.
+    #[test]
+    fn the_deflection_gap_is_among_the_compared_metrics() {
+        let (base_dir, new_dir) = (TempDir::new("diff-gap-base"), TempDir::new("diff-gap-new"));
+        let base = run_dir(&base_dir, &[("en/a", true), ("en/b", true)]);
+        let new = run_dir(&new_dir, &[("en/a", true), ("en/b", false)]);
+        let d = compare(&base, &new).unwrap();
+        let overall = d.slices.iter().find(|s| s.dimension == "overall").unwrap();
+        let gap = &overall.metrics["deflection_gap"];
+        assert_eq!(
+            (gap.base, gap.new, gap.delta),
+            (Some(0.0), Some(0.5), Some(0.5))
+        );
     }
 
     /// A case that passed and now ends in an error was not measured: it is no pair for

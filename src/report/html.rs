@@ -14,9 +14,10 @@ use sha2::{Digest, Sha256};
 use crate::diff::text::WordChange;
 use crate::evalset::{ExpectedOutcome, Stratum};
 use crate::gate::{Scope, Threshold};
+use crate::report::breakdown::{BreakdownTable, share100};
 use crate::report::export::{Exporter, ReportError, ReportFormat};
 use crate::report::model::ReportModel;
-use crate::report::{gate_text, pct, titles};
+use crate::report::{count_of, gate_text, pct, titles};
 use crate::result::{CaseResult, Check, JudgeVerdict, ObservedOutcome};
 use crate::result_index::{IndexEntry, ResultIndex, ResultReader};
 
@@ -58,9 +59,31 @@ struct ChartRow {
     deflection: f64,
     containment_text: String,
     resolution_text: String,
+    gap_text: String,
     deflection_text: String,
     missed: u64,
     errors: u64,
+}
+
+/// One segment of a language's stacked bar: an end state and its share of the results.
+#[derive(Serialize)]
+struct Segment {
+    state: &'static str,
+    count: u64,
+    width: f64,
+    good: bool,
+    title: String,
+}
+
+/// One row of the outcome breakdown: counts per column, and for a language its bar.
+#[derive(Serialize)]
+struct BreakdownRow {
+    label: String,
+    counts: Vec<u64>,
+    segments: Vec<Segment>,
+    results: u64,
+    /// A language's row has a bar; the run's row (`all`) only its counts.
+    bar: bool,
 }
 
 #[derive(Serialize)]
@@ -231,11 +254,42 @@ fn write(
             deflection: rate100(x.deflection_rate),
             containment_text: pct(x.containment_rate),
             resolution_text: pct(x.resolution_rate),
+            gap_text: pct(x.deflection_gap),
             deflection_text: pct(x.deflection_rate),
             missed: x.missed_escalations,
             errors: x.errors,
         })
         .collect();
+
+    let table = BreakdownTable::of(m);
+    let breakdown: Vec<BreakdownRow> = table
+        .rows
+        .iter()
+        .map(|(label, slice)| {
+            let b = &slice.outcome_breakdown;
+            BreakdownRow {
+                label: label.to_string(),
+                counts: table.columns.iter().map(|s| b.count(*s)).collect(),
+                segments: b
+                    .nonzero()
+                    .map(|(state, count)| Segment {
+                        state: state.name(),
+                        count,
+                        width: share100(count, slice.results),
+                        good: state.is_good(),
+                        title: format!(
+                            "{label}: {} {count} of {}",
+                            state.name(),
+                            count_of(slice.results, "result")
+                        ),
+                    })
+                    .collect(),
+                results: slice.results,
+                bar: table.recorded && !std::ptr::eq(*slice, &m.overall),
+            }
+        })
+        .collect();
+    let breakdown_columns: Vec<&str> = table.columns.iter().map(|s| s.name()).collect();
 
     // The gate's pass-rate threshold for each stratum, to outline the cells below it.
     let thresholds: BTreeMap<Stratum, Threshold> = model
@@ -442,9 +496,14 @@ fn write(
             gate_failing => model.gate.as_ref().map(crate::report::verdict::group_lines).unwrap_or_default(),
             gate_passing => ser(&criteria(true)),
             titles => context! {
-                containment => titles::CONTAINMENT, pass_rate => titles::PASS_RATE, cost => titles::COST, cases => titles::CASES,
+                containment => titles::CONTAINMENT, breakdown => titles::BREAKDOWN, pass_rate => titles::PASS_RATE, cost => titles::COST, cases => titles::CASES,
             },
             chart => ser(&chart),
+            breakdown => ser(&breakdown),
+            breakdown_columns => breakdown_columns,
+            breakdown_absent => table.absent_line(),
+            containment_definition_line => titles::containment_definition_line(s),
+            breakdown_recorded => table.recorded,
             strata => Stratum::ALL.iter().map(|s| s.name()).collect::<Vec<_>>(),
             heatmap => ser(&heatmap),
             repeat_line => repeat_line,

@@ -1,13 +1,14 @@
 //! `report.md`: written for a pull-request comment. The verdict first in plain words, then
 //! the prompt change (usually the cause), the gate failures one line per criterion, and
 //! the same sections as the terminal summary and report.html: containment next to
-//! resolution, pass rate by language × stratum, escalations, regressions, parity, cost.
+//! resolution, where every conversation ended, pass rate by language × stratum, escalations, regressions, parity, cost.
 //! It stays under [`BUDGET`] characters whatever the run: a PR comment has a limit.
 
 use std::fmt::Write;
 
 use crate::diff::text::inline;
 use crate::evalset::Stratum;
+use crate::report::breakdown::BreakdownTable;
 use crate::report::export::{Exporter, ReportError, ReportFormat};
 use crate::report::model::ReportModel;
 use crate::report::{pct, titles, verdict};
@@ -120,7 +121,7 @@ fn full(model: &ReportModel) -> String {
     let _ = writeln!(out, "\n### {}\n", titles::CONTAINMENT);
     let _ = writeln!(
         out,
-        "| language | containment | resolution | deflection | missed escalations | errors |\n|---|---|---|---|---|---|"
+        "| language | containment | resolution | gap | deflection | missed escalations | errors |\n|---|---|---|---|---|---|---|"
     );
     for (lang, slice) in m
         .by_language
@@ -129,13 +130,40 @@ fn full(model: &ReportModel) -> String {
     {
         let _ = writeln!(
             out,
-            "| {lang} | {} | {} | {} | {} | {} |",
+            "| {lang} | {} | {} | {} | {} | {} | {} |",
             pct(slice.containment_rate),
             pct(slice.resolution_rate),
+            pct(slice.deflection_gap),
             pct(slice.deflection_rate),
             slice.missed_escalations,
             slice.errors
         );
+    }
+
+    if let Some(line) = titles::containment_definition_line(&model.summary) {
+        let _ = writeln!(out, "\n{}", escape(&line));
+    }
+
+    let _ = writeln!(out, "\n### {}\n", titles::BREAKDOWN);
+    let table = BreakdownTable::of(m);
+    if table.recorded {
+        let _ = write!(out, "| language |");
+        for state in &table.columns {
+            let _ = write!(out, " {} |", escape(state.name()));
+        }
+        let _ = writeln!(out, "\n|---|{}", "---|".repeat(table.columns.len()));
+        for (lang, slice) in &table.rows {
+            let _ = write!(out, "| {lang} |");
+            for state in &table.columns {
+                let _ = write!(out, " {} |", slice.outcome_breakdown.count(*state));
+            }
+            let _ = writeln!(out);
+        }
+    }
+    if let Some(line) = table.absent_line() {
+        // Below the table, or alone under the heading when there is none.
+        let gap = if table.recorded { "\n" } else { "" };
+        let _ = writeln!(out, "{gap}{}", escape(&line));
     }
 
     let _ = writeln!(out, "\n### {}\n", titles::PASS_RATE);

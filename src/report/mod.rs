@@ -1,6 +1,7 @@
 //! Views of a finished run: one model ([`model::ReportModel`]), many renderers; the
 //! files among them are listed in [`export::EXPORTERS`].
 
+pub mod breakdown;
 pub mod diff_text;
 pub mod export;
 pub mod gate_text;

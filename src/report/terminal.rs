@@ -1,12 +1,14 @@
 //! The summary printed at the end of a run. Same sections, wording and order as
-//! report.md and report.html: verdict, containment next to resolution, pass rate by
+//! report.md and report.html: verdict, containment next to resolution, where every
+//! conversation ended, pass rate by
 //! language × stratum, escalations, regressions, parity, then cost in its own section.
 
 use std::fmt::Write;
 use std::path::Path;
 
 use crate::evalset::Stratum;
-use crate::metrics::SliceMetrics;
+use crate::metrics::{EndState, SliceMetrics};
+use crate::report::breakdown::BreakdownTable;
 use crate::report::model::ReportModel;
 use crate::report::{count_of, gate_text, pct, titles};
 
@@ -51,8 +53,8 @@ pub fn render(model: &ReportModel, run_dir: &Path) -> String {
     let _ = writeln!(out, "\n{}", titles::CONTAINMENT);
     let _ = writeln!(
         out,
-        "{:<10}{:>13}{:>12}{:>12}{:>10}{:>9}",
-        "language", "containment", "resolution", "deflection", "missed", "errors"
+        "{:<10}{:>13}{:>12}{:>8}{:>12}{:>10}{:>9}",
+        "language", "containment", "resolution", "gap", "deflection", "missed", "errors"
     );
     for (language, slice) in m
         .by_language
@@ -61,14 +63,26 @@ pub fn render(model: &ReportModel, run_dir: &Path) -> String {
     {
         let _ = writeln!(
             out,
-            "{:<10}{:>13}{:>12}{:>12}{:>10}{:>9}",
+            "{:<10}{:>13}{:>12}{:>8}{:>12}{:>10}{:>9}",
             language,
             pct(slice.containment_rate),
             pct(slice.resolution_rate),
+            pct(slice.deflection_gap),
             pct(slice.deflection_rate),
             slice.missed_escalations,
             slice.errors
         );
+    }
+
+    if let Some(line) = titles::containment_definition_line(summary) {
+        let _ = writeln!(out, "{line}");
+    }
+
+    let _ = writeln!(out, "\n{}", titles::BREAKDOWN);
+    let table = BreakdownTable::of(m);
+    breakdown_table(&mut out, &table);
+    if let Some(line) = table.absent_line() {
+        let _ = writeln!(out, "{line}");
     }
 
     let _ = writeln!(out, "\n{}", titles::PASS_RATE);
@@ -227,6 +241,27 @@ fn duration(seconds: f64) -> String {
         s if s < 10.0 => format!("{s:.2} s"),
         s if s < 120.0 => format!("{s:.0} s"),
         s => format!("{} min {:.0} s", (s / 60.0).floor(), s % 60.0),
+    }
+}
+
+/// Counts per end state, a column per state some result reached.
+fn breakdown_table(out: &mut String, table: &BreakdownTable<'_>) {
+    if !table.recorded {
+        return;
+    }
+    let width = |state: EndState| state.name().len().max(5) + 2;
+    let _ = write!(out, "{:<10}", "language");
+    for state in &table.columns {
+        let _ = write!(out, "{:>w$}", state.name(), w = width(*state));
+    }
+    let _ = writeln!(out);
+    for (language, slice) in &table.rows {
+        let _ = write!(out, "{language:<10}");
+        for state in &table.columns {
+            let count = slice.outcome_breakdown.count(*state);
+            let _ = write!(out, "{count:>w$}", w = width(*state));
+        }
+        let _ = writeln!(out);
     }
 }
 

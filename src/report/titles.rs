@@ -6,7 +6,9 @@ use crate::report::count_of;
 use crate::report::model::ReportModel;
 use crate::summary::{RunSummary, short_hash as short};
 
-pub const CONTAINMENT: &str = "Containment next to resolution (deflection is not resolution)";
+pub const CONTAINMENT: &str =
+    "Containment next to resolution, among cases expecting resolve (the gap: kept but not helped)";
+pub const BREAKDOWN: &str = "Where every conversation ended";
 pub const PASS_RATE: &str = "Pass rate by language × stratum";
 pub const COST: &str = "Cost and latency (reported apart from quality)";
 pub const CASES: &str = "Every case";
@@ -58,6 +60,17 @@ pub fn partial_selection(summary: &RunSummary) -> Option<String> {
         format!(
             "partial selection: {} (gated on the selected slices only)",
             selection.describe()
+        )
+    })
+}
+
+/// For a run scored before containment shared resolution's denominator: its containment
+/// is over all cases, and can read above or below resolution for that reason alone.
+pub fn containment_definition_line(summary: &RunSummary) -> Option<String> {
+    (summary.meta.scoring_version < 3).then(|| {
+        format!(
+            "This run was scored with scoring version {}: its containment is over all cases, not those expecting resolve; re-score the run (evalgate rescore) for the shared denominator.",
+            summary.meta.scoring_version
         )
     })
 }

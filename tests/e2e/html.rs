@@ -93,6 +93,17 @@ fn hostile_replies_render_as_inert_text_in_a_real_browser() {
         dom.contains("id=\"filters\"") && !dom.contains("id=\"filters\" hidden"),
         "filters are shown when JS runs"
     );
+    // Where every conversation ended: one bar for the one language, drawn without script
+    // or external assets.
+    assert_eq!(
+        dom.matches("<div class=\"stack\"").count(),
+        1,
+        "one outcome bar per language"
+    );
+    assert!(
+        dom.contains("data-language=\"en\""),
+        "the bar names its language"
+    );
 
     let shot = p.dir.join("report.png");
     let out = headless(

@@ -209,3 +209,166 @@ fn the_bot_version_is_recorded_reported_and_diffed() {
         stdout(&diff)
     );
 }
+
+/// The v2 prompt answers every customer in English: Polish customers are kept (contained)
+/// but not helped (resolved). Containment and resolution share the cases expecting
+/// `resolve`, their gap says how many were kept but not helped, and the breakdown puts
+/// every conversation in one end state, in summary.json, the terminal, report.md and one
+/// bar per language in report.html.
+#[test]
+fn the_headline_pair_shares_a_denominator_and_every_conversation_ends_once() {
+    let p = crate::shipped_demo_project("support-v2.md.j2", false);
+    let out = p.evalgate(&[
+        "run",
+        "--out",
+        "r",
+        "--no-baseline",
+        "--lang",
+        "en",
+        "--lang",
+        "pl",
+    ]);
+    assert_exit(&out, 0);
+    let s = crate::summary(&p.dir.join("r"));
+    let slices = [
+        "by_language",
+        "by_stratum",
+        "by_language_stratum",
+        "by_intent",
+    ]
+    .iter()
+    .flat_map(|d| s[d].as_object().unwrap().values())
+    .chain(std::iter::once(&s["overall"]));
+    let mut checked = 0;
+    for slice in slices {
+        let b = slice["outcome_breakdown"].as_object().unwrap();
+        assert_eq!(b.len(), 10, "{b:?}");
+        let total: u64 = b.values().map(|n| n.as_u64().unwrap()).sum();
+        assert_eq!(total, slice["results"].as_u64().unwrap(), "{slice}");
+        if let (Some(c), Some(r)) = (
+            slice["containment_rate"].as_f64(),
+            slice["resolution_rate"].as_f64(),
+        ) {
+            assert!(r <= c, "resolution above containment: {slice}");
+            let gap = slice["deflection_gap"].as_f64().unwrap();
+            assert!((c - r - gap).abs() < 1e-9, "{slice}");
+        }
+        checked += 1;
+    }
+    assert!(checked > 10, "{checked}");
+    let pl = &s["by_language"]["pl"];
+    assert_eq!(
+        (
+            &pl["containment_rate"],
+            &pl["resolution_rate"],
+            &pl["deflection_gap"]
+        ),
+        (&Value::from(1.0), &Value::from(0.0), &Value::from(1.0)),
+        "{pl}"
+    );
+    assert_eq!(pl["outcome_breakdown"]["resolved_wrong"], 14, "{pl}");
+    assert_eq!(s["overall"]["deflection_gap"], 0.5);
+
+    let terminal = stdout(&out);
+    assert!(
+        terminal.contains("language    containment  resolution     gap  deflection"),
+        "{terminal}"
+    );
+    assert!(
+        terminal.contains("\npl                 100%          0%    100%          0%"),
+        "{terminal}"
+    );
+    assert!(
+        terminal.contains(
+            "Where every conversation ended\nlanguage    escalated  refused  resolved  resolved_wrong\n"
+        ),
+        "{terminal}"
+    );
+    assert!(
+        terminal.contains("\npl                 10       18         0              14\n"),
+        "{terminal}"
+    );
+
+    let md = std::fs::read_to_string(p.dir.join("r/report.md")).unwrap();
+    assert!(
+        md.contains("| pl | 100% | 0% | 100% | 0% | 0 | 0 |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| language | escalated | refused | resolved | resolved\\_wrong |"),
+        "{md}"
+    );
+    assert!(md.contains("| pl | 10 | 18 | 0 | 14 |"), "{md}");
+    assert!(md.contains("| all | 20 | 36 | 14 | 14 |"), "{md}");
+
+    let html = std::fs::read_to_string(p.dir.join("r/report.html")).unwrap();
+    assert!(
+        html.contains(
+            "<td class=\"num\">100%</td><td class=\"num\">0%</td><td class=\"num\">100%</td>"
+        ),
+        "the gap next to the pair"
+    );
+    assert_eq!(
+        html.matches("<div class=\"stack\"").count(),
+        2,
+        "one bar per language"
+    );
+    for language in ["en", "pl"] {
+        let at = html
+            .find(&format!("data-language=\"{language}\""))
+            .unwrap_or_else(|| panic!("no bar for {language}"));
+        let bar = &html[at..at + html[at..].find("</div>").unwrap()];
+        let widths: f64 = bar
+            .split("width: ")
+            .skip(1)
+            .map(|w| w[..w.find('%').unwrap()].parse::<f64>().unwrap())
+            .sum();
+        assert!((widths - 100.0).abs() < 1e-6, "{language}: {bar}");
+    }
+    let pl_bar = &html[html.find("data-language=\"pl\"").unwrap()..];
+    assert!(
+        pl_bar.starts_with(
+            "data-language=\"pl\" aria-label=\"pl: escalated 10, refused 18, resolved_wrong 14\""
+        ),
+        "{}",
+        &pl_bar[..200]
+    );
+
+    // A run scored before the shared denominator (scoring version 2, no breakdown) says
+    // so rather than showing its old containment under the new title, or empty counts.
+    let mut old = s.clone();
+    old["scoring_version"] = Value::from(2);
+    for dimension in [
+        "by_language",
+        "by_stratum",
+        "by_language_stratum",
+        "by_intent",
+    ] {
+        for slice in old[dimension].as_object_mut().unwrap().values_mut() {
+            slice.as_object_mut().unwrap().remove("outcome_breakdown");
+        }
+    }
+    old["overall"]
+        .as_object_mut()
+        .unwrap()
+        .remove("outcome_breakdown");
+    std::fs::write(
+        p.dir.join("r/summary.json"),
+        serde_json::to_string_pretty(&old).unwrap(),
+    )
+    .unwrap();
+    let out = p.evalgate(&["report", "r", "--format", "md", "--no-baseline"]);
+    assert_exit(&out, 0);
+    let md = stdout(&out);
+    assert!(
+        md.contains(
+            "This run was scored with scoring version 2: its containment is over all cases"
+        ),
+        "{md}"
+    );
+    assert!(
+        md.contains("### Where every conversation ended\n\nNot recorded: this run's summary.json predates the outcome breakdown"),
+        "{md}"
+    );
+    assert!(!md.contains("| language | escalated |"), "{md}");
+}
