@@ -198,8 +198,8 @@ pub struct CaseResult {
     pub scenario: Option<String>,
     pub repeat: u32,
     pub turns: Vec<TranscriptTurn>,
-    /// `sha256:<hex>` of the conversation as read (each turn's role, words and actions):
-    /// a human label binds to the transcript its labeler saw, not only to the case.
+    /// SHA-256 (lowercase hex) of `turns` as stored here: a human label binds to the
+    /// transcript its labeler saw, not only to the case.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub transcript_sha256: String,
     /// Every action the bot reported taking, in order, over the whole conversation.
@@ -255,28 +255,13 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
-/// The hash a transcript is known by: its turns' roles, words and actions, in order, each
-/// part length-prefixed so no two transcripts share a hash by where their words split.
+/// The hash a transcript is known by: SHA-256, lowercase hex, of the `turns` array as
+/// results.jsonl stores it (compact JSON, fields in their order). A label names it, so it
+/// applies only to the conversation its labeler read.
 pub fn transcript_sha256(turns: &[TranscriptTurn]) -> String {
     use sha2::{Digest, Sha256};
-    let mut h = Sha256::new();
-    let mut part = |text: &str| {
-        h.update((text.len() as u64).to_le_bytes());
-        h.update(text.as_bytes());
-    };
-    for turn in turns {
-        part(match turn.role {
-            Role::User => "user",
-            Role::Assistant => "assistant",
-        });
-        part(&turn.content);
-        part(&turn.tool_calls.len().to_string());
-        for call in &turn.tool_calls {
-            part(&call.name);
-            part(&call.arguments);
-        }
-    }
-    format!("sha256:{:x}", h.finalize())
+    let json = serde_json::to_vec(turns).unwrap_or_default();
+    format!("{:x}", Sha256::digest(&json))
 }
 
 impl CaseResult {
@@ -378,10 +363,10 @@ impl CaseResult {
 mod tests {
     use super::*;
 
-    /// Two transcripts that differ anywhere (a word, a role, an action, where a turn
-    /// ends) never share a hash; the same transcript always has the same one.
+    /// The hash is of `turns` exactly as results.jsonl stores them, so anyone can check a
+    /// label against a results line; any change to the transcript changes it.
     #[test]
-    fn a_transcript_hash_binds_to_every_word_role_and_action() {
+    fn a_transcript_hash_is_of_the_stored_turns() {
         let turn = |role, content: &str, calls: &[(&str, &str)]| TranscriptTurn {
             role,
             content: content.into(),
@@ -401,17 +386,11 @@ mod tests {
             turn(Role::Assistant, "On its way.", &[("lookup_order", "{}")]),
         ];
         let hash = transcript_sha256(&base);
-        assert!(
-            hash.starts_with("sha256:") && hash.len() == 7 + 64,
-            "{hash}"
-        );
-        let mut timed = base.clone();
-        timed[1].latency_ms = Some(900);
-        assert_eq!(
-            transcript_sha256(&timed),
-            hash,
-            "timing is not what was read"
-        );
+        let stored = r#"[{"role":"user","content":"Where is my refund?","latency_ms":3},{"role":"assistant","content":"On its way.","tool_calls":[{"name":"lookup_order","arguments":"{}"}],"latency_ms":3}]"#;
+        assert_eq!(serde_json::to_string(&base).unwrap(), stored);
+        use sha2::{Digest, Sha256};
+        assert_eq!(hash, format!("{:x}", Sha256::digest(stored.as_bytes())));
+        assert_eq!(hash.len(), 64);
         let variants = [
             vec![
                 base[0].clone(),
@@ -421,12 +400,6 @@ mod tests {
             vec![
                 base[0].clone(),
                 turn(Role::User, "On its way.", &[("lookup_order", "{}")]),
-            ],
-            vec![
-                base[0].clone(),
-                turn(Role::Assistant, "On its way.", &[]),
-                turn(Role::User, "lookup_order", &[]),
-                turn(Role::Assistant, "{}", &[]),
             ],
         ];
         for v in variants {

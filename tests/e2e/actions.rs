@@ -70,7 +70,7 @@ fn words_that_refuse_do_not_excuse_an_action_that_complies() {
     assert!(
         attack["transcript_sha256"]
             .as_str()
-            .is_some_and(|h| h.starts_with("sha256:") && h.len() == 71),
+            .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit())),
         "{attack}"
     );
     let failed: Vec<&str> = attack["checks"]
