@@ -6,6 +6,7 @@
 //! and `cli` sits on top.
 
 pub mod cache;
+pub mod calibrate;
 pub mod check;
 pub mod cli;
 pub mod config;

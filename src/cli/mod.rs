@@ -1,6 +1,7 @@
 //! The command line: clap types live here and nowhere else. Each command turns its
 //! flags into a validated plan once, calls the library, and maps the result to an exit code.
 
+mod calibrate;
 mod check;
 mod demo_bot;
 mod init;
@@ -104,6 +105,23 @@ pub enum Command {
         after_help = "Example:\n  evalgate demo-bot --port 8787\n  curl -s 127.0.0.1:8787/v1/chat/completions -d '{\"messages\":[{\"role\":\"user\",\"content\":\"Where is my refund?\"}]}'"
     )]
     DemoBot(DemoBotArgs),
+    /// Measure how far a run's judge agrees with human labels, per language and overall.
+    #[command(
+        after_help = "Examples:\n  evalgate calibrate reports/20261123-101500-ab12 --labels labels-ola.jsonl labels-jan.jsonl\n  evalgate calibrate RUN --labels pl.jsonl --labels sv.jsonl --out calibration.json\n\nEach labels line: {\"key\", \"repeat\", \"transcript_sha256\", \"labeler\", \"criteria\": [{\"n\", \"passed\"}], \"outcome\", \"note\"}.\nLabels match results by key, repeat and transcript_sha256; the rest are counted as unmatched.\nExit: 0 written, 2 a bad labels line (file and line named; nothing written)."
+    )]
+    Calibrate(CalibrateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CalibrateArgs {
+    /// The run directory whose judge verdicts are calibrated.
+    pub run: PathBuf,
+    /// Labels files (JSONL); takes several and may be repeated.
+    #[arg(long, value_name = "FILE", num_args = 1.., required = true)]
+    pub labels: Vec<PathBuf>,
+    /// Write calibration.json here (default: in the run directory).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 /// The bot `evalgate init --provider` sets up.
@@ -304,6 +322,7 @@ pub fn main() -> Outcome {
         Command::Report(args) => review::report(&cli.config, &args),
         Command::Baseline(args) => review::baseline(&cli.config, &args),
         Command::DemoBot(args) => demo_bot::run(&args),
+        Command::Calibrate(args) => calibrate::run(&args),
     };
     result.unwrap_or_else(|failure| {
         eprintln!("{failure}");
