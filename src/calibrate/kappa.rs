@@ -205,10 +205,7 @@ mod tests {
             categorical_kappa(&[("r", "r"), ("r", "r")]),
             Err(Undefined::ConstantRaters)
         );
-        assert_eq!(
-            categorical_kappa::<&str>(&[]),
-            Err(Undefined::NothingRated)
-        );
+        assert_eq!(categorical_kappa::<&str>(&[]), Err(Undefined::NothingRated));
     }
 
     fn units() -> Vec<PassFail> {

@@ -146,13 +146,19 @@ mod tests {
     #[test]
     fn an_unknown_field_is_an_error() {
         let e = error_of(&GOOD.replace("\"note\"", "\"notes\""));
-        assert!(e.starts_with("labels.jsonl:1: ") && e.contains("notes"), "{e}");
+        assert!(
+            e.starts_with("labels.jsonl:1: ") && e.contains("notes"),
+            "{e}"
+        );
     }
 
     #[test]
     fn an_outcome_outside_the_four_is_an_error() {
         let e = error_of(&GOOD.replace("\"resolved\"", "\"error\""));
-        assert!(e.starts_with("labels.jsonl:1: ") && e.contains("error"), "{e}");
+        assert!(
+            e.starts_with("labels.jsonl:1: ") && e.contains("error"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -161,6 +167,9 @@ mod tests {
             r#"[{"n":1,"passed":true}]"#,
             r#"[{"n":1,"passed":true},{"n":1,"passed":false}]"#,
         ));
-        assert!(e.contains("labels.jsonl:1: criterion 1 is labelled twice"), "{e}");
+        assert!(
+            e.contains("labels.jsonl:1: criterion 1 is labelled twice"),
+            "{e}"
+        );
     }
 }

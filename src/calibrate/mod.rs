@@ -160,9 +160,7 @@ fn rate<'a>(label: &'a Label, verdict: &JudgeVerdict) -> Result<Rating<'a>, Cali
     Ok(Rating {
         label,
         criteria,
-        outcome: verdict
-            .outcome
-            .map(|o| (o.name(), label.outcome.name())),
+        outcome: verdict.outcome.map(|o| (o.name(), label.outcome.name())),
     })
 }
 
@@ -338,7 +336,10 @@ mod tests {
     fn a_criterion_the_case_does_not_have_names_the_line() {
         let l = label("pl/a", "ola", &[(2, true)]);
         let e = rate(&l, &verdict(&[true])).err().unwrap().to_string();
-        assert_eq!(e, "l.jsonl:3: pl/a repeat 1 has no criterion 2 (its criteria: 1)");
+        assert_eq!(
+            e,
+            "l.jsonl:3: pl/a repeat 1 has no criterion 2 (its criteria: 1)"
+        );
     }
 
     #[test]

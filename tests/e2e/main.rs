@@ -6,6 +6,7 @@ mod actions;
 mod adoption;
 mod anthropic;
 mod bad_input;
+mod calibrate;
 mod demo;
 mod exec_bot;
 mod faults;
