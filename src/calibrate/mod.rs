@@ -95,8 +95,10 @@ struct Rating<'a> {
 pub fn calibrate(run: &RunDir, labels: &[Label]) -> Result<Calibration, CalibrateError> {
     let mut verdicts: HashMap<(String, u32), (String, JudgeVerdict)> = HashMap::new();
     read_lines(&run.results_path(), |r: Judged| {
-        // A judge that erred gave no verdict to agree or disagree with.
-        if let Some(judge) = r.judge.filter(|j| j.error.is_none()) {
+        // A judge that erred gave no verdict to agree or disagree with; a result written
+        // before transcripts were hashed cannot be bound to what a labeler read.
+        let judge = r.judge.filter(|j| j.error.is_none());
+        if let Some(judge) = judge.filter(|_| !r.transcript_sha256.is_empty()) {
             verdicts.insert((r.key, r.repeat), (r.transcript_sha256, judge));
         }
     })
