@@ -335,6 +335,42 @@ mod tests {
     }
 
     #[test]
+    fn only_judged_results_with_a_transcript_hash_are_matched() {
+        use crate::evalset::{ExpectedOutcome, Stratum};
+        use crate::metrics::MetricsBuilder;
+        use crate::result::{CaseResult, ObservedOutcome};
+        use crate::summary::RunSummary;
+
+        let dir = crate::test_support::TempDir::new("calibrate-match");
+        let result = |key: &str, sha: &str| {
+            let mut r = CaseResult::fixture(
+                "pl",
+                Stratum::Routine,
+                ExpectedOutcome::Resolve,
+                ObservedOutcome::Resolved,
+                true,
+            );
+            r.key = key.into();
+            r.repeat = 1;
+            r.transcript_sha256 = sha.into();
+            r.judge = Some(verdict(&[true]));
+            serde_json::to_string(&r).unwrap()
+        };
+        let lines = [result("pl/hashed", "h"), result("pl/unhashed", "")];
+        std::fs::write(dir.path().join("results.jsonl"), lines.join("\n") + "\n").unwrap();
+        let run = RunDir {
+            dir: dir.path().to_path_buf(),
+            summary: RunSummary::fixture(MetricsBuilder::default().finish()),
+        };
+        let mut unhashed = label("pl/unhashed", "ola", &[(1, true)]);
+        unhashed.transcript_sha256 = String::new();
+        let labels = [label("pl/hashed", "ola", &[(1, true)]), unhashed];
+        let c = calibrate(&run, &labels).unwrap();
+        assert_eq!((c.overall.results, c.unmatched), (1, 1));
+        assert_eq!(c.by_language["pl"].criteria, 1);
+    }
+
+    #[test]
     fn a_criterion_the_case_does_not_have_names_the_line() {
         let l = label("pl/a", "ola", &[(2, true)]);
         let e = rate(&l, &verdict(&[true])).err().unwrap().to_string();
