@@ -17,6 +17,7 @@ pub mod evalset;
 pub mod exit;
 pub mod gate;
 pub mod judge;
+pub mod label;
 pub mod language;
 pub mod metrics;
 pub mod prompt;

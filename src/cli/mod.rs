@@ -5,6 +5,7 @@ mod calibrate;
 mod check;
 mod demo_bot;
 mod init;
+mod label;
 mod load;
 mod rescore;
 mod review;
@@ -110,6 +111,26 @@ pub enum Command {
         after_help = "Examples:\n  evalgate calibrate reports/20261123-101500-ab12 --labels labels-ola.jsonl labels-jan.jsonl\n  evalgate calibrate RUN --labels pl.jsonl --labels sv.jsonl --out calibration.json\n\nEach labels line: {\"key\", \"repeat\", \"transcript_sha256\", \"labeler\", \"criteria\": [{\"n\", \"passed\"}], \"outcome\", \"note\"}.\nLabels match results by key, repeat and transcript_sha256; the rest are counted as unmatched.\nExit: 0 written, 2 a bad labels line (file and line named; nothing written)."
     )]
     Calibrate(CalibrateArgs),
+    /// Write label.html: a page where a person labels a sample of a run's results.
+    #[command(
+        after_help = "Examples:\n  evalgate label reports/20261123-101500-ab12\n  evalgate label RUN --per-language 50 --seed 7 --out label-pl.html\n\nOpen the page in a browser (it works offline), mark each criterion pass/fail and the outcome,\nthen \"Download labels\" and pass the file to `evalgate calibrate RUN --labels FILE`.\nThe page shows nothing of the judge's verdicts. Results that ended in an error are left out."
+    )]
+    Label(LabelArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LabelArgs {
+    /// The run directory whose results are labelled.
+    pub run: PathBuf,
+    /// Results sampled per language, spread over the strata.
+    #[arg(long, value_name = "N", default_value_t = crate::label::DEFAULT_PER_LANGUAGE)]
+    pub per_language: usize,
+    /// Seed of the random sample: the same seed gives the same results to label.
+    #[arg(long, value_name = "S", default_value_t = 1)]
+    pub seed: u64,
+    /// Write the page here (default: label.html in the run directory).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -323,6 +344,7 @@ pub fn main() -> Outcome {
         Command::Baseline(args) => review::baseline(&cli.config, &args),
         Command::DemoBot(args) => demo_bot::run(&args),
         Command::Calibrate(args) => calibrate::run(&args),
+        Command::Label(args) => label::run(&cli.config, &args),
     };
     result.unwrap_or_else(|failure| {
         eprintln!("{failure}");
