@@ -69,8 +69,7 @@ pub fn render(
         "sha256-{}",
         crate::report::html::base64(&Sha256::digest(SCRIPT.as_bytes()))
     );
-    env
-        .get_template("label.html")
+    env.get_template("label.html")
         .and_then(|t| {
             t.render(context! {
                 run_id => run_id,

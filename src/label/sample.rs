@@ -98,7 +98,9 @@ mod tests {
     }
 
     fn keys(rs: &[CaseResult]) -> Vec<String> {
-        rs.iter().map(|r| format!("{}#{}", r.key, r.repeat)).collect()
+        rs.iter()
+            .map(|r| format!("{}#{}", r.key, r.repeat))
+            .collect()
     }
 
     #[test]

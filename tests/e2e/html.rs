@@ -1,40 +1,7 @@
 //! report.html in a real browser: built from hostile bot replies and case text, opened in
 //! headless Chromium, it must run its own script (the filters) and nothing else.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-use crate::{TempProject, stderr, stub};
-
-/// Debian's chromium, or EVALGATE_CHROMIUM. CI sets EVALGATE_REQUIRE_BROWSER so a missing
-/// browser fails instead of skipping.
-fn chromium() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("EVALGATE_CHROMIUM") {
-        return Some(PathBuf::from(p));
-    }
-    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.is_file())
-}
-
-fn headless(browser: &Path, profile: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-extensions",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(args)
-        .output()
-        .expect("run chromium")
-}
+use crate::{TempProject, chromium, headless, stderr, stub};
 
 #[test]
 fn hostile_replies_render_as_inert_text_in_a_real_browser() {

@@ -14,6 +14,7 @@ mod fuzz;
 mod html;
 mod http_bot;
 mod judge;
+mod label;
 mod real_llm;
 mod regression;
 mod reports;
@@ -275,4 +276,34 @@ impl Drop for DemoServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Debian's chromium, or EVALGATE_CHROMIUM. CI sets EVALGATE_REQUIRE_BROWSER so a missing
+/// browser fails instead of skipping.
+pub fn chromium() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("EVALGATE_CHROMIUM") {
+        return Some(PathBuf::from(p));
+    }
+    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file())
+}
+
+pub fn headless(browser: &Path, profile: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-extensions",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .output()
+        .expect("run chromium")
 }
