@@ -120,3 +120,91 @@ fn item(r: &CaseResult, case: &Case) -> Item {
         rubric: case.expect.rubric.clone(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::evalset::{ExpectedOutcome, Stratum};
+    use crate::result::{CriterionVerdict, JudgeVerdict, ObservedOutcome};
+
+    fn case() -> Arc<Case> {
+        let yaml = "language: en\ncases:\n  - id: a\n    stratum: routine\n    context: { order: \"ORD-1\" }\n    turns:\n      - user: hi\n    expect:\n      outcome: resolve\n      reference: \"Ships Friday\"\n      rubric: [\"Names the day\", \"Is polite\"]\n";
+        Arc::new(
+            crate::evalset::load_file(Path::new("en.yaml"), yaml)
+                .unwrap()
+                .remove(0),
+        )
+    }
+
+    fn judged_result() -> CaseResult {
+        let mut r = CaseResult::fixture(
+            "en",
+            Stratum::Routine,
+            ExpectedOutcome::Resolve,
+            ObservedOutcome::Deflected,
+            false,
+        );
+        r.key = "en/a".into();
+        r.transcript_sha256 = "f00d".into();
+        r.turns[0].content = "<img src=x onerror=alert(1)> Friday".into();
+        r.judge = Some(JudgeVerdict {
+            model: "judge".into(),
+            criteria: vec![CriterionVerdict {
+                n: 1,
+                criterion: "Names the day".into(),
+                passed: false,
+                reason: "JUDGE-REASON-never-shown".into(),
+            }],
+            outcome: Some(ObservedOutcome::Deflected),
+            unsupported_claims: vec!["JUDGE-CLAIM-never-shown".into()],
+            error: None,
+        });
+        r
+    }
+
+    fn page() -> String {
+        let cases = HashMap::from([("en/a".to_string(), case())]);
+        render("run-1", &[judged_result()], &cases).unwrap()
+    }
+
+    #[test]
+    fn shows_the_case_and_nothing_of_the_judge() {
+        let html = page();
+        for shown in [
+            "ORD-1",
+            "Ships Friday",
+            "Names the day",
+            "Is polite",
+            "f00d",
+        ] {
+            assert!(html.contains(shown), "{shown} is missing");
+        }
+        assert!(!html.contains("JUDGE-REASON") && !html.contains("JUDGE-CLAIM"));
+        assert!(
+            !html.contains("Deflected") && !html.contains("\"deflected\" aria-pressed=\"true\"")
+        );
+        assert_eq!(
+            html.matches("data-passed=\"true\"").count(),
+            2,
+            "a pass button per criterion"
+        );
+    }
+
+    #[test]
+    fn bot_text_is_escaped_and_only_the_own_script_may_run() {
+        let html = page();
+        assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
+        assert!(!html.contains("<img"));
+        assert_eq!(html.matches("<script>").count(), 1);
+        let hash = crate::report::html::base64(&Sha256::digest(SCRIPT.as_bytes()));
+        assert!(html.contains(&format!("script-src 'sha256-{hash}'")));
+    }
+
+    #[test]
+    fn a_result_whose_case_is_gone_is_left_out() {
+        let html = render("run-1", &[judged_result()], &HashMap::new()).unwrap();
+        assert!(!html.contains("data-key="));
+    }
+}
