@@ -187,6 +187,17 @@ fn labels_made_on_the_page_are_accepted_and_matched_by_calibrate() {
     );
     p.write("labels.jsonl", &jsonl);
 
+    // Progress stays in the browser: opened again with no keys pressed, the page still
+    // holds every label.
+    let reopened = format!("file://{}#autotest&labeler=ola", page.display());
+    let dom = headless(
+        &browser,
+        &p.dir.join("chromium-profile"),
+        &["--dump-dom", &reopened],
+    );
+    let dom = String::from_utf8_lossy(&dom.stdout).to_string();
+    assert_eq!(text_of_export(&dom), jsonl, "progress was kept");
+
     let out = p.evalgate(&["calibrate", "run", "--labels", "labels.jsonl"]);
     assert_exit(&out, 0);
     let c: Value =
