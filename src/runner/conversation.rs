@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use crate::evalset::Case;
-use crate::provider::{Answer, BotClient, BotTurn, Opening};
+use crate::provider::{Answer, BotClient, BotConversation, BotTurn, Opening};
 use crate::result::{ErrorCause, ErrorSource, ResultError, Role, TranscriptTurn};
 use crate::retry::{GaveUp, RetryPolicy, Retrying, with_retries};
 use crate::runner::events::{Callee, Events};
@@ -22,60 +22,81 @@ pub struct Script<'a> {
 }
 
 pub async fn converse(bot: &BotClient, script: Script<'_>, events: &Events) -> Conversation {
-    let Script {
-        case,
-        repeat,
-        system,
-        retry,
-        handoff_tool,
-        markers,
-    } = script;
     let started = Instant::now();
-    let mut turns: Vec<TranscriptTurn> = Vec::with_capacity(case.turns.len() * 2);
-    let mut attempts = 0u32;
-    let (mut tokens_in, mut tokens_out) = (0u64, 0u64);
-    let announce = |r: Retrying<'_>| events.retrying(&case.key, repeat, Callee::Bot, r);
-    let opening = Opening {
-        case,
-        repeat,
-        system_prompt: system,
+    let mut c = Conversation {
+        turns: Vec::with_capacity(script.case.turns.len() * 2),
+        ..Conversation::default()
     };
-    let session = match with_retries(retry, || bot.open(opening), announce).await {
-        Ok((session, tries)) => {
-            attempts += tries - 1;
-            session
+    let announce =
+        |r: Retrying<'_>| events.retrying(&script.case.key, script.repeat, Callee::Bot, r);
+    if let Some(session) = script.open(bot, &mut c, &announce).await {
+        for user_text in &script.case.turns {
+            // A human has the conversation after a handoff; the rest of the script would
+            // talk to nobody.
+            if script.send(&session, user_text, &mut c, &announce).await != Sent::Answered {
+                break;
+            }
         }
-        Err(gave_up) => {
-            return Conversation {
-                turns,
-                attempts: gave_up.attempts,
-                latency_ms: started.elapsed().as_millis() as u64,
-                tokens_in,
-                tokens_out,
-                error: Some(bot_error(&gave_up)),
-                simulated: None,
-            };
+        session.close().await;
+    }
+    c.latency_ms = started.elapsed().as_millis() as u64;
+    c
+}
+
+/// How one customer message sent to the bot ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sent {
+    Answered,
+    HandedOff,
+    /// The bot gave up; the conversation holds the error.
+    Failed,
+}
+
+impl Script<'_> {
+    /// Opens the bot's side of the conversation, retried as the policy says. `None` when
+    /// the bot gave up; `c` then holds the error.
+    pub(crate) async fn open<'b>(
+        &self,
+        bot: &'b BotClient,
+        c: &mut Conversation,
+        announce: &impl Fn(Retrying<'_>),
+    ) -> Option<BotConversation<'b>> {
+        let opening = Opening {
+            case: self.case,
+            repeat: self.repeat,
+            system_prompt: self.system,
+        };
+        match with_retries(self.retry, || bot.open(opening), announce).await {
+            Ok((session, tries)) => {
+                c.attempts += tries - 1;
+                Some(session)
+            }
+            Err(gave_up) => {
+                c.attempts += gave_up.attempts;
+                c.error = Some(bot_error(&gave_up));
+                None
+            }
         }
-    };
-    let mut error = None;
-    for user_text in &case.turns {
-        turns.push(TranscriptTurn {
-            role: Role::User,
-            content: user_text.clone(),
-            tool_calls: Vec::new(),
-            latency_ms: None,
-            cached: false,
-            handoff: false,
-        });
-        let answer = with_retries(retry, || session.send(user_text), announce).await;
-        match answer {
+    }
+
+    /// Sends one customer message (retried as the policy says) and records it and the
+    /// bot's answer in `c`.
+    pub(crate) async fn send(
+        &self,
+        session: &BotConversation<'_>,
+        message: &str,
+        c: &mut Conversation,
+        announce: &impl Fn(Retrying<'_>),
+    ) -> Sent {
+        c.turns.push(customer_turn(message.to_string()));
+        match with_retries(self.retry, || session.send(message), announce).await {
             Ok((answer, tries)) => {
                 let Answer { turn, cached, took } = answer;
-                attempts += if cached { tries - 1 } else { tries };
-                tokens_in += turn.tokens_in;
-                tokens_out += turn.tokens_out;
-                let handed_off = handed_off(&turn, handoff_tool, markers);
-                turns.push(TranscriptTurn {
+                c.attempts += if cached { tries - 1 } else { tries };
+                c.tokens_in += turn.tokens_in;
+                c.tokens_out += turn.tokens_out;
+                let handed_off = handed_off(&turn, self.handoff_tool, self.markers);
+                c.turns.push(TranscriptTurn {
                     role: Role::Assistant,
                     content: turn.content,
                     tool_calls: turn.tool_calls,
@@ -83,27 +104,30 @@ pub async fn converse(bot: &BotClient, script: Script<'_>, events: &Events) -> C
                     cached,
                     handoff: turn.handoff,
                 });
-                // A human has the conversation now; the rest of the script would talk to nobody.
                 if handed_off {
-                    break;
+                    Sent::HandedOff
+                } else {
+                    Sent::Answered
                 }
             }
             Err(gave_up) => {
-                attempts += gave_up.attempts;
-                error = Some(bot_error(&gave_up));
-                break;
+                c.attempts += gave_up.attempts;
+                c.error = Some(bot_error(&gave_up));
+                Sent::Failed
             }
         }
     }
-    session.close().await;
-    Conversation {
-        turns,
-        attempts,
-        latency_ms: started.elapsed().as_millis() as u64,
-        tokens_in,
-        tokens_out,
-        error,
-        simulated: None,
+}
+
+/// A customer's message as the transcript holds it.
+pub(crate) fn customer_turn(content: String) -> TranscriptTurn {
+    TranscriptTurn {
+        role: Role::User,
+        content,
+        tool_calls: Vec::new(),
+        latency_ms: None,
+        cached: false,
+        handoff: false,
     }
 }
 

@@ -6,10 +6,10 @@
 use std::time::Instant;
 
 use crate::evalset::Simulation;
-use crate::provider::{Answer, BotClient, Opening};
-use crate::result::{Role, StopReason, TranscriptTurn};
-use crate::retry::{Retrying, with_retries};
-use crate::runner::conversation::{Script, bot_error, handed_off};
+use crate::provider::BotClient;
+use crate::result::{Role, StopReason};
+use crate::retry::Retrying;
+use crate::runner::conversation::{Script, Sent, customer_turn};
 use crate::runner::events::{Callee, Events};
 use crate::scoring::{Conversation, Simulated};
 use crate::simulator::Simulator;
@@ -21,14 +21,7 @@ pub async fn converse_simulated(
     script: Script<'_>,
     events: &Events,
 ) -> Conversation {
-    let Script {
-        case,
-        repeat,
-        system,
-        retry,
-        handoff_tool,
-        markers,
-    } = script;
+    let case = script.case;
     let started = Instant::now();
     let mut c = Conversation {
         simulated: Some(Simulated {
@@ -38,24 +31,12 @@ pub async fn converse_simulated(
         }),
         ..Conversation::default()
     };
-    let announce_bot = |r: Retrying<'_>| events.retrying(&case.key, repeat, Callee::Bot, r);
-    let announce_sim = |r: Retrying<'_>| events.retrying(&case.key, repeat, Callee::Simulator, r);
-    let opening = Opening {
-        case,
-        repeat,
-        system_prompt: system,
-    };
-    let session = match with_retries(retry, || bot.open(opening), announce_bot).await {
-        Ok((session, tries)) => {
-            c.attempts += tries - 1;
-            session
-        }
-        Err(gave_up) => {
-            c.attempts = gave_up.attempts;
-            c.error = Some(bot_error(&gave_up));
-            c.latency_ms = started.elapsed().as_millis() as u64;
-            return c;
-        }
+    let announce_bot = |r: Retrying<'_>| events.retrying(&case.key, script.repeat, Callee::Bot, r);
+    let announce_sim =
+        |r: Retrying<'_>| events.retrying(&case.key, script.repeat, Callee::Simulator, r);
+    let Some(session) = script.open(bot, &mut c, &announce_bot).await else {
+        c.latency_ms = started.elapsed().as_millis() as u64;
+        return c;
     };
     let mut sent = 0u32;
     let stop_reason = loop {
@@ -88,32 +69,11 @@ pub async fn converse_simulated(
                 }
             },
         };
-        c.turns.push(customer_turn(message.clone()));
         sent += 1;
-        match with_retries(retry, || session.send(&message), announce_bot).await {
-            Ok((answer, tries)) => {
-                let Answer { turn, cached, took } = answer;
-                c.attempts += if cached { tries - 1 } else { tries };
-                c.tokens_in += turn.tokens_in;
-                c.tokens_out += turn.tokens_out;
-                let handed_off = handed_off(&turn, handoff_tool, markers);
-                c.turns.push(TranscriptTurn {
-                    role: Role::Assistant,
-                    content: turn.content,
-                    tool_calls: turn.tool_calls,
-                    latency_ms: (!cached).then_some(took.as_millis() as u64),
-                    cached,
-                    handoff: turn.handoff,
-                });
-                if handed_off {
-                    break StopReason::Handoff;
-                }
-            }
-            Err(gave_up) => {
-                c.attempts += gave_up.attempts;
-                c.error = Some(bot_error(&gave_up));
-                break StopReason::Error;
-            }
+        match script.send(&session, &message, &mut c, &announce_bot).await {
+            Sent::Answered => {}
+            Sent::HandedOff => break StopReason::Handoff,
+            Sent::Failed => break StopReason::Error,
         }
     };
     session.close().await;
@@ -136,15 +96,4 @@ pub async fn converse_simulated(
     }
     c.latency_ms = started.elapsed().as_millis() as u64;
     c
-}
-
-fn customer_turn(content: String) -> TranscriptTurn {
-    TranscriptTurn {
-        role: Role::User,
-        content,
-        tool_calls: Vec::new(),
-        latency_ms: None,
-        cached: false,
-        handoff: false,
-    }
 }
