@@ -256,14 +256,7 @@ impl Session for MessagesSession {
     }
 
     fn replay(&mut self, message: &str, turn: &BotTurn) {
-        self.history.push(Message {
-            role: Role::User,
-            content: message.to_string(),
-        });
-        self.history.push(Message {
-            role: Role::Assistant,
-            content: turn.content.clone(),
-        });
+        super::remember(&mut self.history, message, &turn.content);
     }
 
     fn close(self: Box<Self>) -> BoxFuture<'static, ()> {

@@ -30,10 +30,22 @@ use crate::secrets::Secrets;
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// One message of the conversation so far.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Message {
     pub role: Role,
     pub content: String,
+}
+
+/// Adds one exchange, the customer's message and the bot's reply, to a session's history.
+pub fn remember(history: &mut Vec<Message>, message: &str, reply: &str) {
+    history.push(Message {
+        role: Role::User,
+        content: message.to_string(),
+    });
+    history.push(Message {
+        role: Role::Assistant,
+        content: reply.to_string(),
+    });
 }
 
 /// The bot's answer to one turn: the same for every provider.

@@ -166,14 +166,7 @@ struct ChatSession {
 
 impl ChatSession {
     fn push(&mut self, message: &str, reply: &str) {
-        self.history.push(Message {
-            role: Role::User,
-            content: message.to_string(),
-        });
-        self.history.push(Message {
-            role: Role::Assistant,
-            content: reply.to_string(),
-        });
+        super::remember(&mut self.history, message, reply);
     }
 }
 

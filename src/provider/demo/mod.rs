@@ -59,14 +59,7 @@ impl Session for DemoSession {
     }
 
     fn replay(&mut self, message: &str, turn: &BotTurn) {
-        self.history.push(Message {
-            role: Role::User,
-            content: message.to_string(),
-        });
-        self.history.push(Message {
-            role: Role::Assistant,
-            content: turn.content.clone(),
-        });
+        crate::provider::remember(&mut self.history, message, &turn.content);
     }
 
     fn close(self: Box<Self>) -> BoxFuture<'static, ()> {

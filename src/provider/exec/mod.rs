@@ -15,11 +15,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::provider::{BotTurn, BoxFuture, Opening, Provider, ProviderError, Session};
-use crate::result::Role;
 
 pub use process::Launch;
 use process::{BotProcess, Failure};
-use protocol::{Answer, Fixed, Said};
+use protocol::{Answer, Fixed};
 
 /// The file in the run directory that every process's stderr is appended to.
 pub const STDERR_LOG: &str = "exec-stderr.log";
@@ -121,19 +120,12 @@ struct ExecSession {
     process: Option<BotProcess>,
     conversation_id: String,
     fixed: Fixed,
-    history: Vec<Said>,
+    history: Vec<crate::provider::Message>,
 }
 
 impl ExecSession {
     fn remember(&mut self, message: &str, reply: &str) {
-        self.history.push(Said {
-            role: Role::User,
-            content: message.to_string(),
-        });
-        self.history.push(Said {
-            role: Role::Assistant,
-            content: reply.to_string(),
-        });
+        crate::provider::remember(&mut self.history, message, reply);
     }
 
     async fn ask(&mut self, message: &str) -> Result<BotTurn, ProviderError> {

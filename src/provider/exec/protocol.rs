@@ -6,8 +6,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::evalset::{Case, Stratum};
-use crate::provider::BotTurn;
-use crate::result::{Role, ToolCall};
+use crate::provider::{BotTurn, Message};
+use crate::result::ToolCall;
 use crate::transport::excerpt;
 
 /// What a conversation sends with every turn and never changes, copied at its opening.
@@ -46,26 +46,24 @@ impl Fixed {
     }
 }
 
-/// One message of the conversation before this turn.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Said {
-    pub role: Role,
-    pub content: String,
-}
-
 /// The line for one turn. `history` holds the turns before it, not `message`.
 #[derive(Serialize)]
 struct TurnLine<'a> {
     conversation_id: &'a str,
     turn: usize,
     message: &'a str,
-    history: &'a [Said],
+    history: &'a [Message],
     #[serde(flatten)]
     fixed: &'a Fixed,
 }
 
 /// The line for one turn, newline included.
-pub fn turn_line(conversation_id: &str, message: &str, history: &[Said], fixed: &Fixed) -> Vec<u8> {
+pub fn turn_line(
+    conversation_id: &str,
+    message: &str,
+    history: &[Message],
+    fixed: &Fixed,
+) -> Vec<u8> {
     let line = TurnLine {
         conversation_id,
         turn: history.len() / 2,
@@ -194,6 +192,7 @@ fn count(value: Option<&Value>, field: &str) -> Result<u64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::result::Role;
 
     #[test]
     fn a_full_answer_is_read_with_object_arguments_written_out() {
@@ -253,11 +252,11 @@ mod tests {
             .remove(0);
         let fixed = Fixed::of(&case, Some("Be kind."));
         let history = vec![
-            Said {
+            Message {
                 role: Role::User,
                 content: "hi".into(),
             },
-            Said {
+            Message {
                 role: Role::Assistant,
                 content: "hello".into(),
             },

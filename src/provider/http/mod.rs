@@ -18,7 +18,6 @@ pub use template::{check, percent_encode};
 use crate::config::HttpBotConfig;
 use crate::evalset::Case;
 use crate::provider::{BotTurn, BoxFuture, Message, Opening, Provider, ProviderError, Session};
-use crate::result::Role;
 use crate::transport::{RoutedClient, excerpt};
 use response::{ResponseReader, Unreadable};
 
@@ -233,14 +232,7 @@ struct HttpSession {
 
 impl HttpSession {
     fn remember(&mut self, message: &str, turn: &BotTurn) {
-        self.history.push(Message {
-            role: Role::User,
-            content: message.to_string(),
-        });
-        self.history.push(Message {
-            role: Role::Assistant,
-            content: turn.content.clone(),
-        });
+        crate::provider::remember(&mut self.history, message, &turn.content);
     }
 }
 
