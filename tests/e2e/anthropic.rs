@@ -7,12 +7,10 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::oneshot;
+use tokio::net::TcpStream;
 
 use crate::DemoServer;
 use crate::{TempProject, assert_exit, repo_root, result_for, results, stderr, summary, verdicts};
@@ -358,23 +356,8 @@ struct Seen {
 struct AnthropicStub {
     base_url: String,
     requests: Arc<Mutex<Vec<Seen>>>,
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _server: crate::stub::ServerThread,
 }
-
-impl Drop for AnthropicStub {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-/// Longest a stub may live, whatever the test does.
-const LIFETIME: Duration = Duration::from_secs(120);
 
 #[derive(Clone)]
 struct StubState {
@@ -385,44 +368,18 @@ struct StubState {
 
 impl AnthropicStub {
     fn start(bot_key: &'static str, judge_key: &'static str) -> AnthropicStub {
-        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-        let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let state = StubState {
             requests: Arc::default(),
             counts: Arc::default(),
         };
         let requests = Arc::clone(&state.requests);
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            rt.block_on(async move {
-                let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-                addr_tx
-                    .send(listener.local_addr().expect("addr"))
-                    .expect("send");
-                let serve = async {
-                    loop {
-                        let Ok((stream, _)) = listener.accept().await else {
-                            continue;
-                        };
-                        tokio::spawn(connection(stream, state.clone(), [bot_key, judge_key]));
-                    }
-                };
-                tokio::select! {
-                    _ = serve => {}
-                    _ = stop_rx => {}
-                    _ = tokio::time::sleep(LIFETIME) => {}
-                }
-            });
+        let server = crate::stub::ServerThread::spawn(move |stream| {
+            connection(stream, state.clone(), [bot_key, judge_key])
         });
-        let addr = addr_rx.recv().expect("stub address");
         AnthropicStub {
-            base_url: format!("http://{addr}"),
+            base_url: format!("http://{}", server.addr),
             requests,
-            stop: Some(stop_tx),
-            thread: Some(thread),
+            _server: server,
         }
     }
 }

@@ -18,11 +18,64 @@ pub struct Stub {
     pub seen: Arc<Mutex<HashMap<String, u32>>>,
     /// Judge requests answered, and whether each asked for JSON.
     pub judge_requests: Arc<Mutex<Vec<bool>>>,
+    _server: ServerThread,
+}
+
+/// A server on 127.0.0.1 in a thread of its own, handing each connection to `serve`. It
+/// stops when dropped, and by itself after a time limit, whatever the test does.
+pub struct ServerThread {
+    pub addr: std::net::SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
-impl Drop for Stub {
+/// Longest a stub may live, whatever the test does.
+const LIFETIME: Duration = Duration::from_secs(120);
+
+impl ServerThread {
+    pub fn spawn<F, Fut>(serve: F) -> ServerThread
+    where
+        F: Fn(TcpStream) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                let listener = TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind 127.0.0.1");
+                addr_tx
+                    .send(listener.local_addr().expect("addr"))
+                    .expect("send addr");
+                let accept = async {
+                    loop {
+                        let Ok((stream, _)) = listener.accept().await else {
+                            continue;
+                        };
+                        tokio::spawn(serve(stream));
+                    }
+                };
+                tokio::select! {
+                    _ = accept => {}
+                    _ = stop_rx => {}
+                    _ = tokio::time::sleep(LIFETIME) => {}
+                }
+            });
+        });
+        ServerThread {
+            addr: addr_rx.recv().expect("stub address"),
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for ServerThread {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
@@ -33,52 +86,22 @@ impl Drop for Stub {
     }
 }
 
-/// Longest a stub may live, whatever the test does.
-const LIFETIME: Duration = Duration::from_secs(120);
-
 pub fn start() -> Stub {
-    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-    let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let seen: Arc<Mutex<HashMap<String, u32>>> = Arc::default();
-    let seen_in_server = Arc::clone(&seen);
     let judge_requests: Arc<Mutex<Vec<bool>>> = Arc::default();
-    let judge_in_server = Arc::clone(&judge_requests);
-    let thread = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        rt.block_on(async move {
-            let listener = TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("bind 127.0.0.1");
-            addr_tx
-                .send(listener.local_addr().expect("addr"))
-                .expect("send addr");
-            let serve = async {
-                loop {
-                    let Ok((stream, _)) = listener.accept().await else {
-                        continue;
-                    };
-                    let seen = Arc::clone(&seen_in_server);
-                    let judge = Arc::clone(&judge_in_server);
-                    tokio::spawn(connection(stream, seen, judge));
-                }
-            };
-            tokio::select! {
-                _ = serve => {}
-                _ = stop_rx => {}
-                _ = tokio::time::sleep(LIFETIME) => {}
-            }
-        });
+    let (seen_in_server, judge_in_server) = (Arc::clone(&seen), Arc::clone(&judge_requests));
+    let server = ServerThread::spawn(move |stream| {
+        connection(
+            stream,
+            Arc::clone(&seen_in_server),
+            Arc::clone(&judge_in_server),
+        )
     });
-    let addr = addr_rx.recv().expect("stub address");
     Stub {
-        base_url: format!("http://{addr}/v1"),
+        base_url: format!("http://{}/v1", server.addr),
         seen,
         judge_requests,
-        stop: Some(stop_tx),
-        thread: Some(thread),
+        _server: server,
     }
 }
 
