@@ -103,8 +103,8 @@ impl Config {
     }
 }
 
-/// The LLM judge: any OpenAI-compatible chat-completions endpoint, or Anthropic's
-/// Messages API.
+/// The LLM judge: any OpenAI-compatible chat-completions endpoint, Anthropic's Messages
+/// API, or the deterministic demo judge (`provider: demo`, no model and no network).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JudgeConfig {
@@ -139,6 +139,10 @@ pub struct JudgeConfig {
     pub requests_per_minute: Option<u32>,
     #[serde(default)]
     pub tokens_per_minute: Option<u64>,
+    /// The `calibration.json` that `evalgate calibrate` wrote for this judge: how far it
+    /// agrees with people, per language, for the gate's `judge_calibration`.
+    #[serde(default)]
+    pub calibration: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -565,12 +569,25 @@ impl Project {
         if let Some(judge) = &self.config.judge {
             if !matches!(
                 judge.provider,
-                ProviderKind::Openai | ProviderKind::Anthropic
+                ProviderKind::Openai | ProviderKind::Anthropic | ProviderKind::Demo
             ) {
                 problems.push(here(
-                    "judge.provider must be `openai` (any OpenAI-compatible endpoint) or `anthropic`"
+                    "judge.provider must be `openai` (any OpenAI-compatible endpoint), `anthropic` or `demo`"
                         .into(),
                 ));
+            }
+            if judge.provider == ProviderKind::Demo {
+                let unused = [
+                    ("base_url", judge.base_url.is_some()),
+                    ("model", judge.model.is_some()),
+                    ("api_key_env", judge.api_key_env.is_some()),
+                    ("prompt", judge.prompt.is_some()),
+                ];
+                for (field, _) in unused.into_iter().filter(|(_, set)| *set) {
+                    problems.push(here(format!(
+                        "judge.{field} has no use with provider `demo` (the demo judge follows fixed rules: no model, no prompt)"
+                    )));
+                }
             }
             for (message, at) in endpoint_problems("judge", &judge.endpoint()) {
                 problems.push(at.map_or_else(
@@ -849,6 +866,7 @@ impl SimulatorConfig {
             response_format: ResponseFormat::None,
             requests_per_minute: None,
             tokens_per_minute: None,
+            calibration: None,
         }
     }
 
@@ -1015,20 +1033,30 @@ mod tests {
     }
 
     #[test]
-    fn the_judge_may_be_anthropic_but_not_the_demo_bot() {
+    fn the_judge_may_be_anthropic_or_the_demo_judge_but_not_a_bot() {
         let judge = |provider: &str| {
             problems(&format!(
                 "bot:\n  provider: demo\njudge:\n  provider: {provider}\n  model: claude-x\n  api_key_env: PATH\nevalsets: [a]\n"
             ))
         };
         assert!(judge("anthropic").is_empty(), "{:?}", judge("anthropic"));
-        let demo = judge("demo");
+        let exec = judge("exec");
         assert!(
-            demo.iter().any(|d| d
+            exec.iter().any(|d| d
                 .message
-                .contains("`openai` (any OpenAI-compatible endpoint) or `anthropic`")),
-            "{demo:?}"
+                .contains("`openai` (any OpenAI-compatible endpoint), `anthropic` or `demo`")),
+            "{exec:?}"
         );
+        let demo = judge("demo");
+        let messages: Vec<&str> = demo.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "judge.model has no use with provider `demo` (the demo judge follows fixed rules: no model, no prompt)",
+                "judge.api_key_env has no use with provider `demo` (the demo judge follows fixed rules: no model, no prompt)"
+            ]
+        );
+        assert!(problems("bot:\n  provider: demo\njudge:\n  provider: demo\nevalsets: [a]\n").is_empty());
         let keyless = problems(
             "bot:\n  provider: demo\njudge:\n  provider: anthropic\n  model: claude-x\nevalsets: [a]\n",
         );

@@ -43,6 +43,19 @@ pub struct GateSpec {
     pub max_error_rate: Option<f64>,
     #[serde(default)]
     pub max_p95_latency_ms: Option<u64>,
+    /// How far the judge must agree with people, per language, before its figures count
+    /// (the config's `judge.calibration`, from `evalgate calibrate`).
+    #[serde(default)]
+    pub judge_calibration: Option<JudgeCalibrationSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct JudgeCalibrationSpec {
+    /// The lowest Cohen's κ (point estimate) between the judge and people.
+    pub min_kappa: f64,
+    /// The fewest labelled results a language's κ may rest on.
+    pub min_labels: u64,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -118,6 +131,17 @@ impl Gate {
                 ("pass_rate.adversarial", p.adversarial),
             ]);
         }
+        if let Some(c) = &s.judge_calibration
+            && !(-1.0..=1.0).contains(&c.min_kappa)
+        {
+            return Err(Diagnostic::new(
+                &self.path,
+                format!(
+                    "judge_calibration.min_kappa must be a κ between -1 and 1, not {}",
+                    c.min_kappa
+                ),
+            ));
+        }
         for (name, value) in rates {
             if let Some(v) = value
                 && !(0.0..=1.0).contains(&v)
@@ -152,6 +176,8 @@ pub enum Unit {
     Millis,
     /// Results written, out of the planned ones (`complete`).
     Results,
+    /// Cohen's κ, agreement beyond chance between -1 and 1 (`judge_calibration`).
+    Kappa,
 }
 
 /// Slack on every comparison, so that float rounding never fails a measure that meets
@@ -267,6 +293,9 @@ pub struct Criterion {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unmeasured: Option<Unmeasured>,
     pub passed: bool,
+    /// Why, in words, when the numbers alone do not say it (the judge's calibration).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -328,6 +357,7 @@ impl Checker {
             measured: measured.ok(),
             unmeasured: measured.err(),
             passed,
+            detail: None,
         });
         passed
     }
@@ -394,6 +424,7 @@ pub fn evaluate(gate: &Gate, summary: &RunSummary, diff: Option<&Diff>) -> Verdi
             measured: Some(summary.written as f64),
             unmeasured: None,
             passed: false,
+            detail: None,
         });
     }
     if let Some(min) = &spec.min_cases {

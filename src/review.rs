@@ -4,6 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::calibrate::trust::{self, CalibrationFile};
 use crate::diff::{self, Diff};
 use crate::exit::Outcome;
 use crate::gate::{self, Gate};
@@ -66,13 +67,21 @@ pub fn review(
     run: &RunDir,
     gate: Option<&Gate>,
     baseline: Option<&RunDir>,
+    calibration: Option<&CalibrationFile>,
 ) -> Result<(ReportModel, ResultIndex), ReviewError> {
     let index = ResultIndex::build(&run.results_path()).map_err(ReviewError::Input)?;
     let diff: Option<Diff> = baseline
         .map(|b| diff::compare(b, run))
         .transpose()
         .map_err(ReviewError::Input)?;
-    let verdict = gate.map(|g| gate::evaluate(g, &run.summary, diff.as_ref()));
+    let judge_trust = trust::assess(&run.summary, calibration);
+    let verdict = gate.map(|g| {
+        let mut verdict = gate::evaluate(g, &run.summary, diff.as_ref());
+        if let (Some(spec), Some(t)) = (&g.spec.judge_calibration, &judge_trust) {
+            trust::hold(&mut verdict, spec, t);
+        }
+        verdict
+    });
     let mut summary = run.summary.clone();
     if let (Some(g), Some(v)) = (gate, &verdict) {
         summary.gate = Some(GateRef {
@@ -88,6 +97,7 @@ pub fn review(
         diff,
         missed_escalations: index.missed_escalations(),
         unauthorised_actions: index.unauthorised_actions(),
+        judge_trust,
     };
     Ok((model, index))
 }
@@ -237,6 +247,7 @@ mod tests {
             diff: None,
             missed_escalations: vec![],
             unauthorised_actions: vec![],
+            judge_trust: None,
         }
     }
 

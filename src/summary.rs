@@ -77,6 +77,10 @@ pub struct RunMeta {
     pub judge: Option<String>,
     #[serde(default)]
     pub judge_model: Option<String>,
+    /// The judge's whole prompt hash (`judge` shows it cut short): what a calibration of
+    /// the judge is bound to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judge_prompt_hash: Option<String>,
     /// The customer simulator's identity (model and prompt hash), when the run had one:
     /// part of the comparability key, since another customer holds other conversations.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -287,6 +291,7 @@ impl RunSummary {
                 },
                 judge: None,
                 judge_model: None,
+                judge_prompt_hash: None,
                 simulator: None,
                 simulator_model: None,
                 outcome_mode: "rule-verified".into(),

@@ -3,6 +3,7 @@
 
 pub mod kappa;
 pub mod labels;
+pub mod trust;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -35,14 +36,14 @@ pub enum CalibrateError {
 }
 
 /// The judge the figures are about, as the run recorded it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JudgeIdentity {
     pub model: Option<String>,
     pub prompt_hash: Option<String>,
 }
 
 /// Agreement figures for one language, or for all of them.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Figures {
     /// Matched label lines (a result labelled twice counts twice).
     pub results: u64,
@@ -58,12 +59,12 @@ pub struct Figures {
     pub outcome_kappa: Option<f64>,
     /// Between two labelers of the same result: the most the judge can be asked for.
     pub labeler_kappa: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kappa_note: Option<String>,
 }
 
 /// What `calibration.json` holds.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Calibration {
     pub judge: JudgeIdentity,
     pub overall: Figures,
@@ -214,17 +215,17 @@ fn labeler_agreement(ratings: &[&Rating]) -> PassFail {
     pairs
 }
 
-/// The run records its judge as "MODEL (prompt HASH)" with the hash shortened, beside the
-/// model; the hash is taken from there, as recorded.
+/// The judge as the run recorded it: its whole prompt hash, or for a run written before
+/// that was recorded, the shortened hash inside "MODEL (prompt HASH)".
 fn judge_identity(run: &RunDir) -> JudgeIdentity {
     let meta = &run.summary.meta;
-    let prompt_hash = meta.judge.as_deref().and_then(|identity| {
-        let (_, rest) = identity.rsplit_once("(prompt ")?;
+    let shortened = || {
+        let (_, rest) = meta.judge.as_deref()?.rsplit_once("(prompt ")?;
         rest.strip_suffix(')').map(str::to_string)
-    });
+    };
     JudgeIdentity {
         model: meta.judge_model.clone(),
-        prompt_hash,
+        prompt_hash: meta.judge_prompt_hash.clone().or_else(shortened),
     }
 }
 

@@ -5,6 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::cli::{BaselineArgs, DiffArgs, DiffFormat, GateArgs, ReportArgs, ReportFormat};
+use crate::calibrate::trust::CalibrationFile;
 use crate::config::Project;
 use crate::diff;
 use crate::exit::{Failure, Outcome};
@@ -27,6 +28,22 @@ pub fn gate_for(project: &Project, flag: Option<&Path>) -> Result<Option<Gate>, 
         (None, None) => return Ok(None),
     };
     Ok(Some(Gate::load(&path)?))
+}
+
+/// The judge's calibration the config names (`judge.calibration`), read now so that a
+/// broken one is reported with its file before anything is judged by it.
+pub fn calibration_for(project: Option<&Project>) -> Result<Option<CalibrationFile>, Failure> {
+    let Some(project) = project else {
+        return Ok(None);
+    };
+    let path = project
+        .config
+        .judge
+        .as_ref()
+        .and_then(|j| j.calibration.as_ref());
+    path.map(|p| CalibrationFile::load(&project.resolve(&p.value)))
+        .transpose()
+        .map_err(Failure::from)
 }
 
 /// The baseline run: `--baseline` if given, else the committed `reports/baseline/` when
@@ -69,7 +86,8 @@ pub fn finish(
     gate: Option<&Gate>,
     baseline: Option<&RunDir>,
 ) -> Result<Outcome, Failure> {
-    let (model, index) = review(run, gate, baseline)?;
+    let calibration = calibration_for(Some(project))?;
+    let (model, index) = review(run, gate, baseline, calibration.as_ref())?;
     write_reports(run, &run.dir, &model, index, ReportsFor::TheRun)?;
     print!("{}", terminal::render(&model, &run.dir));
     let result = outcome(&model, max_error_rate(Some(project), gate), true);
@@ -147,7 +165,8 @@ pub fn gate(config: &Path, args: &GateArgs) -> Result<Outcome, Failure> {
         Some(p) => baseline_for(p, args.review.baseline.as_deref(), args.review.no_baseline)?,
         None => args.review.baseline.as_deref().map(open_run).transpose()?,
     };
-    let (model, index) = review(&run, Some(&gate), baseline.as_ref())?;
+    let calibration = calibration_for(project.as_ref())?;
+    let (model, index) = review(&run, Some(&gate), baseline.as_ref(), calibration.as_ref())?;
     // Read-only: the run directory is the record of the run and of the gate it was held
     // to; another gate's verdict goes only where `--out` says.
     if let Some(out) = &args.out {
@@ -173,7 +192,7 @@ pub fn diff(args: &DiffArgs) -> Result<Outcome, Failure> {
             println!("{json}");
         }
         DiffFormat::Md => {
-            let (model, _) = review(&new, None, Some(&base))?;
+            let (model, _) = review(&new, None, Some(&base), None)?;
             print!("{}", markdown::render(&model));
         }
     }
@@ -196,7 +215,8 @@ pub fn report(config: &Path, args: &ReportArgs) -> Result<Outcome, Failure> {
         (None, Some(path)) => Some(Gate::load(path)?),
         (None, None) => None,
     };
-    let (model, index) = review(&run, gate.as_ref(), baseline.as_ref())?;
+    let calibration = calibration_for(project.as_ref())?;
+    let (model, index) = review(&run, gate.as_ref(), baseline.as_ref(), calibration.as_ref())?;
     // clap's `--format` values, as the formats the library knows.
     let format = match args.format {
         ReportFormat::Md => export::ReportFormat::Md,

@@ -241,6 +241,7 @@ impl RunJob<'_> {
             },
             judge: self.judge.map(|j| j.identity()),
             judge_model: self.judge.map(|j| j.model().to_string()),
+            judge_prompt_hash: self.judge.map(|j| j.prompt_hash.clone()),
             simulator: self.simulator.map(|s| s.identity()),
             simulator_model: self.simulator.map(|s| s.model().to_string()),
             outcome_mode: if self.judge.is_some() {
@@ -480,6 +481,21 @@ pub fn build_judge(
         return Ok(None);
     };
     let fail = Failure::from;
+    let knowledge_files = if project.config.knowledge.is_empty() {
+        Vec::new()
+    } else {
+        crate::evalset::find_files(
+            &project.root,
+            &project.config.knowledge,
+            &project.config_path,
+        )
+        .map_err(|d| Failure::problems(&d))?
+    };
+    let (knowledge, hash) =
+        crate::judge::load_knowledge(&knowledge_files, &project.root).map_err(fail)?;
+    if cfg.provider == crate::config::ProviderKind::Demo {
+        return Ok(Some((Judge::demo(knowledge), hash)));
+    }
     let client = crate::provider::build_llm(cfg, project.judge_api_key()).map_err(|m| {
         fail(crate::diagnostic::Diagnostic::new(
             &project.config_path,
@@ -499,18 +515,6 @@ pub fn build_judge(
         }
         None => None,
     };
-    let knowledge_files = if project.config.knowledge.is_empty() {
-        Vec::new()
-    } else {
-        crate::evalset::find_files(
-            &project.root,
-            &project.config.knowledge,
-            &project.config_path,
-        )
-        .map_err(|d| Failure::problems(&d))?
-    };
-    let (knowledge, hash) =
-        crate::judge::load_knowledge(&knowledge_files, &project.root).map_err(fail)?;
     let client = Arc::new(crate::provider::Redacting {
         inner: client,
         secrets: Arc::new(project.secrets()),

@@ -2,6 +2,7 @@
 //! numbered rubric criteria, and parses its verdict strictly. Its own concurrency limit,
 //! retries and response cache keep it from slowing the run or paying twice.
 
+pub mod demo;
 pub mod parse;
 
 use std::path::Path;
@@ -27,8 +28,14 @@ pub const DEFAULT_PROMPT: &str = include_str!("../../prompts/judge/rubric.j2");
 const SYSTEM: &str = "You are a strict, fair evaluator of customer-support conversations. You answer only with one JSON object.";
 const TEMPLATE: &str = "rubric";
 
+/// Who reads the conversations: an LLM, or the built-in rules of the demo judge.
+enum Backend {
+    Llm(Arc<dyn LlmClient>),
+    Demo,
+}
+
 pub struct Judge {
-    client: Arc<dyn LlmClient>,
+    backend: Backend,
     model: String,
     env: Environment<'static>,
     pub prompt_hash: String,
@@ -82,7 +89,7 @@ impl Judge {
         env.add_template_owned(TEMPLATE, text.clone())
             .map_err(|e| Diagnostic::new(&path, format!("judge prompt: {e}")))?;
         Ok(Judge {
-            client: settings.client,
+            backend: Backend::Llm(settings.client),
             model: settings.model,
             env,
             prompt_hash: format!("sha256:{:x}", Sha256::digest(text.as_bytes())),
@@ -93,6 +100,22 @@ impl Judge {
             response_format: settings.response_format,
             limiter: settings.limiter,
         })
+    }
+
+    /// The built-in deterministic judge: no model, no network (see [`demo`]).
+    pub fn demo(knowledge: String) -> Judge {
+        Judge {
+            backend: Backend::Demo,
+            model: demo::MODEL.to_string(),
+            env: Environment::new(),
+            prompt_hash: format!("sha256:{:x}", Sha256::digest(demo::RULES.as_bytes())),
+            permits: Arc::new(Semaphore::new(1)),
+            retry: RetryPolicy::new(0),
+            cache: None,
+            knowledge,
+            response_format: ResponseFormat::None,
+            limiter: None,
+        }
     }
 
     /// What identifies this judge for comparability: model and prompt hash.
@@ -145,6 +168,10 @@ impl Judge {
         transcript: &[TranscriptTurn],
         mut on_retry: impl FnMut(Retrying<'_>),
     ) -> Judged {
+        let client = match &self.backend {
+            Backend::Llm(client) => client,
+            Backend::Demo => return self.verdict(demo::judge(case, transcript, &self.knowledge), 0, 0),
+        };
         let prompt = match self.render(case, transcript) {
             Ok(p) => p,
             Err(e) => return self.error_verdict(e),
@@ -168,7 +195,7 @@ impl Judge {
         let mut last_error = String::new();
         // One retry for an answer that breaks the protocol, with the reason attached.
         for attempt in 0..2 {
-            let answer = match self.call(&request, &mut on_retry).await {
+            let answer = match self.call(client, &request, &mut on_retry).await {
                 Ok(a) => a,
                 Err(gave_up) => {
                     return Judged::Unreachable(ResultError {
@@ -230,6 +257,7 @@ impl Judge {
     /// One request, with the judge's own concurrency limit, rate limits and retries.
     async fn call(
         &self,
+        client: &Arc<dyn LlmClient>,
         request: &LlmRequest,
         on_retry: &mut impl FnMut(Retrying<'_>),
     ) -> Result<BotTurn, crate::retry::GaveUp> {
@@ -238,7 +266,7 @@ impl Judge {
             if let Some(limiter) = &self.limiter {
                 limiter.acquire().await;
             }
-            let result: Result<BotTurn, ProviderError> = self.client.complete(request).await;
+            let result: Result<BotTurn, ProviderError> = client.complete(request).await;
             if let (Some(limiter), Ok(turn)) = (&self.limiter, &result) {
                 limiter.consumed(turn.tokens_in + turn.tokens_out);
             }

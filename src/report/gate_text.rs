@@ -41,6 +41,7 @@ pub fn threshold(t: &Threshold) -> String {
         Unit::Count => format!("{bound} {}", count(t.value)),
         Unit::Millis => format!("{bound} {} ms", count(t.value)),
         Unit::Results => "every planned result".to_string(),
+        Unit::Kappa => format!("{bound} κ {:.2}", t.value),
     }
 }
 
@@ -56,6 +57,7 @@ pub fn measured(v: &Verdict, c: &Criterion) -> String {
         .to_string();
     };
     match c.threshold.unit {
+        Unit::Kappa => format!("κ {x:.2}"),
         Unit::Share => percent(x),
         Unit::Count => count(x),
         Unit::Millis => format!("{} ms", count(x)),
@@ -76,13 +78,17 @@ fn count(x: f64) -> String {
 
 /// A failed criterion in one line, as summary.json records it for `baseline accept`.
 pub fn failure_line(v: &Verdict, c: &Criterion) -> String {
-    format!(
+    let line = format!(
         "{} {}: measured {}, threshold {}",
         c.name,
         c.scope,
         measured(v, c),
         threshold(&c.threshold)
-    )
+    );
+    match &c.detail {
+        Some(detail) => format!("{line} ({detail})"),
+        None => line,
+    }
 }
 
 /// Every criterion with its threshold, measured value and verdict: one line per failing
@@ -154,6 +160,7 @@ mod tests {
             threshold,
             measured: measured.ok(),
             unmeasured: measured.err(),
+            detail: None,
         }
     }
 

@@ -104,6 +104,8 @@ struct HeatCell {
 struct HeatRow {
     language: String,
     cells: Vec<HeatCell>,
+    /// The judge's κ in this language or "uncalibrated"; empty without a judge.
+    judge: String,
 }
 
 #[derive(Serialize)]
@@ -347,6 +349,11 @@ fn write(
             HeatRow {
                 language: lang.clone(),
                 cells,
+                judge: model
+                    .judge_trust
+                    .as_ref()
+                    .map(|t| t.label_for(lang))
+                    .unwrap_or_default(),
             }
         })
         .collect();
@@ -357,6 +364,7 @@ fn write(
     all_cells.push(heat_cell(Some(&m.overall), None));
     heatmap.push(HeatRow {
         language: "all".into(),
+        judge: String::new(),
         cells: all_cells,
     });
 
@@ -506,6 +514,7 @@ fn write(
             breakdown_recorded => table.recorded,
             strata => Stratum::ALL.iter().map(|s| s.name()).collect::<Vec<_>>(),
             heatmap => ser(&heatmap),
+            judge_note => model.judge_trust.as_ref().map(|t| t.note()),
             repeat_line => repeat_line,
             claims_line => claims_line,
             unverified_line => unverified_line,
@@ -697,6 +706,7 @@ mod tests {
             diff: None,
             missed_escalations: vec![],
             unauthorised_actions: vec![],
+            judge_trust: None,
         };
         let index = ResultIndex::build(&path).unwrap();
         let mut page = Vec::new();

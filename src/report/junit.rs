@@ -345,6 +345,7 @@ mod tests {
             measured: Some(0.0),
             unmeasured: None,
             passed: false,
+            detail: None,
         }];
         let suite = Suite {
             run_id: "r",

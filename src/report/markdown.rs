@@ -171,7 +171,15 @@ fn full(model: &ReportModel) -> String {
     for st in Stratum::ALL {
         let _ = write!(out, " {st} |");
     }
-    let _ = writeln!(out, " all |\n|---|---|---|---|---|---|");
+    let trust = model.judge_trust.as_ref();
+    match trust {
+        Some(_) => {
+            let _ = writeln!(out, " all | judge |\n|---|---|---|---|---|---|---|");
+        }
+        None => {
+            let _ = writeln!(out, " all |\n|---|---|---|---|---|---|");
+        }
+    }
     for (lang, slice) in &m.by_language {
         let _ = write!(out, "| {lang} |");
         for st in Stratum::ALL {
@@ -183,13 +191,20 @@ fn full(model: &ReportModel) -> String {
                     .unwrap_or_else(|| "-".into())
             );
         }
-        let _ = writeln!(
+        let _ = write!(
             out,
             " {} ({}/{}) |",
             pct(slice.pass_rate),
             slice.passed,
             slice.scored
         );
+        if let Some(t) = trust {
+            let _ = write!(out, " {} |", escape(&t.label_for(lang)));
+        }
+        let _ = writeln!(out);
+    }
+    if let Some(t) = trust {
+        let _ = writeln!(out, "\n{}", escape(&t.note()));
     }
     if let Some(line) = titles::unverified_line(m) {
         let _ = writeln!(out, "\n> **{}**", escape(&line));

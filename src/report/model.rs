@@ -18,6 +18,9 @@ pub struct ReportModel {
     /// Cases where the bot took an action the case forbids, sorted by key.
     #[serde(default)]
     pub unauthorised_actions: Vec<crate::result_index::UnauthorisedAction>,
+    /// How far the run's judge agrees with people, per language; `None` without a judge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judge_trust: Option<crate::calibrate::trust::JudgeTrust>,
 }
 
 impl ReportModel {

@@ -90,7 +90,12 @@ pub fn render(model: &ReportModel, run_dir: &Path) -> String {
     for s in Stratum::ALL {
         let _ = write!(out, "{:>14}", s.name());
     }
-    let _ = writeln!(out, "{:>14}", "all");
+    let trust = model.judge_trust.as_ref();
+    let _ = write!(out, "{:>14}", "all");
+    if trust.is_some() {
+        let _ = write!(out, "  judge");
+    }
+    let _ = writeln!(out);
     for (language, slice) in &m.by_language {
         let _ = write!(out, "{language:<10}");
         for s in Stratum::ALL {
@@ -101,7 +106,11 @@ pub fn render(model: &ReportModel, run_dir: &Path) -> String {
                 cell.map(pass_cell).unwrap_or_else(|| "-".into())
             );
         }
-        let _ = writeln!(out, "{:>14}", pass_cell(slice));
+        let _ = write!(out, "{:>14}", pass_cell(slice));
+        if let Some(t) = trust {
+            let _ = write!(out, "  {}", t.label_for(language));
+        }
+        let _ = writeln!(out);
     }
     let _ = write!(out, "{:<10}", "all");
     for s in Stratum::ALL {
@@ -115,6 +124,9 @@ pub fn render(model: &ReportModel, run_dir: &Path) -> String {
         );
     }
     let _ = writeln!(out, "{:>14}", pass_cell(&m.overall));
+    if let Some(t) = trust {
+        let _ = writeln!(out, "{}", t.note());
+    }
     if let Some(line) = titles::unverified_line(m) {
         let _ = writeln!(out, "{line}");
     }

@@ -76,11 +76,54 @@ pub fn sentence(model: &ReportModel) -> String {
             .position(|p| *p == g.name)
             .unwrap_or(PRIORITY.len())
     });
-    let mut clauses: Vec<String> = groups.iter().map(|g| clause(model, v, g)).collect();
+    // A figure that fails only because the judge behind it is not trusted is said once,
+    // in the judge's clause, rather than as a miss of its own.
+    let distrusted: Vec<&str> = groups
+        .iter()
+        .filter(|g| only_distrusted(g))
+        .map(|g| g.name)
+        .collect();
+    groups.retain(|g| !only_distrusted(g));
+    let mut clauses: Vec<String> = groups
+        .iter()
+        .map(|g| match g.name {
+            JUDGE_CALIBRATION => judge_clause(g, &distrusted),
+            _ => clause(model, v, g),
+        })
+        .collect();
     if let Some(change) = prompt_change(model) {
         clauses.push(change);
     }
     format!("Blocked: {}.", clauses.join("; "))
+}
+
+const JUDGE_CALIBRATION: &str = "judge_calibration";
+
+/// Every criterion of the group meets its threshold and fails only because the judge
+/// that scored it is not calibrated.
+fn only_distrusted(g: &Group<'_>) -> bool {
+    g.name != JUDGE_CALIBRATION
+        && g.criteria
+            .iter()
+            .all(|c| c.detail.is_some() && c.threshold.passes(c.measured))
+}
+
+/// "the judge is not trusted in de, pl (de: κ 0.41 …), so pass_rate does not count".
+fn judge_clause(g: &Group<'_>, distrusted: &[&str]) -> String {
+    let languages: Vec<String> = g.criteria.iter().map(|c| c.scope.to_string()).collect();
+    let why = g.criteria[0].detail.as_deref().unwrap_or("uncalibrated");
+    let mut text = format!(
+        "the judge is not trusted in {} ({why})",
+        languages.join(", ")
+    );
+    if !distrusted.is_empty() {
+        text.push_str(&format!(
+            ", so {} {} not count",
+            distrusted.join(", "),
+            if distrusted.len() == 1 { "does" } else { "do" }
+        ));
+    }
+    text
 }
 
 /// The failing criteria of a verdict, grouped by name in their order.
@@ -125,11 +168,22 @@ pub fn group_lines(v: &Verdict) -> Vec<String> {
                 .criteria
                 .iter()
                 .take(WORST_SHOWN)
-                .map(|c| format!("{} {}", c.scope, gate_text::measured(v, c)))
+                .map(|c| match &c.detail {
+                    // The judge's calibration says in words what its κ alone does not.
+                    Some(detail) if g.name == JUDGE_CALIBRATION => detail.clone(),
+                    _ => format!("{} {}", c.scope, gate_text::measured(v, c)),
+                })
                 .collect();
             let more = g.criteria.len().saturating_sub(WORST_SHOWN);
+            let distrusted = g
+                .criteria
+                .iter()
+                .find(|c| g.name != JUDGE_CALIBRATION && c.detail.is_some())
+                .and_then(|c| c.detail.as_deref())
+                .map(|d| format!(" — {d}"))
+                .unwrap_or_default();
             format!(
-                "{} ({}): {}{}",
+                "{} ({}): {}{}{distrusted}",
                 g.name,
                 gate_text::threshold(&g.criteria[0].threshold),
                 worst.join(" · "),
@@ -264,6 +318,7 @@ mod tests {
             measured: Some(measured),
             unmeasured: None,
             passed: false,
+            detail: None,
         }
     }
 
@@ -278,6 +333,7 @@ mod tests {
             diff: None,
             missed_escalations: vec![],
             unauthorised_actions: vec![],
+            judge_trust: None,
         }
     }
 
