@@ -1056,7 +1056,10 @@ mod tests {
                 "judge.api_key_env has no use with provider `demo` (the demo judge follows fixed rules: no model, no prompt)"
             ]
         );
-        assert!(problems("bot:\n  provider: demo\njudge:\n  provider: demo\nevalsets: [a]\n").is_empty());
+        assert!(
+            problems("bot:\n  provider: demo\njudge:\n  provider: demo\nevalsets: [a]\n")
+                .is_empty()
+        );
         let keyless = problems(
             "bot:\n  provider: demo\njudge:\n  provider: anthropic\n  model: claude-x\nevalsets: [a]\n",
         );

@@ -128,7 +128,12 @@ pub fn assess(summary: &RunSummary, file: Option<&CalibrationFile>) -> Option<Ju
         });
     };
     let c = &file.calibration;
-    let name = file.path.display().to_string();
+    let name = file
+        .path
+        .strip_prefix(".")
+        .unwrap_or(&file.path)
+        .display()
+        .to_string();
     let other_judge = other_judge(
         c,
         model,
@@ -189,7 +194,7 @@ pub fn hold(verdict: &mut Verdict, spec: &JudgeCalibrationSpec, trust: &JudgeTru
     let threshold = Threshold::at_least(spec.min_kappa, Unit::Kappa);
     let mut untrusted: Vec<&str> = Vec::new();
     for (language, t) in &trust.by_language {
-        let (measured, passed, detail) = judge_calibration(language, t, spec);
+        let (measured, passed, detail) = judge_calibration(t, spec);
         if !passed {
             untrusted.push(language);
         }
@@ -209,7 +214,8 @@ pub fn hold(verdict: &mut Verdict, spec: &JudgeCalibrationSpec, trust: &JudgeTru
         for c in verdict
             .criteria
             .iter_mut()
-            .filter(|c| JUDGE_DEPENDENT.contains(&c.name.as_str()))
+            // Nothing measured (no baseline to diff with) is nothing the judge decided.
+            .filter(|c| JUDGE_DEPENDENT.contains(&c.name.as_str()) && c.measured.is_some())
         {
             let affected: Vec<&str> = untrusted
                 .iter()
@@ -236,9 +242,9 @@ fn scope_holds(scope: &Scope, language: &str) -> bool {
     }
 }
 
-/// One language's criterion: κ measured, whether it passes, and the line that says why.
+/// One language's criterion: κ measured, whether it passes, and the words that say why
+/// (the criterion's scope names the language).
 fn judge_calibration(
-    language: &str,
     trust: &LanguageTrust,
     spec: &JudgeCalibrationSpec,
 ) -> (Option<f64>, bool, String) {
@@ -248,7 +254,7 @@ fn judge_calibration(
     );
     match trust {
         LanguageTrust::Uncalibrated { why } => {
-            (None, false, format!("{language}: uncalibrated: {why}; {needs}"))
+            (None, false, format!("uncalibrated: {why}; {needs}"))
         }
         LanguageTrust::Calibrated {
             kappa,
@@ -262,13 +268,17 @@ fn judge_calibration(
                 (None, None) => "κ undefined".to_string(),
             };
             let enough = *labels >= spec.min_labels;
-            let agrees = kappa.is_some_and(|k| Threshold::at_least(spec.min_kappa, Unit::Kappa).admits(k));
+            let agrees =
+                kappa.is_some_and(|k| Threshold::at_least(spec.min_kappa, Unit::Kappa).admits(k));
             let passed = enough && agrees;
             let verdict = if passed { "meets" } else { "falls short:" };
             let detail = if passed {
-                format!("{language}: {kappa_text} on {labels} labelled results {verdict} κ ≥ {:.2} on at least {}", spec.min_kappa, spec.min_labels)
+                format!(
+                    "{kappa_text} on {labels} labelled results {verdict} κ ≥ {:.2} on at least {}",
+                    spec.min_kappa, spec.min_labels
+                )
             } else {
-                format!("{language}: {kappa_text} on {labels} labelled results {verdict} {needs}")
+                format!("{kappa_text} on {labels} labelled results {verdict} {needs}")
             };
             (*kappa, passed, detail)
         }
@@ -293,7 +303,9 @@ mod tests {
             outcome_agreement: None,
             outcome_kappa: None,
             labeler_kappa: None,
-            kappa_note: kappa.is_none().then(|| "every verdict was a pass".to_string()),
+            kappa_note: kappa
+                .is_none()
+                .then(|| "every verdict was a pass".to_string()),
         }
     }
 
@@ -345,7 +357,11 @@ mod tests {
         let mut v = crate::gate::evaluate(gate, summary, None);
         assert!(v.passed, "the rule figures pass before the judge is held");
         let trust = assess(summary, file).expect("a judged run");
-        hold(&mut v, gate.spec.judge_calibration.as_ref().unwrap(), &trust);
+        hold(
+            &mut v,
+            gate.spec.judge_calibration.as_ref().unwrap(),
+            &trust,
+        );
         v
     }
 
@@ -371,11 +387,15 @@ mod tests {
         );
         let v = held(&summary, &gate, Some(&f));
         assert!(v.passed, "{:#?}", v.criteria);
-        let c = v.criteria.iter().find(|c| c.name == "judge_calibration").unwrap();
+        let c = v
+            .criteria
+            .iter()
+            .find(|c| c.name == "judge_calibration")
+            .unwrap();
         assert_eq!(c.threshold.bound, Bound::AtLeast);
         assert_eq!(
             c.detail.as_deref(),
-            Some("de: κ 0.90 on 31 labelled results meets κ ≥ 0.60 on at least 30")
+            Some("κ 0.90 on 31 labelled results meets κ ≥ 0.60 on at least 30")
         );
     }
 
@@ -395,18 +415,36 @@ mod tests {
         assert!(!v.passed);
         assert_eq!(
             lines(&v, "judge_calibration"),
-            [("de".into(), false), ("en".into(), true), ("pl".into(), false)]
+            [
+                ("de".into(), false),
+                ("en".into(), true),
+                ("pl".into(), false)
+            ]
         );
-        let details: Vec<&str> = v.criteria.iter().filter_map(|c| c.detail.as_deref()).collect();
-        assert!(details.contains(&"pl: κ 0.90 on 29 labelled results falls short: needs κ ≥ 0.60 on at least 30 labelled results"), "{details:#?}");
-        assert!(details.contains(&"de: κ 0.59 on 50 labelled results falls short: needs κ ≥ 0.60 on at least 30 labelled results"), "{details:#?}");
+        let details: Vec<&str> = v
+            .criteria
+            .iter()
+            .filter_map(|c| c.detail.as_deref())
+            .collect();
+        assert!(details.contains(&"κ 0.90 on 29 labelled results falls short: needs κ ≥ 0.60 on at least 30 labelled results"), "{details:#?}");
+        assert!(details.contains(&"κ 0.59 on 50 labelled results falls short: needs κ ≥ 0.60 on at least 30 labelled results"), "{details:#?}");
         // Judge-scored: the overall and stratum figures hold pl and de, en's own do not.
         let pass_rate = lines(&v, "pass_rate");
         assert!(pass_rate.contains(&("edge".into(), false)), "{pass_rate:?}");
-        assert!(pass_rate.contains(&("en/edge".into(), true)), "{pass_rate:?}");
-        assert!(pass_rate.contains(&("pl/edge".into(), false)), "{pass_rate:?}");
+        assert!(
+            pass_rate.contains(&("en/edge".into(), true)),
+            "{pass_rate:?}"
+        );
+        assert!(
+            pass_rate.contains(&("pl/edge".into(), false)),
+            "{pass_rate:?}"
+        );
         // A rule check still counts as measured.
-        assert!(lines(&v, "language_match_rate").iter().all(|(_, passed)| *passed));
+        assert!(
+            lines(&v, "language_match_rate")
+                .iter()
+                .all(|(_, passed)| *passed)
+        );
         let overall = v
             .criteria
             .iter()
@@ -425,7 +463,7 @@ mod tests {
         assert!(!v.passed);
         assert!(
             v.criteria.iter().any(|c| c.detail.as_deref()
-                == Some("pl: uncalibrated: no judge.calibration in the config; needs κ ≥ 0.60 on at least 30 labelled results")),
+                == Some("uncalibrated: no judge.calibration in the config; needs κ ≥ 0.60 on at least 30 labelled results")),
             "{:#?}",
             v.criteria
         );
@@ -444,7 +482,9 @@ mod tests {
         );
         let other_prompt = file("judge-x", "sha256:ffff", &everything);
         let t = assess(&summary, Some(&other_prompt)).unwrap();
-        assert!(matches!(&t.by_language["de"], LanguageTrust::Uncalibrated { why } if why.contains("another prompt")));
+        assert!(
+            matches!(&t.by_language["de"], LanguageTrust::Uncalibrated { why } if why.contains("another prompt"))
+        );
         let no_pl = file("judge-x", "sha256:abcdef0123456789", &everything[..1]);
         let t = assess(&summary, Some(&no_pl)).unwrap();
         assert_eq!(
@@ -470,10 +510,7 @@ mod tests {
             ],
         );
         let v = held(&summary, &gate, Some(&f));
-        assert_eq!(
-            lines(&v, "judge_calibration")[1],
-            ("en".into(), false)
-        );
+        assert_eq!(lines(&v, "judge_calibration")[1], ("en".into(), false));
         summary.meta.judge_model = None;
         assert_eq!(assess(&summary, Some(&f)), None);
     }
@@ -484,10 +521,16 @@ mod tests {
         let f = file("judge-x", "sha256:ab", &[("pl", figures(3, None))]);
         let path = dir.join("calibration.json");
         std::fs::write(&path, serde_json::to_string_pretty(&f.calibration).unwrap()).unwrap();
-        assert_eq!(CalibrationFile::load(&path).unwrap().calibration, f.calibration);
+        assert_eq!(
+            CalibrationFile::load(&path).unwrap().calibration,
+            f.calibration
+        );
         std::fs::write(&path, "{\n  \"judge\": 3\n}").unwrap();
         let err = CalibrationFile::load(&path).unwrap_err().to_string();
         assert!(err.contains("calibration.json:2:"), "{err}");
-        assert!(err.contains("not a calibration.json written by `evalgate calibrate`"), "{err}");
+        assert!(
+            err.contains("not a calibration.json written by `evalgate calibrate`"),
+            "{err}"
+        );
     }
 }

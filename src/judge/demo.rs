@@ -14,7 +14,7 @@ pub const MODEL: &str = "evalgate-demo-judge";
 /// The rules, as the demo judge's "prompt": their hash is its prompt hash, so a change of
 /// the rules makes an earlier calibration of it stale.
 pub const RULES: &str = "evalgate demo judge v1\n\
-- A criterion's anchors are its words that contain a digit (amounts, dates, order and \
+- A criterion's anchors are its words (split at spaces, dashes and slashes) that contain a digit (amounts, dates, order and \
 tracking numbers) or two capital letters (InPost, DPD); it is met when the bot's replies \
 contain every anchor, and passed unread when it has none.\n\
 - The outcome is the case's expected resolve or refuse when every criterion is met and the \
@@ -86,11 +86,14 @@ fn check_criterion(criterion: &str, replies_folded: &str) -> (bool, String) {
 /// The words of a criterion the reply must repeat: figures and brand-like names.
 fn anchors(criterion: &str) -> Vec<String> {
     let mut found: Vec<String> = Vec::new();
-    for word in criterion.split_whitespace() {
+    // "5–10", "DHL-Sendungsnummer" and "GDPR/RODO" are several anchors each: a reply
+    // may write "5 to 10" or name DHL without the compound.
+    let words = criterion.split(|c: char| c.is_whitespace() || matches!(c, '-' | '–' | '—' | '/'));
+    for word in words {
         let word = word.trim_matches(|c: char| !c.is_alphanumeric());
         let digit = word.chars().any(|c| c.is_ascii_digit());
         let capitals = word.chars().filter(|c| c.is_uppercase()).count() >= 2;
-        if (digit || capitals) && !found.iter().any(|f| f == word) {
+        if !word.is_empty() && (digit || capitals) && !found.iter().any(|f| f == word) {
             found.push(word.to_string());
         }
     }
@@ -170,11 +173,17 @@ mod tests {
     fn a_criterion_is_met_when_the_reply_repeats_its_figures_and_names() {
         let c = case(
             "resolve",
-            &["Says the refund of 259,99 zł was approved", "Ships with InPost"],
+            &[
+                "Says the refund of 259,99 zł was approved",
+                "Ships with InPost",
+            ],
         );
         let good = [
             turn(Role::User, "where is my refund?"),
-            turn(Role::Assistant, "Zwrot 259,99 zł zatwierdzony; paczka w inpost."),
+            turn(
+                Role::Assistant,
+                "Zwrot 259,99 zł zatwierdzony; paczka w inpost.",
+            ),
         ];
         let v = judge(&c, &good, "");
         assert!(v.criteria.iter().all(|c| c.passed), "{:?}", v.criteria);
@@ -214,7 +223,11 @@ mod tests {
             v.unsupported_claims,
             vec!["mentions 14, which nothing given supports"]
         );
-        assert!(judge(&c, &transcript, "Refunds arrive within 14 days.").unsupported_claims.is_empty());
+        assert!(
+            judge(&c, &transcript, "Refunds arrive within 14 days.")
+                .unsupported_claims
+                .is_empty()
+        );
     }
 
     #[test]
@@ -222,6 +235,10 @@ mod tests {
         assert_eq!(
             anchors("Gives the tracking number 1000984457781U (DPD), on 23 March."),
             vec!["1000984457781U", "DPD", "23"]
+        );
+        assert_eq!(
+            anchors("Names the DHL-Sendungsnummer; banks take 5–10 days (GDPR/RODO)"),
+            vec!["DHL", "5", "10", "GDPR", "RODO"]
         );
         assert!(anchors("Explains how to add the new card").is_empty());
     }

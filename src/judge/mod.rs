@@ -170,7 +170,9 @@ impl Judge {
     ) -> Judged {
         let client = match &self.backend {
             Backend::Llm(client) => client,
-            Backend::Demo => return self.verdict(demo::judge(case, transcript, &self.knowledge), 0, 0),
+            Backend::Demo => {
+                return self.verdict(demo::judge(case, transcript, &self.knowledge), 0, 0);
+            }
         };
         let prompt = match self.render(case, transcript) {
             Ok(p) => p,

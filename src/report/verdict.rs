@@ -108,13 +108,30 @@ fn only_distrusted(g: &Group<'_>) -> bool {
             .all(|c| c.detail.is_some() && c.threshold.passes(c.measured))
 }
 
+/// "de, pl: uncalibrated: …", one entry per reason: 35 languages with the same missing
+/// calibration make one entry, not 35.
+fn by_reason(criteria: &[&Criterion]) -> Vec<String> {
+    let mut reasons: Vec<(&str, Vec<String>)> = Vec::new();
+    for c in criteria {
+        let reason = c.detail.as_deref().unwrap_or("uncalibrated");
+        match reasons.iter_mut().find(|(r, _)| *r == reason) {
+            Some((_, scopes)) => scopes.push(c.scope.to_string()),
+            None => reasons.push((reason, vec![c.scope.to_string()])),
+        }
+    }
+    reasons
+        .into_iter()
+        .map(|(reason, scopes)| format!("{}: {reason}", scopes.join(", ")))
+        .collect()
+}
+
 /// "the judge is not trusted in de, pl (de: κ 0.41 …), so pass_rate does not count".
 fn judge_clause(g: &Group<'_>, distrusted: &[&str]) -> String {
     let languages: Vec<String> = g.criteria.iter().map(|c| c.scope.to_string()).collect();
-    let why = g.criteria[0].detail.as_deref().unwrap_or("uncalibrated");
     let mut text = format!(
-        "the judge is not trusted in {} ({why})",
-        languages.join(", ")
+        "the judge is not trusted in {} ({})",
+        languages.join(", "),
+        by_reason(&g.criteria).join("; ")
     );
     if !distrusted.is_empty() {
         text.push_str(&format!(
@@ -164,22 +181,27 @@ pub fn group_lines(v: &Verdict) -> Vec<String> {
     failing_groups(v)
         .iter()
         .map(|g| {
+            if g.name == JUDGE_CALIBRATION {
+                return format!(
+                    "{} ({}): {}",
+                    g.name,
+                    gate_text::threshold(&g.criteria[0].threshold),
+                    by_reason(&g.criteria).join(" · ")
+                );
+            }
             let worst: Vec<String> = g
                 .criteria
                 .iter()
                 .take(WORST_SHOWN)
-                .map(|c| match &c.detail {
-                    // The judge's calibration says in words what its κ alone does not.
-                    Some(detail) if g.name == JUDGE_CALIBRATION => detail.clone(),
-                    _ => format!("{} {}", c.scope, gate_text::measured(v, c)),
-                })
+                .map(|c| format!("{} {}", c.scope, gate_text::measured(v, c)))
                 .collect();
             let more = g.criteria.len().saturating_sub(WORST_SHOWN);
+            // The widest reason: the one naming the most languages.
             let distrusted = g
                 .criteria
                 .iter()
-                .find(|c| g.name != JUDGE_CALIBRATION && c.detail.is_some())
-                .and_then(|c| c.detail.as_deref())
+                .filter_map(|c| c.detail.as_deref())
+                .max_by_key(|d| d.len())
                 .map(|d| format!(" — {d}"))
                 .unwrap_or_default();
             format!(

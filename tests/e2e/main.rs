@@ -14,6 +14,7 @@ mod fuzz;
 mod html;
 mod http_bot;
 mod judge;
+mod judge_trust;
 mod label;
 mod real_llm;
 mod regression;
