@@ -163,6 +163,21 @@ pub struct TranscriptTurn {
     pub handoff: bool,
 }
 
+#[cfg(test)]
+impl TranscriptTurn {
+    /// A plain turn: no tool calls, not timed, not cached, no handoff.
+    pub fn said(role: Role, content: &str) -> TranscriptTurn {
+        TranscriptTurn {
+            role,
+            content: content.into(),
+            tool_calls: vec![],
+            latency_ms: None,
+            cached: false,
+            handoff: false,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct Check {
     pub name: String,

@@ -159,14 +159,7 @@ mod tests {
     }
 
     fn turn(role: Role, content: &str) -> TranscriptTurn {
-        TranscriptTurn {
-            role,
-            content: content.into(),
-            tool_calls: vec![],
-            latency_ms: None,
-            cached: false,
-            handoff: false,
-        }
+        TranscriptTurn::said(role, content)
     }
 
     #[test]
