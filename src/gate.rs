@@ -43,6 +43,10 @@ pub struct GateSpec {
     pub max_error_rate: Option<f64>,
     #[serde(default)]
     pub max_p95_latency_ms: Option<u64>,
+    /// The production trigger `evalgate monitor` holds live figures to; a run's gate
+    /// ignores it.
+    #[serde(default)]
+    pub rollback: Option<crate::monitor::rollback::RollbackSpec>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -127,6 +131,9 @@ impl Gate {
                     format!("{name} must be a share between 0 and 1, not {v}"),
                 ));
             }
+        }
+        if let Some(problem) = s.rollback.as_ref().and_then(|r| r.problems().into_iter().next()) {
+            return Err(Diagnostic::new(&self.path, problem));
         }
         Ok(())
     }
