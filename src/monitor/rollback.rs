@@ -218,13 +218,17 @@ pub fn render_text(v: &RollbackVerdict, gate_path: &str) -> String {
             threshold(c)
         ));
     }
+    // Waiting criteria grouped by why they wait: "needs --eval RUN" once, not per language.
+    let mut waits: Vec<((&str, &str), Vec<&str>)> = Vec::new();
     for c in v.criteria.iter().filter(|c| c.passed.is_none()) {
-        out.push_str(&format!(
-            "  WAIT {} {}: {}\n",
-            c.criterion,
-            c.scope,
-            c.note.as_deref().unwrap_or("-")
-        ));
+        let key = (c.criterion.as_str(), c.note.as_deref().unwrap_or("-"));
+        match waits.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, scopes)) => scopes.push(&c.scope),
+            None => waits.push((key, vec![&c.scope])),
+        }
+    }
+    for ((name, note), scopes) in waits {
+        out.push_str(&format!("  WAIT {name} {}: {note}\n", scopes.join(" · ")));
     }
     let mut groups: Vec<((&str, String), Vec<String>)> = Vec::new();
     for c in v.criteria.iter().filter(|c| c.passed == Some(true)) {
