@@ -132,7 +132,11 @@ impl Gate {
                 ));
             }
         }
-        if let Some(problem) = s.rollback.as_ref().and_then(|r| r.problems().into_iter().next()) {
+        if let Some(problem) = s
+            .rollback
+            .as_ref()
+            .and_then(|r| r.problems().into_iter().next())
+        {
             return Err(Diagnostic::new(&self.path, problem));
         }
         Ok(())

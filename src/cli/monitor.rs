@@ -81,9 +81,8 @@ pub fn run(config: &Path, args: &MonitorArgs) -> Result<Outcome, Failure> {
         None => None,
         Some((judge, per_language, seed)) => {
             let chosen = sample::choose(&contained, *per_language, *seed);
-            let transcripts =
-                export::read_transcripts(&plan.exports, &sample::wanted(&chosen))
-                    .map_err(Failure::from)?;
+            let transcripts = export::read_transcripts(&plan.exports, &sample::wanted(&chosen))
+                .map_err(Failure::from)?;
             if !args.quiet {
                 eprintln!(
                     "judging {} sampled conversations with {}…",
@@ -92,7 +91,12 @@ pub fn run(config: &Path, args: &MonitorArgs) -> Result<Outcome, Failure> {
                 );
             }
             let runtime = super::runtime()?;
-            Some(runtime.block_on(sample::judge_sample(judge, &chosen, &contained, &transcripts)))
+            Some(runtime.block_on(sample::judge_sample(
+                judge,
+                &chosen,
+                &contained,
+                &transcripts,
+            )))
         }
     };
     let verdict = match plan.gate.as_ref().and_then(|g| g.spec.rollback.as_ref()) {
@@ -104,7 +108,11 @@ pub fn run(config: &Path, args: &MonitorArgs) -> Result<Outcome, Failure> {
     };
     let report = MonitorReport {
         generated_at: crate::summary::now_rfc3339(),
-        exports: plan.exports.iter().map(|p| p.display().to_string()).collect(),
+        exports: plan
+            .exports
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
         figures,
         rollback: RollbackSection {
             gate: plan
@@ -118,7 +126,10 @@ pub fn run(config: &Path, args: &MonitorArgs) -> Result<Outcome, Failure> {
         judge_sample,
     };
     write_reports(&plan.out, &report).map_err(|e| {
-        Failure::internal(format!("cannot write the monitor reports into {}: {e}", plan.out.display()))
+        Failure::internal(format!(
+            "cannot write the monitor reports into {}: {e}",
+            plan.out.display()
+        ))
     })?;
     print!("{}", crate::monitor::report::render_terminal(&report));
     println!(
@@ -138,14 +149,21 @@ pub fn run(config: &Path, args: &MonitorArgs) -> Result<Outcome, Failure> {
 
 fn plan(config: &Path, args: &MonitorArgs) -> Result<Plan, Failure> {
     if args.repeat_window_days == Some(0) {
-        return Err(Failure::bad_input("--repeat-window-days must be at least 1"));
+        return Err(Failure::bad_input(
+            "--repeat-window-days must be at least 1",
+        ));
     }
     if args.judge_sample == Some(0) {
-        return Err(Failure::bad_input("--judge-sample must be at least 1 (leave it out to judge nothing)"));
+        return Err(Failure::bad_input(
+            "--judge-sample must be at least 1 (leave it out to judge nothing)",
+        ));
     }
     for export in &args.exports {
         if !export.is_file() {
-            return Err(Failure::bad_input(format!("{}: no such export file", export.display())));
+            return Err(Failure::bad_input(format!(
+                "{}: no such export file",
+                export.display()
+            )));
         }
     }
     // The config is optional: it only names the default gate and the judge.
@@ -161,7 +179,9 @@ fn plan(config: &Path, args: &MonitorArgs) -> Result<Plan, Failure> {
     };
     let window_days = args
         .repeat_window_days
-        .or(gate.as_ref().and_then(|g| g.spec.rollback.as_ref()?.repeat_window_days))
+        .or(gate
+            .as_ref()
+            .and_then(|g| g.spec.rollback.as_ref()?.repeat_window_days))
         .unwrap_or(DEFAULT_WINDOW_DAYS);
     let eval = args
         .eval
@@ -189,7 +209,9 @@ fn plan(config: &Path, args: &MonitorArgs) -> Result<Plan, Failure> {
     let out = match &args.out {
         Some(dir) => dir.clone(),
         None => {
-            let base = project.as_ref().map_or_else(|| PathBuf::from("."), |p| p.root.clone());
+            let base = project
+                .as_ref()
+                .map_or_else(|| PathBuf::from("."), |p| p.root.clone());
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs() as i64);
@@ -218,9 +240,9 @@ fn read_progress(exports: &[PathBuf], quiet: bool) -> Option<indicatif::Progress
         .map(|m| m.len())
         .sum();
     let bar = indicatif::ProgressBar::new(total);
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("reading {bar:30} {bytes}/{total_bytes}  {bytes_per_sec}  eta {eta}")
-    {
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "reading {bar:30} {bytes}/{total_bytes}  {bytes_per_sec}  eta {eta}",
+    ) {
         bar.set_style(style);
     }
     Some(bar)

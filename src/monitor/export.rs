@@ -332,7 +332,12 @@ mod tests {
         );
         assert_eq!(
             heads(&text).unwrap(),
-            vec![(true, None), (false, Some(4.0)), (false, None), (true, None)]
+            vec![
+                (true, None),
+                (false, Some(4.0)),
+                (false, None),
+                (true, None)
+            ]
         );
     }
 
@@ -340,19 +345,53 @@ mod tests {
     fn a_bad_line_names_its_line_and_field() {
         let good = line("");
         let cases = [
-            (line(", \"csat\": \"good\"").replace("c-1", "c-9"), "line 2: field `csat`: expected a number, got a string"),
-            (good.replace("c-1", "c-9").replace("2026-11-02T09:14:00Z", "yesterday"), "line 2: field `started_at`: expected an RFC 3339 time"),
-            (good.replace("c-1", "c-9").replace("\"role\": \"bot\"", "\"role\": \"robot\""), "line 2: field `messages[1].role`: expected customer, bot or agent, got \"robot\""),
-            (good.replace("c-1", "c-9").replace("\"customer_id\": \"u-1\"", "\"customer_id\": 7"), "line 2: field `customer_id`: expected a string, got a number"),
-            (good.replace("c-1", "c-9").replace("\"language\": \"pl\", ", ""), "line 2: field `language` is missing"),
-            (line(", \"handoff\": \"yes\"").replace("c-1", "c-9"), "line 2: field `handoff`: expected true or false"),
-            (good.clone(), "line 2: field `id`: conversation \"c-1\" appears twice"),
-            ("{\"id\": \"c-9\", ".to_string(), "line 2: not a JSON object"),
-            ("[1, 2]".to_string(), "line 2: expected one conversation as a JSON object, got a list"),
+            (
+                line(", \"csat\": \"good\"").replace("c-1", "c-9"),
+                "line 2: field `csat`: expected a number, got a string",
+            ),
+            (
+                good.replace("c-1", "c-9")
+                    .replace("2026-11-02T09:14:00Z", "yesterday"),
+                "line 2: field `started_at`: expected an RFC 3339 time",
+            ),
+            (
+                good.replace("c-1", "c-9")
+                    .replace("\"role\": \"bot\"", "\"role\": \"robot\""),
+                "line 2: field `messages[1].role`: expected customer, bot or agent, got \"robot\"",
+            ),
+            (
+                good.replace("c-1", "c-9")
+                    .replace("\"customer_id\": \"u-1\"", "\"customer_id\": 7"),
+                "line 2: field `customer_id`: expected a string, got a number",
+            ),
+            (
+                good.replace("c-1", "c-9")
+                    .replace("\"language\": \"pl\", ", ""),
+                "line 2: field `language` is missing",
+            ),
+            (
+                line(", \"handoff\": \"yes\"").replace("c-1", "c-9"),
+                "line 2: field `handoff`: expected true or false",
+            ),
+            (
+                good.clone(),
+                "line 2: field `id`: conversation \"c-1\" appears twice",
+            ),
+            (
+                "{\"id\": \"c-9\", ".to_string(),
+                "line 2: not a JSON object",
+            ),
+            (
+                "[1, 2]".to_string(),
+                "line 2: expected one conversation as a JSON object, got a list",
+            ),
         ];
         for (bad, expected) in cases {
             let message = problem(&format!("{good}\n{bad}\n"));
-            assert!(message.starts_with(expected), "{message}\nexpected: {expected}");
+            assert!(
+                message.starts_with(expected),
+                "{message}\nexpected: {expected}"
+            );
         }
     }
 

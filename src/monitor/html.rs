@@ -62,7 +62,12 @@ pub fn render(r: &MonitorReport) -> String {
         trend(&mut out, language, &weeks, by_week);
     }
     out.push_str("</div>\n<h2>Per language</h2>\n");
-    table(&mut out, f.by_language.iter().chain([(&"overall".to_string(), &f.overall)]));
+    table(
+        &mut out,
+        f.by_language
+            .iter()
+            .chain([(&"overall".to_string(), &f.overall)]),
+    );
     out.push_str("<h2>Per ISO week</h2>\n");
     table(&mut out, f.by_week.iter());
     if let Some(sample) = &r.judge_sample {
@@ -150,7 +155,11 @@ fn funnel(out: &mut String, language: &str, m: &SliceFigures) {
             width(n) * 0.6
         );
     }
-    let _ = writeln!(out, "<div class=\"legend\">{} pending</div></div>", m.pending);
+    let _ = writeln!(
+        out,
+        "<div class=\"legend\">{} pending</div></div>",
+        m.pending
+    );
 }
 
 const W: f64 = 320.0;
@@ -190,13 +199,24 @@ fn trend(
         );
     }
     for (series, color, pick) in [
-        ("containment", "#5b8def", (|m: &SliceFigures| m.containment_rate) as fn(&SliceFigures) -> Option<f64>),
-        ("durable", "#2e9d5b", |m: &SliceFigures| m.durable_resolution_rate),
+        (
+            "containment",
+            "#5b8def",
+            (|m: &SliceFigures| m.containment_rate) as fn(&SliceFigures) -> Option<f64>,
+        ),
+        ("durable", "#2e9d5b", |m: &SliceFigures| {
+            m.durable_resolution_rate
+        }),
     ] {
         let points: Vec<String> = weeks
             .iter()
             .enumerate()
-            .filter_map(|(i, w)| by_week.get(*w).and_then(pick).map(|r| format!("{:.1},{:.1}", x(i), y(r))))
+            .filter_map(|(i, w)| {
+                by_week
+                    .get(*w)
+                    .and_then(pick)
+                    .map(|r| format!("{:.1},{:.1}", x(i), y(r)))
+            })
             .collect();
         let _ = write!(
             out,
@@ -205,7 +225,10 @@ fn trend(
         );
         for p in &points {
             let (px, py) = p.split_once(',').unwrap_or(("0", "0"));
-            let _ = write!(out, "<circle cx=\"{px}\" cy=\"{py}\" r=\"2.5\" fill=\"{color}\"/>");
+            let _ = write!(
+                out,
+                "<circle cx=\"{px}\" cy=\"{py}\" r=\"2.5\" fill=\"{color}\"/>"
+            );
         }
     }
     if let (Some(first), Some(last)) = (weeks.first(), weeks.last()) {
@@ -248,6 +271,9 @@ mod tests {
 
     #[test]
     fn export_text_is_escaped() {
-        assert_eq!(esc("<img src=x onerror='a'>&\""), "&lt;img src=x onerror=&#39;a&#39;&gt;&amp;&quot;");
+        assert_eq!(
+            esc("<img src=x onerror='a'>&\""),
+            "&lt;img src=x onerror=&#39;a&#39;&gt;&amp;&quot;"
+        );
     }
 }

@@ -166,7 +166,11 @@ impl Tally {
 
     /// The figures with a repeat window of `window_days`, and the settled contained
     /// conversations of each language when `with_contained` (for the judge sample).
-    pub fn figures(&self, window_days: u32, with_contained: bool) -> (Figures, ContainedByLanguage) {
+    pub fn figures(
+        &self,
+        window_days: u32,
+        with_contained: bool,
+    ) -> (Figures, ContainedByLanguage) {
         let window = i64::from(window_days) * DAY;
         let repeat = self.repeat_contacts(window);
         let latest = self.records.iter().map(|r| r.started_at).max();
@@ -258,7 +262,14 @@ mod tests {
     use crate::monitor::export::stable_hash;
     use crate::monitor::timefmt::parse_rfc3339;
 
-    fn add(t: &mut Tally, customer: &str, language: &str, start: &str, contained: bool, csat: Option<f64>) {
+    fn add(
+        t: &mut Tally,
+        customer: &str,
+        language: &str,
+        start: &str,
+        contained: bool,
+        csat: Option<f64>,
+    ) {
         t.add(&ConversationHead {
             customer: stable_hash(customer),
             language,
@@ -295,13 +306,23 @@ mod tests {
         // Its window ends exactly at the latest start: over, so settled.
         add(&mut t, "u-2", "en", "2026-11-02T12:00:00Z", true, None);
         // Its window ends a second after the latest start: pending.
-        add(&mut t, "u-3", "en", "2026-11-02T12:00:01Z", false, Some(1.0));
+        add(
+            &mut t,
+            "u-3",
+            "en",
+            "2026-11-02T12:00:01Z",
+            false,
+            Some(1.0),
+        );
         add(&mut t, "u-4", "en", "2026-11-09T12:00:00Z", true, None);
         let (f, _) = t.figures(7, false);
         let o = &f.overall;
         assert_eq!((o.conversations, o.settled, o.pending), (4, 2, 2));
         assert_eq!((o.contained, o.escalated), (2, 0));
-        assert_eq!(o.csat_escalated, None, "a pending conversation's CSAT waits too");
+        assert_eq!(
+            o.csat_escalated, None,
+            "a pending conversation's CSAT waits too"
+        );
         assert_eq!(f.latest_started_at.as_deref(), Some("2026-11-09T12:00:00Z"));
     }
 
@@ -328,30 +349,65 @@ mod tests {
     fn figures_of_a_small_export_match_the_hand_count() {
         let mut t = Tally::default();
         add(&mut t, "u-1", "pl", "2026-11-02T09:00:00Z", true, Some(2.0));
-        add(&mut t, "u-1", "pl", "2026-11-05T09:00:00Z", false, Some(4.0));
+        add(
+            &mut t,
+            "u-1",
+            "pl",
+            "2026-11-05T09:00:00Z",
+            false,
+            Some(4.0),
+        );
         add(&mut t, "u-2", "pl", "2026-11-03T10:00:00Z", true, Some(5.0));
         add(&mut t, "u-3", "en", "2026-11-04T08:00:00Z", true, None);
         add(&mut t, "u-3", "en", "2026-11-12T08:00:00Z", true, Some(3.0));
-        add(&mut t, "u-4", "en", "2026-11-10T00:00:00Z", false, Some(1.0));
+        add(
+            &mut t,
+            "u-4",
+            "en",
+            "2026-11-10T00:00:00Z",
+            false,
+            Some(1.0),
+        );
         add(&mut t, "u-5", "en", "2026-11-20T10:00:00Z", true, None);
         let (f, contained) = t.figures(7, true);
         let pl = &f.by_language["pl"];
         assert_eq!(
-            (pl.conversations, pl.settled, pl.contained, pl.escalated, pl.repeat_contacts, pl.durably_resolved),
+            (
+                pl.conversations,
+                pl.settled,
+                pl.contained,
+                pl.escalated,
+                pl.repeat_contacts,
+                pl.durably_resolved
+            ),
             (3, 3, 2, 1, 1, 1)
         );
         assert_eq!(pl.containment_rate, Some(2.0 / 3.0));
         assert_eq!(pl.escalation_rate, Some(1.0 / 3.0));
         assert_eq!(pl.repeat_contact_rate, Some(0.5));
         assert_eq!(pl.durable_resolution_rate, Some(1.0 / 3.0));
-        assert_eq!((pl.csat_contained, pl.csat_escalated), (Some(3.5), Some(4.0)));
+        assert_eq!(
+            (pl.csat_contained, pl.csat_escalated),
+            (Some(3.5), Some(4.0))
+        );
         let en = &f.by_language["en"];
         assert_eq!((en.conversations, en.pending, en.settled), (4, 1, 3));
         assert_eq!((en.repeat_contacts, en.durably_resolved), (0, 2));
-        assert_eq!((en.csat_contained, en.csat_escalated), (Some(3.0), Some(1.0)));
+        assert_eq!(
+            (en.csat_contained, en.csat_escalated),
+            (Some(3.0), Some(1.0))
+        );
         let o = &f.overall;
         assert_eq!(
-            (o.conversations, o.pending, o.settled, o.contained, o.escalated, o.repeat_contacts, o.durably_resolved),
+            (
+                o.conversations,
+                o.pending,
+                o.settled,
+                o.contained,
+                o.escalated,
+                o.repeat_contacts,
+                o.durably_resolved
+            ),
             (7, 1, 6, 4, 2, 1, 3)
         );
         assert_eq!(o.repeat_contact_rate, Some(0.25));
@@ -361,7 +417,10 @@ mod tests {
             .iter()
             .map(|(w, m)| (w.as_str(), m.conversations, m.pending))
             .collect();
-        assert_eq!(weeks, vec![("2026-W45", 4, 0), ("2026-W46", 2, 0), ("2026-W47", 1, 1)]);
+        assert_eq!(
+            weeks,
+            vec![("2026-W45", 4, 0), ("2026-W46", 2, 0), ("2026-W47", 1, 1)]
+        );
         assert_eq!(f.by_week["2026-W47"].durable_resolution_rate, None);
         assert_eq!(f.by_language_week["pl"]["2026-W45"].conversations, 3);
         assert_eq!(contained["pl"], vec![0, 2]);

@@ -44,7 +44,9 @@ pub fn measure(
     if let Some(language) = too_many_languages {
         return Err(Diagnostic::new(
             &exports[0],
-            format!("more than 65,535 languages (the last one {language:?}): is `language` the right field?"),
+            format!(
+                "more than 65,535 languages (the last one {language:?}): is `language` the right field?"
+            ),
         ));
     }
     if tally.is_empty() {

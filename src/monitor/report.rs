@@ -74,7 +74,11 @@ pub fn render_markdown(r: &MonitorReport) -> String {
         out,
         "{} conversations from {}; repeat window {} days; latest start {}. A conversation whose window ends after the latest start is **pending**: counted, and left out of every rate.\n",
         f.overall.conversations,
-        r.exports.iter().map(|e| cell(e)).collect::<Vec<_>>().join(", "),
+        r.exports
+            .iter()
+            .map(|e| cell(e))
+            .collect::<Vec<_>>()
+            .join(", "),
         f.repeat_window_days,
         f.latest_started_at.as_deref().unwrap_or("-"),
     );
@@ -85,7 +89,11 @@ pub fn render_markdown(r: &MonitorReport) -> String {
             let _ = writeln!(
                 out,
                 "**{}** — {} · `{}`\n",
-                if r.rollback.verdict.passed { "HOLD" } else { "ROLL BACK" },
+                if r.rollback.verdict.passed {
+                    "HOLD"
+                } else {
+                    "ROLL BACK"
+                },
                 if r.rollback.verdict.passed {
                     "no criterion failed"
                 } else {
@@ -93,7 +101,9 @@ pub fn render_markdown(r: &MonitorReport) -> String {
                 },
                 cell(gate)
             );
-            out.push_str("| | criterion | scope | threshold | measured |\n| --- | --- | --- | --- | --- |\n");
+            out.push_str(
+                "| | criterion | scope | threshold | measured |\n| --- | --- | --- | --- | --- |\n",
+            );
             for c in &r.rollback.verdict.criteria {
                 let _ = writeln!(
                     out,
@@ -109,7 +119,11 @@ pub fn render_markdown(r: &MonitorReport) -> String {
         }
     }
     out.push_str("## Funnel per language\n\nSettled conversations → contained → durably resolved (no repeat contact in the window); settled → escalated.\n\n| language | settled | contained | durably resolved | escalated | repeat contacts | pending |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
-    for (language, m) in f.by_language.iter().chain([(&"overall".to_string(), &f.overall)]) {
+    for (language, m) in f
+        .by_language
+        .iter()
+        .chain([(&"overall".to_string(), &f.overall)])
+    {
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} | {} |",
@@ -138,7 +152,11 @@ pub fn render_markdown(r: &MonitorReport) -> String {
     let _ = writeln!(
         out,
         "| language | {} |\n| --- |{}",
-        weeks.iter().map(|w| w.as_str()).collect::<Vec<_>>().join(" | "),
+        weeks
+            .iter()
+            .map(|w| w.as_str())
+            .collect::<Vec<_>>()
+            .join(" | "),
         " ---: |".repeat(weeks.len())
     );
     for (language, by_week) in &f.by_language_week {
@@ -174,8 +192,18 @@ pub fn render_terminal(r: &MonitorReport) -> String {
         "{} conversations ({} pending) · repeat window {} days\n",
         f.overall.conversations, f.overall.pending, f.repeat_window_days
     );
-    let width = f.by_language.keys().map(|l| l.chars().count()).max().unwrap_or(0).max(7);
-    for (language, m) in f.by_language.iter().chain([(&"overall".to_string(), &f.overall)]) {
+    let width = f
+        .by_language
+        .keys()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(7);
+    for (language, m) in f
+        .by_language
+        .iter()
+        .chain([(&"overall".to_string(), &f.overall)])
+    {
         let _ = writeln!(
             out,
             "  {language:<width$}  {:>6} settled  contained {:>6}  repeat {:>6}  durable {:>6}",

@@ -43,7 +43,10 @@ impl RollbackSpec {
         let mut out = Vec::new();
         for (name, value) in [
             ("max_repeat_contact_rate", self.max_repeat_contact_rate),
-            ("min_durable_resolution_rate", self.min_durable_resolution_rate),
+            (
+                "min_durable_resolution_rate",
+                self.min_durable_resolution_rate,
+            ),
             ("max_drop_vs_eval", self.max_drop_vs_eval),
         ] {
             if let Some(v) = value
@@ -115,12 +118,13 @@ impl RollbackVerdict {
 }
 
 /// Holds the figures to the trigger: overall always, each language with `per_language`.
-pub fn evaluate(spec: &RollbackSpec, figures: &Figures, eval: Option<&EvalRates>) -> RollbackVerdict {
-    let mut scopes: Vec<(&str, &SliceFigures, Option<Option<f64>>)> = vec![(
-        "overall",
-        &figures.overall,
-        eval.map(|e| e.overall),
-    )];
+pub fn evaluate(
+    spec: &RollbackSpec,
+    figures: &Figures,
+    eval: Option<&EvalRates>,
+) -> RollbackVerdict {
+    let mut scopes: Vec<(&str, &SliceFigures, Option<Option<f64>>)> =
+        vec![("overall", &figures.overall, eval.map(|e| e.overall))];
     if spec.per_language {
         for (language, f) in &figures.by_language {
             let launch = eval.map(|e| e.by_language.get(language).copied().flatten());
@@ -137,7 +141,10 @@ pub fn evaluate(spec: &RollbackSpec, figures: &Figures, eval: Option<&EvalRates>
                 spec.min_conversations.unwrap_or(0)
             )
         };
-        let mut check = |name: &str, threshold: Threshold, measured: Option<f64>, waiting: Option<(Waiting, String)>| {
+        let mut check = |name: &str,
+                         threshold: Threshold,
+                         measured: Option<f64>,
+                         waiting: Option<(Waiting, String)>| {
             let waiting = waiting
                 .or_else(|| (!enough).then(|| (Waiting::NotEnoughConversations, short())))
                 .or_else(|| {
@@ -177,14 +184,25 @@ pub fn evaluate(spec: &RollbackSpec, figures: &Figures, eval: Option<&EvalRates>
         }
         if let Some(max) = spec.max_drop_vs_eval {
             let (measured, waiting) = match launch {
-                None => (None, Some((Waiting::NoEval, "needs --eval RUN".to_string()))),
+                None => (
+                    None,
+                    Some((Waiting::NoEval, "needs --eval RUN".to_string())),
+                ),
                 Some(None) => (
                     None,
-                    Some((Waiting::NotInEval, "no resolution rate in the eval run".to_string())),
+                    Some((
+                        Waiting::NotInEval,
+                        "no resolution rate in the eval run".to_string(),
+                    )),
                 ),
                 Some(Some(rate)) => (f.durable_resolution_rate.map(|d| rate - d), None),
             };
-            check("max_drop_vs_eval", Threshold::at_most(max, Unit::Share), measured, waiting);
+            check(
+                "max_drop_vs_eval",
+                Threshold::at_most(max, Unit::Share),
+                measured,
+                waiting,
+            );
         }
     }
     RollbackVerdict {
@@ -240,7 +258,10 @@ pub fn render_text(v: &RollbackVerdict, gate_path: &str) -> String {
         }
     }
     for ((name, threshold), entries) in groups {
-        out.push_str(&format!("  PASS {name} ({threshold}): {}\n", entries.join(" · ")));
+        out.push_str(&format!(
+            "  PASS {name} ({threshold}): {}\n",
+            entries.join(" · ")
+        ));
     }
     out
 }
@@ -327,11 +348,21 @@ mod tests {
     fn fires_for_the_language_past_a_threshold_only() {
         let v = evaluate(&spec(), &figures(), None);
         assert!(!v.passed);
-        let failed: Vec<_> = v.failed().map(|c| (c.criterion.as_str(), c.scope.as_str())).collect();
+        let failed: Vec<_> = v
+            .failed()
+            .map(|c| (c.criterion.as_str(), c.scope.as_str()))
+            .collect();
         assert_eq!(failed, vec![("max_repeat_contact_rate", "pl")]);
         let en = find(&v, "max_repeat_contact_rate", "en");
-        assert_eq!((en.measured, en.passed), (Some(0.15), Some(true)), "the edge passes");
-        assert_eq!(find(&v, "min_durable_resolution_rate", "en").passed, Some(true));
+        assert_eq!(
+            (en.measured, en.passed),
+            (Some(0.15), Some(true)),
+            "the edge passes"
+        );
+        assert_eq!(
+            find(&v, "min_durable_resolution_rate", "en").passed,
+            Some(true)
+        );
     }
 
     #[test]
@@ -340,23 +371,36 @@ mod tests {
         let sv = find(&v, "max_repeat_contact_rate", "sv");
         assert_eq!(sv.passed, None);
         assert_eq!(sv.waiting, Some(Waiting::NotEnoughConversations));
-        assert_eq!(sv.note.as_deref(), Some("not enough conversations (100 < 200)"));
+        assert_eq!(
+            sv.note.as_deref(),
+            Some("not enough conversations (100 < 200)")
+        );
         let mut s = spec();
         s.min_conversations = Some(100);
         let v = evaluate(&s, &figures(), None);
-        assert_eq!(find(&v, "max_repeat_contact_rate", "sv").passed, Some(false), "100 is enough for 100");
+        assert_eq!(
+            find(&v, "max_repeat_contact_rate", "sv").passed,
+            Some(false),
+            "100 is enough for 100"
+        );
     }
 
     #[test]
     fn the_drop_vs_eval_needs_the_eval() {
         let v = evaluate(&spec(), &figures(), None);
-        assert_eq!(find(&v, "max_drop_vs_eval", "overall").waiting, Some(Waiting::NoEval));
+        assert_eq!(
+            find(&v, "max_drop_vs_eval", "overall").waiting,
+            Some(Waiting::NoEval)
+        );
         let eval = EvalRates {
             run: "r".into(),
             overall: Some(0.80),
-            by_language: [("pl".to_string(), Some(0.75)), ("en".to_string(), Some(0.60))]
-                .into_iter()
-                .collect(),
+            by_language: [
+                ("pl".to_string(), Some(0.75)),
+                ("en".to_string(), Some(0.60)),
+            ]
+            .into_iter()
+            .collect(),
         };
         let v = evaluate(&spec(), &figures(), Some(&eval));
         // overall: 0.80 - 0.70 = 0.10: at the edge, passes.
@@ -367,9 +411,20 @@ mod tests {
         assert_eq!(find(&v, "max_drop_vs_eval", "en").passed, Some(true));
         assert_eq!(find(&v, "max_drop_vs_eval", "sv").passed, None);
         let text = render_text(&v, "gates/launch.yaml");
-        assert!(text.starts_with("Rollback trigger FIRED: 2 of 12 criteria failed, 3 waiting"), "{text}");
-        assert!(text.contains("  FAIL max_drop_vs_eval pl: measured 15%, threshold <= 10%"), "{text}");
-        assert!(text.contains("  WAIT max_repeat_contact_rate sv: not enough conversations (100 < 200)"), "{text}");
+        assert!(
+            text.starts_with("Rollback trigger FIRED: 2 of 12 criteria failed, 3 waiting"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  FAIL max_drop_vs_eval pl: measured 15%, threshold <= 10%"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "  WAIT max_repeat_contact_rate sv: not enough conversations (100 < 200)"
+            ),
+            "{text}"
+        );
     }
 
     #[test]

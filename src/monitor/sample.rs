@@ -10,13 +10,17 @@ use serde::Serialize;
 use super::export::{Speaker, Transcript};
 use super::metrics::ContainedByLanguage;
 use crate::config::Context;
-use crate::evalset::{Case, ExpectedOutcome, Expectation, Stratum};
+use crate::evalset::{Case, Expectation, ExpectedOutcome, Stratum};
 use crate::judge::{Judge, Judged};
 use crate::result::{ObservedOutcome, Role, TranscriptTurn};
 
 /// Up to `per_language` conversation numbers of each language, the same for the same
 /// seed and export.
-pub fn choose(contained: &ContainedByLanguage, per_language: usize, seed: u64) -> BTreeMap<String, Vec<u64>> {
+pub fn choose(
+    contained: &ContainedByLanguage,
+    per_language: usize,
+    seed: u64,
+) -> BTreeMap<String, Vec<u64>> {
     contained
         .iter()
         .map(|(language, numbers)| {
@@ -178,10 +182,18 @@ mod tests {
         .collect();
         let a = choose(&population, 10, 7);
         assert_eq!(a, choose(&population, 10, 7), "same seed, same sample");
-        assert_ne!(a["en"], choose(&population, 10, 8)["en"], "another seed, another sample");
+        assert_ne!(
+            a["en"],
+            choose(&population, 10, 8)["en"],
+            "another seed, another sample"
+        );
         assert_eq!(a["en"].len(), 10);
         assert!(a["en"].iter().all(|n| *n < 100));
-        assert_eq!(a["pl"], vec![200, 201, 202], "a small language gives all it has");
+        assert_eq!(
+            a["pl"],
+            vec![200, 201, 202],
+            "a small language gives all it has"
+        );
         assert_eq!(wanted(&a).len(), 13);
     }
 
@@ -199,7 +211,10 @@ mod tests {
         };
         let turns = transcript_turns(&t);
         assert_eq!(turns.len(), 2);
-        assert_eq!((turns[0].role, turns[1].role), (Role::User, Role::Assistant));
+        assert_eq!(
+            (turns[0].role, turns[1].role),
+            (Role::User, Role::Assistant)
+        );
         assert_eq!(case_for(&t).key, "pl/c-1");
     }
 }

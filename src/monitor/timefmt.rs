@@ -10,9 +10,7 @@ pub const DAY: i64 = 86_400;
 /// window is counted in whole seconds. A leap second (`:60`) reads as the second before.
 pub fn parse_rfc3339(text: &str) -> Result<i64, String> {
     let b = text.as_bytes();
-    let bad = || {
-        format!("expected an RFC 3339 time such as 2026-11-02T09:14:00Z, got {text:?}")
-    };
+    let bad = || format!("expected an RFC 3339 time such as 2026-11-02T09:14:00Z, got {text:?}");
     if b.len() < 20 {
         return Err(bad());
     }

@@ -15,6 +15,7 @@ mod html;
 mod http_bot;
 mod judge;
 mod label;
+mod monitor;
 mod real_llm;
 mod regression;
 mod reports;
