@@ -209,9 +209,12 @@ fn plan(config: &Path, args: &MonitorArgs) -> Result<Plan, Failure> {
     let out = match &args.out {
         Some(dir) => dir.clone(),
         None => {
+            // Printed as `reports/…` when the config is in the current folder.
             let base = project
                 .as_ref()
-                .map_or_else(|| PathBuf::from("."), |p| p.root.clone());
+                .map(|p| p.root.clone())
+                .filter(|root| root != Path::new("."))
+                .unwrap_or_default();
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs() as i64);

@@ -3,9 +3,10 @@
 //! never holds the transcripts. A line that breaks the format stops the read with its
 //! file, line and field.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::io::{BufRead, BufReader};
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
@@ -66,7 +67,9 @@ pub fn read_exports(
     mut progress: impl FnMut(u64),
     mut each: impl FnMut(ConversationHead<'_>),
 ) -> Result<u64, Diagnostic> {
-    let mut seen: HashMap<u64, Place> = HashMap::new();
+    // Ids are kept as 8-byte hashes; the rare hit is checked against the text of the ids
+    // by reading again, so a hash collision is never taken for a repeated conversation.
+    let mut seen: HashSet<u64> = HashSet::new();
     let mut read_bytes = 0u64;
     let mut count = 0u64;
     for (file, path) in paths.iter().enumerate() {
@@ -77,11 +80,13 @@ pub fn read_exports(
             }
             let fields = object(value).map_err(|m| at(path, line_no, m))?;
             let id = string_field(&fields, "id").map_err(|m| at(path, line_no, m))?;
-            let place = Place {
+            let here = Place {
                 file,
                 line: line_no,
             };
-            if let Some(first) = seen.insert(stable_hash(id), place) {
+            if !seen.insert(stable_hash(id))
+                && let Some(first) = first_place(paths, id, here)?
+            {
                 return Err(at(
                     path,
                     line_no,
@@ -95,7 +100,7 @@ pub fn read_exports(
             let head = head(&fields).map_err(|m| at(path, line_no, m))?;
             each(head);
             count += 1;
-            Ok(())
+            Ok(ControlFlow::Continue(()))
         })?;
     }
     progress(read_bytes);
@@ -117,16 +122,42 @@ pub fn read_transcripts(
                 found.insert(index, transcript(fields).map_err(|m| at(path, line_no, m))?);
             }
             index += 1;
-            Ok(())
+            Ok(ControlFlow::Continue(()))
         })?;
     }
     Ok(found)
 }
 
-/// Calls `each` with the number, length and JSON of every non-blank line of `path`.
+/// Where the conversation `id` first appears before `before`, if it does.
+fn first_place(paths: &[PathBuf], id: &str, before: Place) -> Result<Option<Place>, Diagnostic> {
+    let mut found = None;
+    for (file, path) in paths.iter().enumerate().take(before.file + 1) {
+        for_each_line(path, |line_no, _, value| {
+            if file == before.file && line_no >= before.line {
+                return Ok(ControlFlow::Break(()));
+            }
+            if matches!(&value, Value::Object(m) if m.get("id").and_then(Value::as_str) == Some(id))
+            {
+                found = Some(Place {
+                    file,
+                    line: line_no,
+                });
+                return Ok(ControlFlow::Break(()));
+            }
+            Ok(ControlFlow::Continue(()))
+        })?;
+        if found.is_some() {
+            break;
+        }
+    }
+    Ok(found)
+}
+
+/// Calls `each` with the number, length and JSON of every non-blank line of `path`, until
+/// it breaks.
 fn for_each_line(
     path: &Path,
-    mut each: impl FnMut(u64, u64, Value) -> Result<(), Diagnostic>,
+    mut each: impl FnMut(u64, u64, Value) -> Result<ControlFlow<()>, Diagnostic>,
 ) -> Result<(), Diagnostic> {
     let file = std::fs::File::open(path)
         .map_err(|e| Diagnostic::new(path, format!("cannot read the export: {e}")))?;
@@ -148,7 +179,9 @@ fn for_each_line(
         let value: Value = serde_json::from_slice(&buf).map_err(|e| {
             Diagnostic::new(path, format!("not a JSON object: {e}")).at(line_no, e.column() as u64)
         })?;
-        each(line_no, n as u64, value)?;
+        if each(line_no, n as u64, value)?.is_break() {
+            return Ok(());
+        }
     }
 }
 
@@ -408,6 +441,30 @@ mod tests {
         let t = &found[&1];
         assert_eq!(t.id, "c-2");
         assert_eq!(t.messages[1], (Speaker::Bot, "Jutro.".to_string()));
+    }
+
+    #[test]
+    fn a_conversation_repeated_in_another_export_names_both_places() {
+        let dir = TempDir::new("export3");
+        let a = dir.join("a.jsonl");
+        let b = dir.join("b.jsonl");
+        std::fs::write(
+            &a,
+            format!("\n{}\n{}\n", line("").replace("c-1", "c-0"), line("")),
+        )
+        .unwrap();
+        std::fs::write(
+            &b,
+            format!("{}\n{}\n", line("").replace("c-1", "c-5"), line("")),
+        )
+        .unwrap();
+        let e = read_exports(&[a.clone(), b.clone()], |_| {}, |_| {}).unwrap_err();
+        assert_eq!((e.path.as_path(), e.line), (b.as_path(), Some(2)));
+        assert!(
+            e.message.contains(&format!("first at {}:3", a.display())),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
