@@ -72,7 +72,7 @@ def conversation(rng, cid, customer, language, started, follow_up, handoff_p, n)
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--conversations", type=int, default=4000, help="about this many conversations (default 4000)")
+    parser.add_argument("--conversations", type=int, default=4000, help="this many conversations (default 4000)")
     parser.add_argument("--seed", type=int, default=45)
     parser.add_argument("--out", default="examples/production/export.jsonl")
     args = parser.parse_args()
@@ -82,8 +82,9 @@ def main():
     rows = []
     n = 0
     # First contacts spread evenly; each may bring a follow-up from the same customer.
-    first_contacts = int(args.conversations / 1.12)
-    for i in range(first_contacts):
+    i = -1
+    while len(rows) < args.conversations:
+        i += 1
         language = LANGUAGES[i % len(LANGUAGES)]
         started = START + timedelta(seconds=rng.randrange(span))
         week = (started - START).days // 7
@@ -104,6 +105,7 @@ def main():
             if later < START + timedelta(seconds=span):
                 n += 1
                 rows.append(conversation(rng, f"c-{n:07d}", customer, language, later, False, handoff_p, n)[0])
+    del rows[args.conversations:]
     rows.sort(key=lambda r: r["started_at"])
     with open(args.out, "w", encoding="utf-8") as out:
         for r in rows:
