@@ -116,13 +116,21 @@ pub fn read_transcripts(
     let mut found = HashMap::new();
     let mut index = 0u64;
     for path in paths {
+        if found.len() == wanted.len() {
+            break;
+        }
         for_each_line(path, |line_no, _, value| {
             if wanted.contains(&index) {
                 let fields = object(value).map_err(|m| at(path, line_no, m))?;
                 found.insert(index, transcript(fields).map_err(|m| at(path, line_no, m))?);
             }
             index += 1;
-            Ok(ControlFlow::Continue(()))
+            // The sample is usually a few hundred conversations of a large export.
+            Ok(if found.len() == wanted.len() {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            })
         })?;
     }
     Ok(found)

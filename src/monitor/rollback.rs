@@ -437,6 +437,32 @@ mod tests {
     }
 
     #[test]
+    fn the_gate_file_carries_the_block_strictly() {
+        let dir = crate::test_support::TempDir::new("rollback-gate");
+        let path = dir.join("launch.yaml");
+        std::fs::write(
+            &path,
+            "max_error_rate: 0.01\nrollback:\n  min_conversations: 200\n  max_repeat_contact_rate: 0.15\n  repeat_window_days: 3\n",
+        )
+        .unwrap();
+        let gate = crate::gate::Gate::load(&path).unwrap();
+        let spec = gate.spec.rollback.unwrap();
+        assert_eq!(spec.min_conversations, Some(200));
+        assert_eq!(spec.repeat_window_days, Some(3));
+        assert!(!spec.per_language);
+        std::fs::write(&path, "rollback:\n  max_repeat_contact_rte: 0.15\n").unwrap();
+        let e = crate::gate::Gate::load(&path).unwrap_err();
+        assert!(e.to_string().contains("max_repeat_contact_rte"), "{e}");
+        std::fs::write(&path, "rollback:\n  min_durable_resolution_rate: 50\n").unwrap();
+        let e = crate::gate::Gate::load(&path).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("rollback.min_durable_resolution_rate must be a share"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn shares_are_checked() {
         let mut s = spec();
         s.max_repeat_contact_rate = Some(15.0);
