@@ -47,6 +47,10 @@ pub struct GateSpec {
     /// (the config's `judge.calibration`, from `evalgate calibrate`).
     #[serde(default)]
     pub judge_calibration: Option<JudgeCalibrationSpec>,
+    /// The production trigger `evalgate monitor` holds live figures to; a run's gate
+    /// ignores it.
+    #[serde(default)]
+    pub rollback: Option<crate::monitor::rollback::RollbackSpec>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -151,6 +155,13 @@ impl Gate {
                     format!("{name} must be a share between 0 and 1, not {v}"),
                 ));
             }
+        }
+        if let Some(problem) = s
+            .rollback
+            .as_ref()
+            .and_then(|r| r.problems().into_iter().next())
+        {
+            return Err(Diagnostic::new(&self.path, problem));
         }
         Ok(())
     }

@@ -20,6 +20,7 @@ pub mod judge;
 pub mod label;
 pub mod language;
 pub mod metrics;
+pub mod monitor;
 pub mod prompt;
 pub mod provider;
 pub mod ratelimit;

@@ -7,6 +7,7 @@ mod demo_bot;
 mod init;
 mod label;
 mod load;
+mod monitor;
 mod rescore;
 mod review;
 mod run;
@@ -116,6 +117,13 @@ pub enum Command {
         after_help = "Examples:\n  evalgate label reports/20261123-101500-ab12\n  evalgate label RUN --per-language 50 --seed 7 --out label-pl.html\n\nOpen the page in a browser (it works offline), mark each criterion pass/fail and the outcome,\nthen \"Download labels\" and pass the file to `evalgate calibrate RUN --labels FILE`.\nThe page shows nothing of the judge's verdicts. Results that ended in an error are left out."
     )]
     Label(LabelArgs),
+    /// Production, from launch to live: containment, repeat contacts and durable
+    /// resolution per language and ISO week from an export of real conversations, held to
+    /// the gate file's `rollback:` trigger.
+    #[command(
+        after_help = "Examples:\n  evalgate monitor examples/production/export.jsonl --gate gates/launch.yaml\n  evalgate monitor week45.jsonl week46.jsonl --eval reports/launch-run --out reports/monitor-w46\n  evalgate monitor export.jsonl --judge-sample 50 --seed 7   # needs `judge:` in the config\n\nA repeat contact: the same customer starts another conversation later and at most the\nwindow after (a start exactly 7 × 24 h later is a repeat; a minute more is not). Durable\nresolution: contained and no repeat contact, among all conversations. A conversation whose\nwindow ends after the export's latest start is pending: counted, left out of every rate.\nWrites monitor.json, monitor.md and monitor.html.\nExit: 0 hold, 1 roll back (a rollback criterion failed), 2 bad input (file, line and field named; nothing written)."
+    )]
+    Monitor(monitor::MonitorArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -345,6 +353,7 @@ pub fn main() -> Outcome {
         Command::DemoBot(args) => demo_bot::run(&args),
         Command::Calibrate(args) => calibrate::run(&args),
         Command::Label(args) => label::run(&cli.config, &args),
+        Command::Monitor(args) => monitor::run(&cli.config, &args),
     };
     result.unwrap_or_else(|failure| {
         eprintln!("{failure}");

@@ -16,6 +16,7 @@ mod http_bot;
 mod judge;
 mod judge_trust;
 mod label;
+mod monitor;
 mod real_llm;
 mod regression;
 mod reports;
