@@ -13,6 +13,10 @@ pub fn run(config: &Path) -> Result<Outcome, Failure> {
     let suite = &loaded.suite;
     let coverage = suite.coverage();
     print!("{}", coverage_table(&coverage));
+    let drafts = suite.drafts();
+    if !drafts.is_empty() {
+        print!("{}", crate::check::drafts_table(&drafts));
+    }
     println!(
         "ok: {} · eval-set hash {}",
         [

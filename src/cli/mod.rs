@@ -192,6 +192,10 @@ pub struct RunArgs {
     /// Neither read nor write the response cache (.evalgate/cache/).
     #[arg(long)]
     pub no_cache: bool,
+    /// Also run the draft cases (`status: draft`) nobody has approved yet. The reports
+    /// say how many ran, and the gate never passes such a run.
+    #[arg(long)]
+    pub include_drafts: bool,
     #[command(flatten)]
     pub review: ReviewFlags,
     /// Also run the prompt as it was at this git revision, in the same invocation (same
