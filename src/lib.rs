@@ -15,7 +15,9 @@ pub mod diagnostic;
 pub mod diff;
 pub mod evalset;
 pub mod exit;
+
 pub mod gate;
+pub mod import;
 pub mod judge;
 pub mod label;
 pub mod language;
