@@ -30,6 +30,8 @@ pub struct Config {
     pub knowledge: Vec<Spanned<String>>,
     /// The model that plays the customer in `simulate:` cases.
     pub simulator: Option<SimulatorConfig>,
+    /// The model `evalgate expand` drafts cases with (the judge's when absent).
+    pub expand: Option<JudgeConfig>,
 }
 
 /// The config file as written, with the bot's section in the shape its provider takes.
@@ -50,6 +52,8 @@ struct ConfigFile<B> {
     knowledge: Vec<Spanned<String>>,
     #[serde(default)]
     simulator: Option<SimulatorConfig>,
+    #[serde(default)]
+    expand: Option<JudgeConfig>,
 }
 
 impl<B> ConfigFile<B> {
@@ -63,6 +67,7 @@ impl<B> ConfigFile<B> {
             judge: self.judge,
             knowledge: self.knowledge,
             simulator: self.simulator,
+            expand: self.expand,
         }
     }
 }
@@ -582,6 +587,23 @@ impl Project {
                 problems.push(here("judge.concurrency must be at least 1".into()));
             }
         }
+        if let Some(expand) = &self.config.expand {
+            if !matches!(
+                expand.provider,
+                ProviderKind::Openai | ProviderKind::Anthropic
+            ) {
+                problems.push(here(
+                    "expand.provider must be `openai` (any OpenAI-compatible endpoint) or `anthropic`"
+                        .into(),
+                ));
+            }
+            for (message, at) in endpoint_problems("expand", &expand.endpoint()) {
+                problems.push(at.map_or_else(
+                    || here(message.clone()),
+                    |l| here(message.clone()).at_location(l),
+                ));
+            }
+        }
         if let Some(simulator) = &self.config.simulator {
             for (message, at) in simulator.problems() {
                 problems.push(at.map_or_else(
@@ -654,11 +676,25 @@ impl Project {
             .chain(judge.and_then(|j| j.api_key_env.as_ref().map(|v| v.value.as_str())))
             .chain(
                 self.config
+                    .expand
+                    .as_ref()
+                    .and_then(|j| j.api_key_env.as_ref().map(|v| v.value.as_str())),
+            )
+            .chain(
+                self.config
                     .simulator
                     .iter()
                     .flat_map(SimulatorConfig::secret_envs),
             );
         crate::secrets::Secrets::from_env(names)
+    }
+
+    /// The key of the model `evalgate expand` uses: the `expand:` block's, else the judge's.
+    pub fn expand_api_key(&self) -> Option<String> {
+        match &self.config.expand {
+            Some(e) => key_from(e.api_key_env.as_ref().map(|v| v.value.as_str())),
+            None => self.judge_api_key(),
+        }
     }
 
     pub fn judge_api_key(&self) -> Option<String> {

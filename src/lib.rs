@@ -16,6 +16,7 @@ pub mod diff;
 pub mod evalset;
 pub mod exit;
 
+pub mod expand;
 pub mod gate;
 pub mod import;
 pub mod judge;

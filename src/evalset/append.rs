@@ -32,29 +32,49 @@ const FIELD_ORDER: [&str; 8] = [
 impl DraftCase {
     /// The case as YAML list item, its dash at `indent` spaces.
     pub fn to_yaml(&self, indent: usize) -> String {
-        let pad = " ".repeat(indent + 2);
-        let mut out = format!("{}- id: {}\n", " ".repeat(indent), scalar(&self.id));
-        let _ = writeln!(out, "{pad}status: {DRAFT_STATUS}");
-        let _ = writeln!(out, "{pad}source: {}", scalar(&self.source));
-        let mut keys: Vec<&String> = self.fields.keys().collect();
-        keys.sort_by_key(|k| {
-            FIELD_ORDER
-                .iter()
-                .position(|f| f == k)
-                .unwrap_or(FIELD_ORDER.len())
-        });
-        for key in keys {
-            if key == "expect"
-                && let Some(note) = &self.note
-            {
-                for line in note.lines() {
-                    let _ = writeln!(out, "{pad}# {line}");
-                }
-            }
-            entry(&mut out, indent + 2, key, &self.fields[key]);
-        }
-        out
+        let status = [
+            format!("status: {DRAFT_STATUS}"),
+            format!("source: {}", scalar(&self.source)),
+        ];
+        item_yaml(&self.id, &status, &self.fields, self.note.as_deref(), indent)
     }
+}
+
+/// A case as the file would have it (without status or source), for showing a model.
+pub fn case_yaml(id: &str, fields: &Map<String, Value>) -> String {
+    item_yaml(id, &[], fields, None, 0)
+}
+
+fn item_yaml(
+    id: &str,
+    head: &[String],
+    fields: &Map<String, Value>,
+    note: Option<&str>,
+    indent: usize,
+) -> String {
+    let pad = " ".repeat(indent + 2);
+    let mut out = format!("{}- id: {}\n", " ".repeat(indent), scalar(id));
+    for line in head {
+        let _ = writeln!(out, "{pad}{line}");
+    }
+    let mut keys: Vec<&String> = fields.keys().collect();
+    keys.sort_by_key(|k| {
+        FIELD_ORDER
+            .iter()
+            .position(|f| f == k)
+            .unwrap_or(FIELD_ORDER.len())
+    });
+    for key in keys {
+        if key == "expect"
+            && let Some(note) = note
+        {
+            for line in note.lines() {
+                let _ = writeln!(out, "{pad}# {line}");
+            }
+        }
+        entry(&mut out, indent + 2, key, &fields[key]);
+    }
+    out
 }
 
 /// One `key: value` at `indent`, block style for mappings and lists of mappings.

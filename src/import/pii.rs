@@ -31,15 +31,15 @@ impl Masked {
     /// `2 email addresses, 1 card number`, the kinds found only.
     pub fn describe(&self) -> String {
         let kinds = [
-            (self.emails, "email address"),
-            (self.ibans, "IBAN"),
-            (self.cards, "card number"),
-            (self.phones, "phone number"),
+            (self.emails, "email address", "email addresses"),
+            (self.ibans, "IBAN", "IBANs"),
+            (self.cards, "card number", "card numbers"),
+            (self.phones, "phone number", "phone numbers"),
         ];
         kinds
             .iter()
-            .filter(|(n, _)| *n > 0)
-            .map(|(n, noun)| crate::report::count_of(*n, noun))
+            .filter(|(n, ..)| *n > 0)
+            .map(|(n, one, many)| format!("{n} {}", if *n == 1 { one } else { many }))
             .collect::<Vec<_>>()
             .join(", ")
     }
