@@ -401,7 +401,12 @@ pub fn evaluate(gate: &Gate, summary: &RunSummary, diff: Option<&Diff>) -> Verdi
         // A generated or imported case counts towards a launch only once a person has
         // reviewed it: a run that took drafts is never a PASS, whatever they scored.
         let threshold = Threshold::at_most(0.0, Unit::Count);
-        c.check("unreviewed_drafts", Scope::Overall, threshold, Ok(drafts as f64));
+        c.check(
+            "unreviewed_drafts",
+            Scope::Overall,
+            threshold,
+            Ok(drafts as f64),
+        );
     }
     if let Some(min) = &spec.min_cases {
         let threshold = Threshold::at_least(min.per_language_stratum as f64, Unit::Count);

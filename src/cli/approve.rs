@@ -1,8 +1,8 @@
 //! `evalgate approve FILE [IDS]`: a person has reviewed these drafts; they now count.
 
 use crate::cli::ApproveArgs;
-use crate::evalset::approve::{ApproveError, approve};
 use crate::evalset::append::write_whole;
+use crate::evalset::approve::{ApproveError, approve};
 use crate::exit::{Failure, Outcome};
 
 pub fn run(args: &ApproveArgs) -> Result<Outcome, Failure> {

@@ -68,7 +68,10 @@ pub fn run(config: &Path, args: &ExpandArgs) -> Result<Outcome, Failure> {
         rng.shuffle(&mut order);
         order.truncate(n);
         order.sort_unstable();
-        eligible = order.into_iter().map(|i| Arc::clone(&eligible[i])).collect();
+        eligible = order
+            .into_iter()
+            .map(|i| Arc::clone(&eligible[i]))
+            .collect();
     }
     let sources = eligible
         .into_iter()
@@ -96,7 +99,10 @@ pub fn run(config: &Path, args: &ExpandArgs) -> Result<Outcome, Failure> {
         Some(p) => {
             let path = project.resolve(&p.value);
             Some(std::fs::read_to_string(&path).map_err(|e| {
-                Failure::from(Diagnostic::new(&path, format!("cannot read expand prompt: {e}")))
+                Failure::from(Diagnostic::new(
+                    &path,
+                    format!("cannot read expand prompt: {e}"),
+                ))
             })?)
         }
         None => None,
@@ -203,14 +209,12 @@ fn choose(cases: &[Arc<Case>], args: &ExpandArgs) -> Result<Vec<Arc<Case>>, Fail
         .files
         .iter()
         .map(|f| {
-            std::fs::canonicalize(f).map_err(|e| {
-                Failure::bad_input(format!("--file {}: {e}", f.display()))
-            })
+            std::fs::canonicalize(f)
+                .map_err(|e| Failure::bad_input(format!("--file {}: {e}", f.display())))
         })
         .collect::<Result<_, _>>()?;
     let in_file = |case: &Case| {
-        files.is_empty()
-            || std::fs::canonicalize(&case.source).is_ok_and(|p| files.contains(&p))
+        files.is_empty() || std::fs::canonicalize(&case.source).is_ok_and(|p| files.contains(&p))
     };
     for (given, canonical) in args.files.iter().zip(&files) {
         if !cases
@@ -268,7 +272,11 @@ fn target_of(case: &Case, to: Option<&str>, cases: &[Arc<Case>]) -> Result<Targe
         )));
     }
     let folder = case.source.parent();
-    let mut files: Vec<&Case> = cases.iter().map(|c| c.as_ref()).filter(|c| c.language == to).collect();
+    let mut files: Vec<&Case> = cases
+        .iter()
+        .map(|c| c.as_ref())
+        .filter(|c| c.language == to)
+        .collect();
     files.sort_by_key(|c| (c.source.parent() != folder, c.source.clone()));
     match files.first() {
         Some(c) => Ok(Target {

@@ -64,10 +64,7 @@ pub fn run(config: &Path, args: &ImportArgs) -> Result<Outcome, Failure> {
     } else if plan.masked.total() == 0 {
         println!("masked: no personal data found");
     } else {
-        println!(
-            "masked: {} (--keep-pii keeps them)",
-            plan.masked.describe()
-        );
+        println!("masked: {} (--keep-pii keeps them)", plan.masked.describe());
     }
     if !plan.already_imported.is_empty() {
         println!(

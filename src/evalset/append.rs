@@ -36,7 +36,13 @@ impl DraftCase {
             format!("status: {DRAFT_STATUS}"),
             format!("source: {}", scalar(&self.source)),
         ];
-        item_yaml(&self.id, &status, &self.fields, self.note.as_deref(), indent)
+        item_yaml(
+            &self.id,
+            &status,
+            &self.fields,
+            self.note.as_deref(),
+            indent,
+        )
     }
 }
 
@@ -77,13 +83,42 @@ fn item_yaml(
     out
 }
 
+/// The order of keys inside `expect` and its actions, as the format documents them;
+/// other keys follow in name order.
+const NESTED_ORDER: [&str; 13] = [
+    "outcome",
+    "must_include",
+    "must_not_include",
+    "regex",
+    "not_regex",
+    "language",
+    "max_words",
+    "rubric",
+    "reference",
+    "actions",
+    "forbidden_actions",
+    "name",
+    "arguments",
+];
+
+fn ordered(map: &Map<String, Value>) -> Vec<(&String, &Value)> {
+    let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+    entries.sort_by_key(|(k, _)| {
+        NESTED_ORDER
+            .iter()
+            .position(|o| o == k)
+            .unwrap_or(NESTED_ORDER.len())
+    });
+    entries
+}
+
 /// One `key: value` at `indent`, block style for mappings and lists of mappings.
 fn entry(out: &mut String, indent: usize, key: &str, value: &Value) {
     let pad = " ".repeat(indent);
     match value {
         Value::Object(map) if !map.is_empty() => {
             let _ = writeln!(out, "{pad}{}:", scalar_key(key));
-            for (k, v) in map {
+            for (k, v) in ordered(map) {
                 entry(out, indent + 2, k, v);
             }
         }
@@ -105,7 +140,7 @@ fn list_item(out: &mut String, indent: usize, value: &Value) {
     match value {
         Value::Object(map) if !map.is_empty() => {
             let mut inner = String::new();
-            for (k, v) in map {
+            for (k, v) in ordered(map) {
                 entry(&mut inner, indent + 2, k, v);
             }
             // The first key goes on the dash's line.
@@ -147,8 +182,7 @@ fn scalar(s: &str) -> String {
         .chars()
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/'))
         && !matches!(
             s.to_ascii_lowercase().as_str(),
@@ -224,7 +258,11 @@ pub fn problems_of(path: &Path, text: &str, draft: &DraftCase) -> Option<String>
                 .map(|d| match d.line {
                     // Lines of the draft as it would be written, counted from its `- id:`.
                     Some(line) if line >= first_new_line => {
-                        format!("line {} of the draft: {}", line - first_new_line + 1, d.message)
+                        format!(
+                            "line {} of the draft: {}",
+                            line - first_new_line + 1,
+                            d.message
+                        )
                     }
                     _ => d.message.clone(),
                 })
@@ -384,7 +422,10 @@ mod tests {
             json!({"stratum": "sometimes", "turns": [{"user": "x"}], "expect": {"outcome": "resolve"}}),
         );
         let why = problems_of(path(), FILE, &d).unwrap();
-        assert!(why.contains("line 4 of the draft") && why.contains("sometimes"), "{why}");
+        assert!(
+            why.contains("line 4 of the draft") && why.contains("sometimes"),
+            "{why}"
+        );
     }
 
     #[test]

@@ -114,7 +114,9 @@ pub fn approve(path: &Path, text: &str, ids: &[String]) -> Result<Approval, Appr
     if let Some(id) = still.first() {
         return Err(ApproveError::Invalid(Diagnostics(vec![Diagnostic::new(
             path,
-            format!("case `{id}` still reads as a draft after its status line was removed; delete the line by hand"),
+            format!(
+                "case `{id}` still reads as a draft after its status line was removed; delete the line by hand"
+            ),
         )])));
     }
     Ok(approval)
@@ -166,7 +168,10 @@ mod tests {
         assert_eq!(a.text, expected);
         let cases = load_file(path(), &a.text).unwrap();
         assert!(cases.iter().all(|c| !c.draft));
-        assert_eq!(cases[1].context["status"], "draft", "a context value is data");
+        assert_eq!(
+            cases[1].context["status"], "draft",
+            "a context value is data"
+        );
         assert_eq!(cases[1].derived_from.as_deref(), Some("en/a"));
     }
 
@@ -192,6 +197,9 @@ mod tests {
     fn a_flow_style_status_is_left_to_a_person() {
         let text = "language: en\ncases:\n  - {id: a, status: draft, stratum: routine, turns: [{user: hi}], expect: {outcome: resolve}}\n";
         let err = approve(path(), text, &[]).unwrap_err();
-        assert!(matches!(err, ApproveError::NoStatusLine { line: 3, .. }), "{err}");
+        assert!(
+            matches!(err, ApproveError::NoStatusLine { line: 3, .. }),
+            "{err}"
+        );
     }
 }

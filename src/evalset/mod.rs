@@ -604,7 +604,10 @@ mod tests {
 
     #[test]
     fn an_unknown_status_names_its_line() {
-        let text = GOOD.replace("    stratum: routine\n", "    stratum: routine\n    status: ok\n");
+        let text = GOOD.replace(
+            "    stratum: routine\n",
+            "    stratum: routine\n    status: ok\n",
+        );
         let err = load(&text).unwrap_err();
         assert_eq!(err.0[0].line, Some(6), "{err}");
         assert!(err.to_string().contains("status `ok` is unknown"), "{err}");

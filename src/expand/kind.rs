@@ -179,11 +179,10 @@ impl Kind {
                 if let Some(tags) = base.get("tags") {
                     fields.insert("tags".into(), tags.clone());
                 }
-                if let Some(context) = proposal.context.or_else(|| {
-                    base.get("context")
-                        .and_then(Value::as_object)
-                        .cloned()
-                }) {
+                if let Some(context) = proposal
+                    .context
+                    .or_else(|| base.get("context").and_then(Value::as_object).cloned())
+                {
                     fields.insert("context".into(), Value::Object(context));
                 }
                 fields.insert("turns".into(), Value::Array(turns));

@@ -202,18 +202,17 @@ async fn ask(settings: &Settings, source: &Source) -> Answer {
         tokens_in: 0,
         tokens_out: 0,
     };
-    let request = match settings.prompts.request(
-        settings.kind,
-        settings.count,
-        source,
-        settings.json.clone(),
-    ) {
-        Ok(r) => r,
-        Err(why) => {
-            answer.proposals = Err(why);
-            return answer;
-        }
-    };
+    let request =
+        match settings
+            .prompts
+            .request(settings.kind, settings.count, source, settings.json.clone())
+        {
+            Ok(r) => r,
+            Err(why) => {
+                answer.proposals = Err(why);
+                return answer;
+            }
+        };
     let turns = settings
         .kind
         .keeps_turn_count()
@@ -256,7 +255,9 @@ impl Pending {
         let one = |d: Diagnostic| Diagnostics(vec![d]);
         let bytes = std::fs::read(path)
             .map_err(|e| one(Diagnostic::new(path, format!("cannot read: {e}"))))?;
-        let original = crate::yaml::decode_utf8(path, &bytes).map_err(one)?.to_string();
+        let original = crate::yaml::decode_utf8(path, &bytes)
+            .map_err(one)?
+            .to_string();
         let seen_turns = load_file(path, &original)?
             .into_iter()
             .map(|c| c.turns)
@@ -323,8 +324,7 @@ impl Pending {
                 fields,
                 note: None,
             };
-            let current = match append::append(&source.target.path, &self.original, &self.drafts)
-            {
+            let current = match append::append(&source.target.path, &self.original, &self.drafts) {
                 Ok(text) => text,
                 Err(_) if self.drafts.is_empty() => self.original.clone(),
                 Err(problems) => {

@@ -165,7 +165,8 @@ mod tests {
 
     #[test]
     fn a_well_formed_answer_gives_its_drafts() {
-        let answer = r#" {"drafts": [{"turns": ["Kiedy zwrot?"]}, {"turns": ["Gdzie moje pieniądze?"]}]} "#;
+        let answer =
+            r#" {"drafts": [{"turns": ["Kiedy zwrot?"]}, {"turns": ["Gdzie moje pieniądze?"]}]} "#;
         let drafts = parse_answer(answer, Kind::Paraphrase, Some(1)).unwrap();
         assert_eq!(drafts.len(), 2);
         assert_eq!(drafts[1].as_ref().unwrap().turns, ["Gdzie moje pieniądze?"]);
@@ -203,8 +204,14 @@ mod tests {
             .collect();
         assert_eq!(reasons[0], "");
         assert!(reasons[1].contains("`turns` is not a list"), "{reasons:?}");
-        assert!(reasons[2].contains("2 customer messages, but the case has 1"), "{reasons:?}");
-        assert!(reasons[3].contains("key `expect` is not one a paraphrase draft may have"), "{reasons:?}");
+        assert!(
+            reasons[2].contains("2 customer messages, but the case has 1"),
+            "{reasons:?}"
+        );
+        assert!(
+            reasons[3].contains("key `expect` is not one a paraphrase draft may have"),
+            "{reasons:?}"
+        );
         assert!(reasons[4].contains("empty entry"), "{reasons:?}");
         assert!(reasons[5].contains("key `id`"), "{reasons:?}");
         assert!(reasons[6].contains("not an object"), "{reasons:?}");
@@ -215,6 +222,9 @@ mod tests {
         let answer = r#"{"drafts": [{"turns": ["x"], "intent": "card_info", "expect": {"outcome": "refuse"}}, {"turns": ["y"], "expect": {"must_include": ["card"], "rubric": ["Helps"]}}]}"#;
         let drafts = parse_answer(answer, Kind::BenignTwin, None).unwrap();
         assert!(drafts[0].as_ref().unwrap_err().contains("`expect.outcome`"));
-        assert_eq!(drafts[1].as_ref().unwrap().expect.as_ref().unwrap()["must_include"][0], "card");
+        assert_eq!(
+            drafts[1].as_ref().unwrap().expect.as_ref().unwrap()["must_include"][0],
+            "card"
+        );
     }
 }

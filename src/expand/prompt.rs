@@ -21,8 +21,11 @@ impl Prompts {
     pub fn new(system: Option<String>) -> Result<Prompts, String> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
-        env.add_template_owned("system", system.unwrap_or_else(|| DEFAULT_SYSTEM.to_string()))
-            .map_err(|e| format!("the system prompt does not compile: {e}"))?;
+        env.add_template_owned(
+            "system",
+            system.unwrap_or_else(|| DEFAULT_SYSTEM.to_string()),
+        )
+        .map_err(|e| format!("the system prompt does not compile: {e}"))?;
         for kind in Kind::ALL {
             env.add_template(kind.name(), kind.instructions())
                 .map_err(|e| format!("the {kind} instructions do not compile: {e}"))?;

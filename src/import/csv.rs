@@ -121,12 +121,16 @@ mod tests {
 
     #[test]
     fn quoted_fields_hold_commas_quotes_and_line_breaks() {
-        let text = "\u{feff}id,text\r\n1,\"Hi, \"\"Ola\"\" here\r\nsecond line\"\r\n\r\n2,plain\n3,\"\"\n";
+        let text =
+            "\u{feff}id,text\r\n1,\"Hi, \"\"Ola\"\" here\r\nsecond line\"\r\n\r\n2,plain\n3,\"\"\n";
         let records = parse(text).unwrap();
         assert_eq!(records.len(), 4);
         assert_eq!(fields(&records[0]), ["id", "text"]);
         assert_eq!(records[1].line, 2);
-        assert_eq!(fields(&records[1]), ["1", "Hi, \"Ola\" here\r\nsecond line"]);
+        assert_eq!(
+            fields(&records[1]),
+            ["1", "Hi, \"Ola\" here\r\nsecond line"]
+        );
         assert_eq!(records[2].line, 5, "the record after a two-line field");
         assert_eq!(fields(&records[2]), ["2", "plain"]);
         assert_eq!(fields(&records[3]), ["3", ""]);

@@ -73,9 +73,8 @@ impl ImportPlan {
     pub fn write(&self) -> Result<(), Diagnostic> {
         for file in &self.files {
             if let Some(dir) = file.path.parent() {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    Diagnostic::new(dir, format!("cannot create the folder: {e}"))
-                })?;
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| Diagnostic::new(dir, format!("cannot create the folder: {e}")))?;
             }
             append::write_whole(&file.path, &file.text)
                 .map_err(|e| Diagnostic::new(&file.path, format!("cannot write: {e}")))?;
@@ -108,9 +107,10 @@ pub fn plan(spec: &ImportSpec) -> Result<ImportPlan, Diagnostics> {
         .map(str::to_string)
         .collect();
     let detector = LanguageDetector::for_languages(&known);
-    let file_name = path
-        .file_name()
-        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let file_name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
 
     let mut plan = ImportPlan::default();
     let mut problems = Diagnostics::default();
@@ -300,8 +300,8 @@ fn columns_named(spec: &ImportSpec) -> Vec<(&'static str, &str)> {
 }
 
 fn read_csv(path: &Path, text: &str, spec: &ImportSpec) -> Result<Vec<Ticket>, Diagnostic> {
-    let records = csv::parse(text)
-        .map_err(|e| Diagnostic::new(path, e.message).at(e.line as u64, 0))?;
+    let records =
+        csv::parse(text).map_err(|e| Diagnostic::new(path, e.message).at(e.line as u64, 0))?;
     let Some((header, rows)) = records.split_first() else {
         return Ok(Vec::new());
     };
@@ -322,7 +322,11 @@ fn read_csv(path: &Path, text: &str, spec: &ImportSpec) -> Result<Vec<Ticket>, D
         .iter()
         .map(|r| Ticket {
             line: r.line,
-            columns: names.iter().cloned().zip(r.fields.iter().cloned()).collect(),
+            columns: names
+                .iter()
+                .cloned()
+                .zip(r.fields.iter().cloned())
+                .collect(),
         })
         .collect())
 }
@@ -335,8 +339,7 @@ fn read_jsonl(path: &Path, text: &str, spec: &ImportSpec) -> Result<Vec<Ticket>,
         if line.trim().is_empty() {
             continue;
         }
-        let value: Value =
-            serde_json::from_str(line).map_err(|e| at(format!("not JSON: {e}")))?;
+        let value: Value = serde_json::from_str(line).map_err(|e| at(format!("not JSON: {e}")))?;
         let Value::Object(object) = value else {
             return Err(at("a ticket must be a JSON object".into()));
         };
@@ -417,7 +420,11 @@ mod tests {
     #[test]
     fn keep_pii_keeps_the_words() {
         let dir = TempDir::new("import-keep");
-        let mut s = spec(&dir, "t.jsonl", "{\"id\": 1, \"lang\": \"en\", \"message\": \"I am jan@example.com\"}\n");
+        let mut s = spec(
+            &dir,
+            "t.jsonl",
+            "{\"id\": 1, \"lang\": \"en\", \"message\": \"I am jan@example.com\"}\n",
+        );
         s.keep_pii = true;
         let plan = plan(&s).unwrap();
         assert!(plan.files[0].text.contains("jan@example.com"));
@@ -428,12 +435,42 @@ mod tests {
     fn bad_input_names_the_file_and_line() {
         let dir = TempDir::new("import-bad");
         let cases = [
-            ("a.csv", "id,lang,text\n1,en,hi\n", 1, "--text-column message: no such column"),
-            ("b.csv", "id,lang,message\n1,en,hi\n2,en\n", 3, "2 fields, but the header has 3"),
-            ("c.jsonl", "{\"id\":1,\"lang\":\"en\",\"message\":\"hi\"}\n{oops\n", 2, "not JSON"),
-            ("d.jsonl", "{\"id\":1,\"message\":\"hi\"}\n", 1, "--lang-column lang"),
-            ("e.csv", "id,lang,message\n1,xx,hi\n", 2, "`xx` is not a language"),
-            ("f.csv", "id,lang,message\n1,en,hi\n1,en,ho\n", 3, "repeats the ticket at line 2"),
+            (
+                "a.csv",
+                "id,lang,text\n1,en,hi\n",
+                1,
+                "--text-column message: no such column",
+            ),
+            (
+                "b.csv",
+                "id,lang,message\n1,en,hi\n2,en\n",
+                3,
+                "2 fields, but the header has 3",
+            ),
+            (
+                "c.jsonl",
+                "{\"id\":1,\"lang\":\"en\",\"message\":\"hi\"}\n{oops\n",
+                2,
+                "not JSON",
+            ),
+            (
+                "d.jsonl",
+                "{\"id\":1,\"message\":\"hi\"}\n",
+                1,
+                "--lang-column lang",
+            ),
+            (
+                "e.csv",
+                "id,lang,message\n1,xx,hi\n",
+                2,
+                "`xx` is not a language",
+            ),
+            (
+                "f.csv",
+                "id,lang,message\n1,en,hi\n1,en,ho\n",
+                3,
+                "repeats the ticket at line 2",
+            ),
         ];
         for (name, text, line, words) in cases {
             let err = plan(&spec(&dir, name, text)).unwrap_err();

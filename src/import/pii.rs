@@ -160,7 +160,10 @@ mod tests {
                 phones: 2
             }
         );
-        assert_eq!(m.describe(), "1 email address, 1 IBAN, 1 card number, 2 phone numbers");
+        assert_eq!(
+            m.describe(),
+            "1 email address, 1 IBAN, 1 card number, 2 phone numbers"
+        );
     }
 
     #[test]
