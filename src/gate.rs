@@ -570,6 +570,27 @@ mod tests {
     }
 
     #[test]
+    fn a_run_that_took_drafts_never_passes() {
+        let g = gate("pass_rate: { routine: 0.9 }\n");
+        let mut s = summary(&nineteen_of_twenty("en"));
+        assert!(evaluate(&g, &s, None).passed);
+        s.meta.selection.include_drafts = true;
+        assert!(
+            evaluate(&g, &s, None).passed,
+            "asking for drafts where there are none changes nothing"
+        );
+        s.meta.selection.drafts = 2;
+        let v = evaluate(&g, &s, None);
+        assert!(!v.passed && !v.incomplete);
+        let c = v
+            .criteria
+            .iter()
+            .find(|c| c.name == "unreviewed_drafts")
+            .unwrap();
+        assert_eq!((c.measured, c.passed), (Some(2.0), false));
+    }
+
+    #[test]
     fn pass_rate_threshold_is_inclusive_at_the_boundary() {
         let s = summary(&nineteen_of_twenty("en"));
         assert!(evaluate(&gate("pass_rate: { routine: 0.95 }"), &s, None).passed);

@@ -36,7 +36,7 @@ pub fn run(config: &Path, args: &ImportArgs) -> Result<Outcome, Failure> {
         keep_pii: args.keep_pii,
     };
     let plan = plan(&spec).map_err(|p| Failure::problems(&p))?;
-    plan.write().map_err(|d| Failure::internal(d))?;
+    plan.write().map_err(Failure::internal)?;
     for file in &plan.files {
         println!(
             "{}: {} draft{} ({}){}",

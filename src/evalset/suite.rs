@@ -519,6 +519,38 @@ mod tests {
     }
 
     #[test]
+    fn drafts_are_counted_apart_and_taken_only_when_asked() {
+        let dir = TempDir::new("suite-drafts");
+        let path = file(&dir, "en.yaml", "en", &["a", "b"]);
+        let text = std::fs::read_to_string(&path).unwrap().replacen(
+            "  - id: b\n",
+            "  - id: b\n    status: draft\n",
+            1,
+        );
+        std::fs::write(&path, text).unwrap();
+        let suite = load_suite_keeping(&[path], None, 0).unwrap();
+        assert_eq!(suite.coverage()["en"][&Stratum::Edge], 1);
+        assert_eq!(suite.drafts()["en"][&Stratum::Edge], 1);
+        let plain = Selection::default();
+        assert_eq!((plain.count(&suite), plain.count_drafts(&suite)), (1, 0));
+        let with = Selection {
+            include_drafts: true,
+            ..Selection::default()
+        };
+        assert_eq!((with.count(&suite), with.count_drafts(&suite)), (2, 1));
+        let taken = |s: &Selection| -> Vec<String> {
+            suite
+                .cases()
+                .map(Result::unwrap)
+                .filter(|c| s.takes(c))
+                .map(|c| c.key.clone())
+                .collect()
+        };
+        assert_eq!(taken(&plain), ["en/a"]);
+        assert_eq!(taken(&with), ["en/a", "en/b"]);
+    }
+
+    #[test]
     fn selection_counts_what_it_takes() {
         let dir = TempDir::new("suite-select");
         let files = vec![

@@ -118,7 +118,7 @@ fn luhn_checks(candidate: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// ISO 13616: the country and check digits moved to the end, letters as numbers, mod 97 = 1.
