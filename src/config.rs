@@ -597,11 +597,14 @@ impl Project {
                         .into(),
                 ));
             }
-            for (message, at) in endpoint_problems("expand", &expand.endpoint()) {
-                problems.push(at.map_or_else(
-                    || here(message.clone()),
-                    |l| here(message.clone()).at_location(l),
-                ));
+            // Only `evalgate expand` needs this model: a key that is not set fails that
+            // command (cli/expand.rs), never a run or a check in CI. The key check is the
+            // one problem `endpoint_problems` places at a line.
+            for (message, _) in endpoint_problems("expand", &expand.endpoint())
+                .into_iter()
+                .filter(|(_, at)| at.is_none())
+            {
+                problems.push(here(message));
             }
         }
         if let Some(simulator) = &self.config.simulator {
@@ -1048,6 +1051,32 @@ mod tests {
         assert_eq!(line_of("EVALGATE_SURELY_UNSET_KEY"), Some(4));
         assert_eq!(line_of("temperature must be between 0 and 1"), Some(5));
         assert_eq!(line_of("max_tokens must be at least 1"), Some(6));
+    }
+
+    #[test]
+    fn an_expand_key_that_is_not_set_does_not_stop_a_run() {
+        let expand = |block: &str| {
+            problems(&format!(
+                "bot:\n  provider: demo\nexpand:\n{block}evalsets: [a]\n"
+            ))
+        };
+        let unset = expand(
+            "  provider: openai\n  base_url: http://x/v1\n  model: m\n  api_key_env: EVALGATE_NO_SUCH_VAR\n",
+        );
+        assert!(unset.is_empty(), "{unset:?}");
+        let no_model = expand("  provider: openai\n  base_url: http://x/v1\n");
+        assert!(
+            no_model
+                .iter()
+                .any(|d| d.message.contains("expand.model is required")),
+            "{no_model:?}"
+        );
+        let demo = expand("  provider: demo\n");
+        assert!(
+            demo.iter()
+                .any(|d| d.message.contains("expand.provider must be")),
+            "{demo:?}"
+        );
     }
 
     #[test]

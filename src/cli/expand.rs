@@ -89,6 +89,20 @@ pub fn run(config: &Path, args: &ExpandArgs) -> Result<Outcome, Failure> {
     }
 
     let at_config = |message: String| Failure::from(Diagnostic::new(&project.config_path, message));
+    if let Some(var) = &cfg.api_key_env
+        && project.expand_api_key().is_none()
+    {
+        return Err(Failure::from(
+            Diagnostic::new(
+                &project.config_path,
+                format!(
+                    "api_key_env names `{}`, but that environment variable is not set",
+                    var.value
+                ),
+            )
+            .at_location(var.referenced),
+        ));
+    }
     let client = crate::provider::build_llm(&cfg, project.expand_api_key())
         .map_err(|m| at_config(format!("expand: {m}")))?;
     let client = Arc::new(crate::provider::Redacting {

@@ -32,7 +32,7 @@ pub fn run(config: &Path, args: &ImportArgs) -> Result<Outcome, Failure> {
         intent_column: args.intent_column.clone(),
         stratum,
         outcome,
-        out_dir: args.out.clone(),
+        out: args.out.clone(),
         keep_pii: args.keep_pii,
     };
     let plan = plan(&spec).map_err(|p| Failure::problems(&p))?;

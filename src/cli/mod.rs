@@ -134,7 +134,7 @@ pub enum Command {
     /// Turn real tickets (CSV with a header row, or JSON lines) into draft cases, one per
     /// ticket, the customer's words as the first turn, personal data masked.
     #[command(
-        after_help = "Examples:\n  evalgate import tickets.csv --text-column message --id-column ticket_id --lang-column lang --out evalsets/tickets\n  evalgate import export.jsonl --text-column body --lang pl --out evalsets/support\n\nEach language's drafts go to OUT/<language>.yaml (appended when it exists). Drafts expect\n`outcome: resolve` (--outcome) with no checks: set both when you review them.\nEmails, IBANs, card numbers (Luhn-checked) and phone numbers become [email], [iban],\n[card] and [phone] unless --keep-pii. Tickets already imported (same id) are skipped.\nExit: 0 imported, 2 bad input (file and line named; nothing written)."
+        after_help = "Examples:\n  evalgate import tickets.csv --text-column message --id-column ticket_id --lang-column lang --out evalsets/tickets\n  evalgate import export.jsonl --text-column body --lang pl --out evalsets/support\n  evalgate import export.csv --text-column body --out evalsets/support/pl.yaml   # all in that file's language\n\nEach language's drafts go to OUT/<language>.yaml (appended when it exists), or into OUT itself\nwhen it is a .yaml file. Drafts expect `outcome: resolve` (--outcome) with no checks:\nset both when you review them.\nEmails, IBANs, card numbers (Luhn-checked) and phone numbers become [email], [iban],\n[card] and [phone] unless --keep-pii. Tickets already imported (same id) are skipped.\nExit: 0 imported, 2 bad input (file and line named; nothing written)."
     )]
     Import(ImportArgs),
 }
@@ -211,8 +211,9 @@ pub struct ApproveArgs {
 pub struct ImportArgs {
     /// The tickets: a .csv file with a header row, or .jsonl with one JSON object a line.
     pub tickets: PathBuf,
-    /// The suite folder the drafts go to, one file per language: OUT/<language>.yaml.
-    #[arg(long, value_name = "DIR")]
+    /// The suite folder the drafts go to, one file per language: OUT/<language>.yaml;
+    /// or one eval-set file (.yaml), when every ticket is in its language.
+    #[arg(long, value_name = "DIR|FILE")]
     pub out: PathBuf,
     /// The column (or JSON field) with the customer's words.
     #[arg(long, value_name = "C", default_value = "text")]

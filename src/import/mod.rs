@@ -29,8 +29,9 @@ pub struct ImportSpec {
     pub intent_column: Option<String>,
     pub stratum: Stratum,
     pub outcome: ExpectedOutcome,
-    /// The suite folder: one file per language, `<language>.yaml`, appended to if it exists.
-    pub out_dir: PathBuf,
+    /// The suite folder: one file per language, `<language>.yaml`, appended to if it
+    /// exists; or one eval-set file (`.yaml`), when every ticket is in its language.
+    pub out: PathBuf,
     pub keep_pii: bool,
 }
 
@@ -107,6 +108,12 @@ pub fn plan(spec: &ImportSpec) -> Result<ImportPlan, Diagnostics> {
         .map(str::to_string)
         .collect();
     let detector = LanguageDetector::for_languages(&known);
+    let out_file = is_yaml(&spec.out).then_some(spec.out.as_path());
+    // An existing file says the language of every ticket that goes into it.
+    let file_language = match out_file {
+        Some(file) if file.exists() => Some(language_of_file(file)?),
+        _ => None,
+    };
     let file_name = path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
@@ -142,6 +149,7 @@ pub fn plan(spec: &ImportSpec) -> Result<ImportPlan, Diagnostics> {
                 tag
             }
             (None, Some(language)) => language.clone(),
+            (None, None) if file_language.is_some() => file_language.clone().unwrap_or_default(),
             (None, None) => match detector.detect(&words) {
                 Some(tag) => {
                     plan.detected += 1;
@@ -188,9 +196,27 @@ pub fn plan(spec: &ImportSpec) -> Result<ImportPlan, Diagnostics> {
         by_language.entry(language).or_default().push((id, draft));
     }
     problems.into_result(())?;
+    if let Some(file) = out_file
+        && by_language.len() > 1
+    {
+        let found: Vec<String> = by_language
+            .iter()
+            .map(|(l, d)| format!("{l} ({})", d.len()))
+            .collect();
+        return Err(one(Diagnostic::new(
+            file,
+            format!(
+                "one eval-set file holds one language, but the tickets are in several: {}; give --out a suite folder (one file per language), or --lang",
+                found.join(", ")
+            ),
+        )));
+    }
 
     for (language, drafts) in by_language {
-        let target = spec.out_dir.join(format!("{language}.yaml"));
+        let target = match out_file {
+            Some(file) => file.to_path_buf(),
+            None => spec.out.join(format!("{language}.yaml")),
+        };
         let (existing, created) = match std::fs::read(&target) {
             Ok(bytes) => (
                 crate::yaml::decode_utf8(&target, &bytes)
@@ -215,7 +241,7 @@ pub fn plan(spec: &ImportSpec) -> Result<ImportPlan, Diagnostics> {
                 return Err(one(Diagnostic::new(
                     &target,
                     format!(
-                        "holds language `{}`, not `{language}`: name the folder of a suite whose files are `<language>.yaml`",
+                        "holds language `{}`, but the tickets are in `{language}`",
                         case.language
                     ),
                 )));
@@ -243,6 +269,23 @@ pub fn plan(spec: &ImportSpec) -> Result<ImportPlan, Diagnostics> {
         });
     }
     Ok(plan)
+}
+
+fn is_yaml(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
+}
+
+/// The `language:` of an existing eval-set file, which must be valid.
+fn language_of_file(path: &Path) -> Result<String, Diagnostics> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| Diagnostics(vec![Diagnostic::new(path, format!("cannot read: {e}"))]))?;
+    let text = crate::yaml::decode_utf8(path, &bytes).map_err(|d| Diagnostics(vec![d]))?;
+    let cases = load_file(path, text)?;
+    Ok(cases
+        .first()
+        .map(|c| c.language.clone())
+        .unwrap_or_default())
 }
 
 /// A ticket id as part of a case id: letters, digits, `-`, `_` and `.` only.
@@ -386,7 +429,7 @@ mod tests {
             intent_column: None,
             stratum: Stratum::Routine,
             outcome: ExpectedOutcome::Resolve,
-            out_dir: dir.join("evalsets").join("tickets"),
+            out: dir.join("evalsets").join("tickets"),
             keep_pii: false,
         }
     }
@@ -480,6 +523,30 @@ mod tests {
             assert!(d.message.contains(words), "{name}: {err}");
         }
         assert!(!dir.join("evalsets").exists(), "nothing written");
+    }
+
+    #[test]
+    fn one_file_takes_the_tickets_of_its_language() {
+        let dir = TempDir::new("import-file");
+        let target = dir.join("pl.yaml");
+        let existing = "language: pl\ncases:\n  - id: a\n    stratum: routine\n    turns:\n      - user: hej\n    expect:\n      outcome: resolve\n";
+        std::fs::write(&target, existing).unwrap();
+        let mut s = spec(&dir, "t.csv", "id,message\n1,Gdzie jest moja paczka?\n");
+        s.language_column = None;
+        s.out = target.clone();
+        let plan = plan(&s).unwrap();
+        assert_eq!(plan.files[0].path, target);
+        assert_eq!(
+            plan.files[0].language, "pl",
+            "the file's language, not detection"
+        );
+        assert!(plan.files[0].text.starts_with(existing));
+
+        let mut mixed = spec(&dir, "m.csv", "id,lang,message\n1,pl,a\n2,en,b\n");
+        mixed.out = dir.join("new.yaml");
+        let err = super::plan(&mixed).unwrap_err().to_string();
+        assert!(err.contains("in several: en (1), pl (1)"), "{err}");
+        assert!(!dir.join("new.yaml").exists());
     }
 
     #[test]

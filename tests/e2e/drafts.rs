@@ -347,6 +347,15 @@ fn drafts_for(system: &str, case: &str) -> String {
     if case.contains("[[garbage]]") {
         return "Sure! Here are three paraphrases of the customer's message.".into();
     }
+    if case.contains("[[drift]]") {
+        // A model that drifted from the shape asked for: other names, other nesting.
+        return json!({"drafts": [
+            {"messages": ["Where is my parcel now?"]},
+            {"turns": [{"user": "Where has my parcel got to?"}]},
+            {"turns": ["Any news on my parcel?"], "expect": {"outcome": "escalate"}}
+        ]})
+        .to_string();
+    }
     let drafts = if system.contains("Kind: paraphrase") {
         json!([
             {"turns": ["My refund for EN-1234, when does it arrive?"]},
@@ -484,6 +493,33 @@ fn malformed_model_output_is_reported_asked_again_once_and_never_written() {
 }
 
 #[test]
+fn drafts_in_a_drifted_shape_are_dropped_with_their_reasons() {
+    let d = drafter();
+    let p = expand_project(&d);
+    let file = EN.replace("[[garbage]] where", "[[drift]] where");
+    p.write("evalsets/s/en.yaml", &file);
+    let out = p.evalgate(&["expand", "--case", "broken-model", "--kind", "paraphrase"]);
+    let said = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    for why in [
+        "key `messages` is not one a paraphrase draft may have (turns)",
+        "`turns` has an entry that is not text",
+        "key `expect` is not one a paraphrase draft may have",
+    ] {
+        assert!(
+            said.contains(&format!("dropped a draft of en/broken-model: {why}")),
+            "{why}: {said}"
+        );
+    }
+    assert!(said.contains("drafted 0 cases (3 dropped)"), "{said}");
+    assert_eq!(
+        read(&p, "evalsets/s/en.yaml"),
+        file,
+        "nothing half-formed is written"
+    );
+}
+
+#[test]
 fn benign_twins_and_translations_are_valid_cases_of_their_own_kind() {
     let d = drafter();
     let p = expand_project(&d);
@@ -549,6 +585,21 @@ fn expand_without_a_model_or_with_one_down_says_so() {
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("expand needs an LLM"),
+        "{}",
+        stderr(&out)
+    );
+
+    // A key only expand needs: check and run go on without it, expand stops.
+    let p = demo_project(
+        "expand:\n  provider: openai\n  base_url: http://127.0.0.1:9/v1\n  model: m\n  api_key_env: EVALGATE_DRAFTS_NO_SUCH_KEY\n",
+    );
+    p.write("evalsets/s/en.yaml", EN);
+    assert_eq!(p.evalgate(&["check"]).status.code(), Some(0));
+    let out = p.evalgate(&["expand", "--lang", "en", "--kind", "typo"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out)
+            .contains("`EVALGATE_DRAFTS_NO_SUCH_KEY`, but that environment variable is not set"),
         "{}",
         stderr(&out)
     );
