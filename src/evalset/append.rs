@@ -213,9 +213,16 @@ fn item_indent(text: &str) -> usize {
     2
 }
 
-/// The text of a new eval-set file for `language`, before its first case.
-pub fn new_file_header(language: &str) -> String {
-    format!("language: {}\ncases:\n", scalar(language))
+/// The text of an eval-set file for `language` (and `market`), before its first case.
+pub fn file_header(language: &str, market: Option<&str>) -> String {
+    match market {
+        Some(m) => format!(
+            "language: {}\nmarket: {}\ncases:\n",
+            scalar(language),
+            scalar(m)
+        ),
+        None => format!("language: {}\ncases:\n", scalar(language)),
+    }
 }
 
 /// `text` with `drafts` appended, checked by the loader as a whole. Every problem is
@@ -246,10 +253,13 @@ pub fn append(path: &Path, text: &str, drafts: &[DraftCase]) -> Result<String, D
     Ok(out)
 }
 
-/// Why one draft cannot join a file, in the loader's words; `None` when it can.
-pub fn problems_of(path: &Path, text: &str, draft: &DraftCase) -> Option<String> {
-    let first_new_line = text.lines().count() as u64 + 1;
-    match append(path, text, std::slice::from_ref(draft)) {
+/// Why one draft cannot be a case of a file that starts with `header` (its `language:`
+/// and `market:`, see [`file_header`]), in the loader's words; `None` when it can. Checked
+/// on its own, so checking many drafts for a large file stays cheap; ids are the caller's
+/// to keep unique, and [`append`] checks the whole file again.
+pub fn problems_of(path: &Path, header: &str, draft: &DraftCase) -> Option<String> {
+    let first_new_line = header.lines().count() as u64 + 1;
+    match append(path, header, std::slice::from_ref(draft)) {
         Ok(_) => None,
         Err(problems) => Some(
             problems
@@ -421,7 +431,7 @@ mod tests {
             "a-para-1",
             json!({"stratum": "sometimes", "turns": [{"user": "x"}], "expect": {"outcome": "resolve"}}),
         );
-        let why = problems_of(path(), FILE, &d).unwrap();
+        let why = problems_of(path(), &file_header("pl", Some("PL")), &d).unwrap();
         assert!(
             why.contains("line 4 of the draft") && why.contains("sometimes"),
             "{why}"

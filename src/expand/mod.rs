@@ -281,6 +281,7 @@ impl Pending {
         let case = &source.case;
         let kind = settings.kind;
         let base = append::fields_of(case);
+        let header = append::file_header(&source.target.language, source.target.market.as_deref());
         let mut kept = 0;
         let mut drop = |why: String| {
             dropped.push(Dropped {
@@ -324,15 +325,7 @@ impl Pending {
                 fields,
                 note: None,
             };
-            let current = match append::append(&source.target.path, &self.original, &self.drafts) {
-                Ok(text) => text,
-                Err(_) if self.drafts.is_empty() => self.original.clone(),
-                Err(problems) => {
-                    drop(problems.to_string());
-                    continue;
-                }
-            };
-            if let Some(why) = append::problems_of(&source.target.path, &current, &draft) {
+            if let Some(why) = append::problems_of(&source.target.path, &header, &draft) {
                 ids.remove(&draft.id);
                 drop(format!("not a valid case: {why}"));
                 continue;

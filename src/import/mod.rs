@@ -225,7 +225,7 @@ pub fn plan(spec: &ImportSpec) -> Result<ImportPlan, Diagnostics> {
                 false,
             ),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                (append::new_file_header(&language), true)
+                (append::file_header(&language, None), true)
             }
             Err(e) => {
                 return Err(one(Diagnostic::new(&target, format!("cannot read: {e}"))));
