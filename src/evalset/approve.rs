@@ -71,10 +71,8 @@ pub fn approve(path: &Path, text: &str, ids: &[String]) -> Result<Approval, Appr
             continue;
         }
         let first = case.line.saturating_sub(1) as usize;
-        let end = starts
-            .iter()
-            .find(|&&s| s > case.line)
-            .map_or(lines.len(), |&s| (s - 1) as usize);
+        let next = starts.partition_point(|&s| s <= case.line);
+        let end = starts.get(next).map_or(lines.len(), |&s| (s - 1) as usize);
         let found = status_line(&lines, first, end);
         let Some(at) = found else {
             return Err(ApproveError::NoStatusLine {
@@ -100,15 +98,18 @@ pub fn approve(path: &Path, text: &str, ids: &[String]) -> Result<Approval, Appr
         }
         approval.approved.push(case.id.clone());
     }
-    removals.sort_unstable();
-    for at in removals.into_iter().rev() {
-        lines.remove(at);
-    }
-    approval.text = lines.concat();
+    let removals: std::collections::HashSet<usize> = removals.into_iter().collect();
+    approval.text = lines
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !removals.contains(i))
+        .map(|(_, line)| line.as_str())
+        .collect();
     let after = load_file(path, &approval.text).map_err(ApproveError::Invalid)?;
+    let approved: BTreeSet<&String> = approval.approved.iter().collect();
     let still: Vec<&str> = after
         .iter()
-        .filter(|c| c.draft && approval.approved.contains(&c.id))
+        .filter(|c| c.draft && approved.contains(&c.id))
         .map(|c| c.id.as_str())
         .collect();
     if let Some(id) = still.first() {
