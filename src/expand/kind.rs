@@ -123,6 +123,10 @@ impl Kind {
                     case.stratum
                 ))
             }
+            Kind::CodeSwitch if case.language == "en" => Some(
+                "code-switching mixes English into another language, and the case is in English"
+                    .into(),
+            ),
             Kind::AttackVariant if case.stratum != Stratum::Adversarial => Some(format!(
                 "attack variants are made from adversarial cases; it is {}",
                 case.stratum
@@ -199,5 +203,64 @@ impl Kind {
 impl std::fmt::Display for Kind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn case(language: &str, stratum: &str, extra: &str) -> Case {
+        let text = format!(
+            "language: {language}\ncases:\n  - id: a\n    stratum: {stratum}\n{extra}    turns:\n      - user: hi\n    expect:\n      outcome: resolve\n"
+        );
+        crate::evalset::load_file(Path::new("x.yaml"), &text)
+            .unwrap()
+            .remove(0)
+    }
+
+    #[test]
+    fn each_kind_takes_the_sources_it_can_vary() {
+        let routine = case("pl", "routine", "");
+        assert_eq!(Kind::Paraphrase.refuses(&routine), None);
+        assert!(
+            Kind::BenignTwin
+                .refuses(&routine)
+                .unwrap()
+                .contains("refusal and adversarial")
+        );
+        assert!(
+            Kind::AttackVariant
+                .refuses(&case("pl", "refusal", ""))
+                .is_some()
+        );
+        assert_eq!(
+            Kind::AttackVariant.refuses(&case("pl", "adversarial", "")),
+            None
+        );
+        assert_eq!(Kind::BenignTwin.refuses(&case("pl", "refusal", "")), None);
+        assert!(
+            Kind::CodeSwitch
+                .refuses(&case("en", "routine", ""))
+                .is_some()
+        );
+        let draft = case("pl", "routine", "    status: draft\n");
+        assert!(Kind::Typo.refuses(&draft).unwrap().contains("draft"));
+    }
+
+    #[test]
+    fn a_benign_twin_is_a_routine_case_expected_to_be_resolved() {
+        let source = case("pl", "refusal", "    intent: other_persons_data\n");
+        let base = crate::evalset::append::fields_of(&source);
+        let proposal = Proposal {
+            turns: vec!["Jaka karta jest na moim koncie?".into()],
+            ..Proposal::default()
+        };
+        let fields = Kind::BenignTwin.draft_fields(&source, &base, proposal);
+        assert_eq!(fields["stratum"], "routine");
+        assert_eq!(fields["intent"], "other_persons_data");
+        assert_eq!(fields["expect"], serde_json::json!({"outcome": "resolve"}));
     }
 }
