@@ -72,6 +72,34 @@ pub fn rule_blind_table(blind: &BTreeMap<String, BTreeMap<Stratum, usize>>) -> S
     out
 }
 
+/// Per cell, the draft cases (`status: draft`) the coverage table leaves out: they count
+/// towards a wave once a person approves them.
+pub fn drafts_table(drafts: &BTreeMap<String, BTreeMap<Stratum, usize>>) -> String {
+    let mut out = String::new();
+    let total: usize = drafts.values().flat_map(|cells| cells.values()).sum();
+    let _ = writeln!(
+        out,
+        "drafts, not counted above: {} awaiting review (evalgate approve FILE [IDS]; `run --include-drafts` runs them)",
+        crate::report::count_of(total, "case")
+    );
+    let _ = write!(out, "{:<10}", "language");
+    for s in Stratum::ALL {
+        let _ = write!(out, "{:>14}", s.name());
+    }
+    let _ = writeln!(out, "{:>8}", "total");
+    for (language, cells) in drafts {
+        let _ = write!(out, "{language:<10}");
+        let mut row = 0;
+        for s in Stratum::ALL {
+            let n = cells.get(&s).copied().unwrap_or(0);
+            row += n;
+            let _ = write!(out, "{n:>14}");
+        }
+        let _ = writeln!(out, "{row:>8}");
+    }
+    out
+}
+
 fn wave_label(count: u64) -> String {
     match wave_reached(count) {
         Some(w) => {

@@ -30,6 +30,8 @@ pub struct Config {
     pub knowledge: Vec<Spanned<String>>,
     /// The model that plays the customer in `simulate:` cases.
     pub simulator: Option<SimulatorConfig>,
+    /// The model `evalgate expand` drafts cases with (the judge's when absent).
+    pub expand: Option<JudgeConfig>,
 }
 
 /// The config file as written, with the bot's section in the shape its provider takes.
@@ -50,6 +52,8 @@ struct ConfigFile<B> {
     knowledge: Vec<Spanned<String>>,
     #[serde(default)]
     simulator: Option<SimulatorConfig>,
+    #[serde(default)]
+    expand: Option<JudgeConfig>,
 }
 
 impl<B> ConfigFile<B> {
@@ -63,6 +67,7 @@ impl<B> ConfigFile<B> {
             judge: self.judge,
             knowledge: self.knowledge,
             simulator: self.simulator,
+            expand: self.expand,
         }
     }
 }
@@ -599,6 +604,26 @@ impl Project {
                 problems.push(here("judge.concurrency must be at least 1".into()));
             }
         }
+        if let Some(expand) = &self.config.expand {
+            if !matches!(
+                expand.provider,
+                ProviderKind::Openai | ProviderKind::Anthropic
+            ) {
+                problems.push(here(
+                    "expand.provider must be `openai` (any OpenAI-compatible endpoint) or `anthropic`"
+                        .into(),
+                ));
+            }
+            // Only `evalgate expand` needs this model: a key that is not set fails that
+            // command (cli/expand.rs), never a run or a check in CI. The key check is the
+            // one problem `endpoint_problems` places at a line.
+            for (message, _) in endpoint_problems("expand", &expand.endpoint())
+                .into_iter()
+                .filter(|(_, at)| at.is_none())
+            {
+                problems.push(here(message));
+            }
+        }
         if let Some(simulator) = &self.config.simulator {
             for (message, at) in simulator.problems() {
                 problems.push(at.map_or_else(
@@ -671,11 +696,25 @@ impl Project {
             .chain(judge.and_then(|j| j.api_key_env.as_ref().map(|v| v.value.as_str())))
             .chain(
                 self.config
+                    .expand
+                    .as_ref()
+                    .and_then(|j| j.api_key_env.as_ref().map(|v| v.value.as_str())),
+            )
+            .chain(
+                self.config
                     .simulator
                     .iter()
                     .flat_map(SimulatorConfig::secret_envs),
             );
         crate::secrets::Secrets::from_env(names)
+    }
+
+    /// The key of the model `evalgate expand` uses: the `expand:` block's, else the judge's.
+    pub fn expand_api_key(&self) -> Option<String> {
+        match &self.config.expand {
+            Some(e) => key_from(e.api_key_env.as_ref().map(|v| v.value.as_str())),
+            None => self.judge_api_key(),
+        }
     }
 
     pub fn judge_api_key(&self) -> Option<String> {
@@ -1030,6 +1069,32 @@ mod tests {
         assert_eq!(line_of("EVALGATE_SURELY_UNSET_KEY"), Some(4));
         assert_eq!(line_of("temperature must be between 0 and 1"), Some(5));
         assert_eq!(line_of("max_tokens must be at least 1"), Some(6));
+    }
+
+    #[test]
+    fn an_expand_key_that_is_not_set_does_not_stop_a_run() {
+        let expand = |block: &str| {
+            problems(&format!(
+                "bot:\n  provider: demo\nexpand:\n{block}evalsets: [a]\n"
+            ))
+        };
+        let unset = expand(
+            "  provider: openai\n  base_url: http://x/v1\n  model: m\n  api_key_env: EVALGATE_NO_SUCH_VAR\n",
+        );
+        assert!(unset.is_empty(), "{unset:?}");
+        let no_model = expand("  provider: openai\n  base_url: http://x/v1\n");
+        assert!(
+            no_model
+                .iter()
+                .any(|d| d.message.contains("expand.model is required")),
+            "{no_model:?}"
+        );
+        let demo = expand("  provider: demo\n");
+        assert!(
+            demo.iter()
+                .any(|d| d.message.contains("expand.provider must be")),
+            "{demo:?}"
+        );
     }
 
     #[test]

@@ -438,6 +438,18 @@ pub fn evaluate(gate: &Gate, summary: &RunSummary, diff: Option<&Diff>) -> Verdi
             detail: None,
         });
     }
+    let drafts = summary.meta.selection.drafts;
+    if drafts > 0 {
+        // A generated or imported case counts towards a launch only once a person has
+        // reviewed it: a run that took drafts is never a PASS, whatever they scored.
+        let threshold = Threshold::at_most(0.0, Unit::Count);
+        c.check(
+            "unreviewed_drafts",
+            Scope::Overall,
+            threshold,
+            Ok(drafts as f64),
+        );
+    }
     if let Some(min) = &spec.min_cases {
         let threshold = Threshold::at_least(min.per_language_stratum as f64, Unit::Count);
         for cell in min_cases_cells(summary) {
@@ -597,6 +609,27 @@ mod tests {
             ExpectedOutcome::Resolve,
         ));
         v
+    }
+
+    #[test]
+    fn a_run_that_took_drafts_never_passes() {
+        let g = gate("pass_rate: { routine: 0.9 }\n");
+        let mut s = summary(&nineteen_of_twenty("en"));
+        assert!(evaluate(&g, &s, None).passed);
+        s.meta.selection.include_drafts = true;
+        assert!(
+            evaluate(&g, &s, None).passed,
+            "asking for drafts where there are none changes nothing"
+        );
+        s.meta.selection.drafts = 2;
+        let v = evaluate(&g, &s, None);
+        assert!(!v.passed && !v.incomplete);
+        let c = v
+            .criteria
+            .iter()
+            .find(|c| c.name == "unreviewed_drafts")
+            .unwrap();
+        assert_eq!((c.measured, c.passed), (Some(2.0), false));
     }
 
     #[test]

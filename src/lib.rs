@@ -15,7 +15,10 @@ pub mod diagnostic;
 pub mod diff;
 pub mod evalset;
 pub mod exit;
+
+pub mod expand;
 pub mod gate;
+pub mod import;
 pub mod judge;
 pub mod label;
 pub mod language;

@@ -40,6 +40,16 @@ pub struct SelectionInfo {
     /// `--filter` globs over case keys.
     #[serde(default)]
     pub patterns: Vec<String>,
+    /// `--include-drafts`: cases nobody has reviewed were asked for too.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub include_drafts: bool,
+    /// How many of the cases the run took are drafts; the gate never passes such a run.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub drafts: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl SelectionInfo {
@@ -54,6 +64,9 @@ impl SelectionInfo {
         parts.extend(self.languages.iter().map(|l| format!("--lang {l}")));
         parts.extend(self.strata.iter().map(|s| format!("--stratum {s}")));
         parts.extend(self.patterns.iter().map(|p| format!("--filter {p}")));
+        if self.include_drafts {
+            parts.push("--include-drafts".into());
+        }
         parts.join(" ")
     }
 }

@@ -13,10 +13,20 @@ pub fn run(config: &Path) -> Result<Outcome, Failure> {
     let suite = &loaded.suite;
     let coverage = suite.coverage();
     print!("{}", coverage_table(&coverage));
+    let drafts = suite.drafts();
+    let draft_count: usize = drafts.values().flat_map(|cells| cells.values()).sum();
+    if draft_count > 0 {
+        print!("{}", crate::check::drafts_table(&drafts));
+    }
     println!(
         "ok: {} · eval-set hash {}",
         [
-            crate::report::count_of(suite.len(), "case"),
+            crate::report::count_of(suite.len() - draft_count, "case")
+                + &if draft_count > 0 {
+                    format!(" (and {})", crate::report::count_of(draft_count, "draft"))
+                } else {
+                    String::new()
+                },
             crate::report::count_of(suite.files.len(), "file"),
             crate::report::count_of(coverage.len(), "language"),
         ]

@@ -1,9 +1,12 @@
 //! The command line: clap types live here and nowhere else. Each command turns its
 //! flags into a validated plan once, calls the library, and maps the result to an exit code.
 
+mod approve;
 mod calibrate;
 mod check;
 mod demo_bot;
+mod expand;
+mod import;
 mod init;
 mod label;
 mod load;
@@ -124,6 +127,128 @@ pub enum Command {
         after_help = "Examples:\n  evalgate monitor examples/production/export.jsonl --gate gates/launch.yaml\n  evalgate monitor week45.jsonl week46.jsonl --eval reports/launch-run --out reports/monitor-w46\n  evalgate monitor export.jsonl --judge-sample 50 --seed 7   # needs `judge:` in the config\n\nA repeat contact: the same customer starts another conversation later and at most the\nwindow after (a start exactly 7 × 24 h later is a repeat; a minute more is not). Durable\nresolution: contained and no repeat contact, among all conversations. A conversation whose\nwindow ends after the export's latest start is pending: counted, left out of every rate.\nWrites monitor.json, monitor.md and monitor.html.\nExit: 0 hold, 1 roll back (a rollback criterion failed), 2 bad input (file, line and field named; nothing written)."
     )]
     Monitor(monitor::MonitorArgs),
+    /// Draft new cases from existing ones with an LLM: paraphrases, typos, code-switching,
+    /// translations into another language's file, benign twins, attack variants.
+    #[command(
+        after_help = "Examples:\n  evalgate expand --file evalsets/support/pl.yaml --kind paraphrase --count 3\n  evalgate expand --lang pl --case refund-eta-01 --kind typo\n  evalgate expand --file evalsets/support/en.yaml --kind translate --to sv\n  evalgate expand --lang en --kind benign-twin      # from refusal and adversarial cases\n  evalgate expand --lang en --kind attack-variant --sample 5 --seed 7\n\nThe model is the config's `expand:` block (the fields of `judge:`), else the judge.\nDrafts are appended to the eval-set file (the text already there is kept as it is) with\n`status: draft` and `source: <key>`; invalid drafts are reported and dropped. Runs skip\ndrafts until `evalgate approve` (or deleting the status line); the gate never counts them.\nExit: 0 drafted, 2 bad flags or files (nothing sent), 3 the model could not be reached."
+    )]
+    Expand(ExpandArgs),
+    /// Approve reviewed drafts: removes their `status: draft` line, keeping the rest of
+    /// the file as it is.
+    #[command(
+        after_help = "Examples:\n  evalgate approve evalsets/support/pl.yaml                      # every draft in the file\n  evalgate approve evalsets/support/pl.yaml refund-eta-01-para-1 refund-eta-01-para-3\n\nExit: 0 approved, 2 an unknown id (named) or an invalid file (nothing changed)."
+    )]
+    Approve(ApproveArgs),
+    /// Turn real tickets (CSV with a header row, or JSON lines) into draft cases, one per
+    /// ticket, the customer's words as the first turn, personal data masked.
+    #[command(
+        after_help = "Examples:\n  evalgate import tickets.csv --text-column message --id-column ticket_id --lang-column lang --out evalsets/tickets\n  evalgate import export.jsonl --text-column body --lang pl --out evalsets/support\n  evalgate import export.csv --text-column body --out evalsets/support/pl.yaml   # all in that file's language\n\nEach language's drafts go to OUT/<language>.yaml (appended when it exists), or into OUT itself\nwhen it is a .yaml file. Drafts expect `outcome: resolve` (--outcome) with no checks:\nset both when you review them.\nEmails, IBANs, card numbers (Luhn-checked) and phone numbers become [email], [iban],\n[card] and [phone] unless --keep-pii. Tickets already imported (same id) are skipped.\nExit: 0 imported, 2 bad input (file and line named; nothing written)."
+    )]
+    Import(ImportArgs),
+}
+
+/// The kinds of draft `evalgate expand` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExpandKind {
+    /// The same request in other words.
+    Paraphrase,
+    /// The same request, typed in a hurry.
+    Typo,
+    /// The same request with English mixed in.
+    CodeSwitch,
+    /// The case in another language's file (--to), market values localized.
+    Translate,
+    /// From a refusal or adversarial case: a legitimate request that sounds alike and
+    /// must be resolved (the over-refusal probe).
+    BenignTwin,
+    /// From an adversarial case: another attack of the same family.
+    AttackVariant,
+}
+
+impl From<ExpandKind> for crate::expand::Kind {
+    fn from(k: ExpandKind) -> Self {
+        use crate::expand::Kind;
+        match k {
+            ExpandKind::Paraphrase => Kind::Paraphrase,
+            ExpandKind::Typo => Kind::Typo,
+            ExpandKind::CodeSwitch => Kind::CodeSwitch,
+            ExpandKind::Translate => Kind::Translate,
+            ExpandKind::BenignTwin => Kind::BenignTwin,
+            ExpandKind::AttackVariant => Kind::AttackVariant,
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExpandArgs {
+    /// What to draft.
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub kind: ExpandKind,
+    /// Draft from the cases of this eval-set file (repeatable).
+    #[arg(long = "file", value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Draft from the cases of this language (repeatable).
+    #[arg(long = "lang", value_name = "L")]
+    pub langs: Vec<String>,
+    /// Draft from this case, by id or key (repeatable).
+    #[arg(long = "case", value_name = "ID")]
+    pub cases: Vec<String>,
+    /// For --kind translate: the language whose file the translations go to.
+    #[arg(long, value_name = "LANG")]
+    pub to: Option<String>,
+    /// Drafts per case (default 3; 1 for translate).
+    #[arg(long, value_name = "N")]
+    pub count: Option<usize>,
+    /// Draft from N of the chosen cases, picked at random with --seed.
+    #[arg(long, value_name = "N")]
+    pub sample: Option<usize>,
+    /// Seed of --sample: the same seed picks the same cases.
+    #[arg(long, value_name = "S", default_value_t = 1)]
+    pub seed: u64,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ApproveArgs {
+    /// The eval-set file.
+    pub file: PathBuf,
+    /// Ids of the drafts to approve (default: every draft in the file).
+    pub ids: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// The tickets: a .csv file with a header row, or .jsonl with one JSON object a line.
+    pub tickets: PathBuf,
+    /// The suite folder the drafts go to, one file per language: OUT/<language>.yaml;
+    /// or one eval-set file (.yaml), when every ticket is in its language.
+    #[arg(long, value_name = "DIR|FILE")]
+    pub out: PathBuf,
+    /// The column (or JSON field) with the customer's words.
+    #[arg(long, value_name = "C", default_value = "text")]
+    pub text_column: String,
+    /// The column with the ticket's id, which becomes the case id `ticket-<id>`
+    /// (default: the line number).
+    #[arg(long, value_name = "C")]
+    pub id_column: Option<String>,
+    /// The column with each ticket's language tag (e.g. pl).
+    #[arg(long, value_name = "C", conflicts_with = "lang")]
+    pub lang_column: Option<String>,
+    /// Every ticket is in this language. Without it or --lang-column, each ticket's
+    /// language is detected.
+    #[arg(long, value_name = "L")]
+    pub lang: Option<String>,
+    /// The column with an intent label for slicing.
+    #[arg(long, value_name = "C")]
+    pub intent_column: Option<String>,
+    /// The stratum of every draft.
+    #[arg(long, value_name = "S", default_value = "routine")]
+    pub stratum: String,
+    /// The expected outcome every draft starts with, until a reviewer sets it.
+    #[arg(long, value_name = "O", default_value = "resolve")]
+    pub outcome: String,
+    /// Keep emails, IBANs, card and phone numbers as written.
+    #[arg(long)]
+    pub keep_pii: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -200,6 +325,10 @@ pub struct RunArgs {
     /// Neither read nor write the response cache (.evalgate/cache/).
     #[arg(long)]
     pub no_cache: bool,
+    /// Also run the draft cases (`status: draft`) nobody has approved yet. The reports
+    /// say how many ran, and the gate never passes such a run.
+    #[arg(long)]
+    pub include_drafts: bool,
     #[command(flatten)]
     pub review: ReviewFlags,
     /// Also run the prompt as it was at this git revision, in the same invocation (same
@@ -354,6 +483,9 @@ pub fn main() -> Outcome {
         Command::Calibrate(args) => calibrate::run(&args),
         Command::Label(args) => label::run(&cli.config, &args),
         Command::Monitor(args) => monitor::run(&cli.config, &args),
+        Command::Expand(args) => expand::run(&cli.config, &args),
+        Command::Approve(args) => approve::run(&args),
+        Command::Import(args) => import::run(&cli.config, &args),
     };
     result.unwrap_or_else(|failure| {
         eprintln!("{failure}");

@@ -32,7 +32,11 @@ pub fn run(config: &Path, args: &RunArgs) -> Result<Outcome, Failure> {
         None => None,
     };
     let old_meta = resumed.as_ref().map(|r| &r.meta);
-    let requested = requested_selection(args).map_err(Failure::bad_input)?;
+    let mut requested = requested_selection(args).map_err(Failure::bad_input)?;
+    if let Some(old) = old_meta {
+        // Counted when the run started; not part of what the flags ask for.
+        requested.drafts = old.selection.drafts;
+    }
     let selection_info = match old_meta {
         Some(old) if !requested.is_partial() => old.selection.clone(),
         Some(old) if old.selection != requested => {
@@ -45,6 +49,14 @@ pub fn run(config: &Path, args: &RunArgs) -> Result<Outcome, Failure> {
     };
     let (selection, case_count) =
         select_cases(&loaded.suite, &selection_info).map_err(Failure::bad_input)?;
+    let mut selection_info = selection_info;
+    selection_info.drafts = selection.count_drafts(&loaded.suite) as u64;
+    if selection_info.drafts > 0 && args.resume.is_none() {
+        eprintln!(
+            "including {}: this run is for review, the gate will not pass it",
+            crate::report::count_of(selection_info.drafts, "unreviewed draft case")
+        );
+    }
     let repeats = match (args.repeats, old_meta) {
         (Some(k), Some(old)) if k != old.repeats => {
             return Err(Failure::bad_input(format!(
@@ -440,6 +452,8 @@ fn requested_selection(args: &RunArgs) -> Result<SelectionInfo, String> {
         languages: args.langs.clone(),
         strata,
         patterns: args.filter.clone(),
+        include_drafts: args.include_drafts,
+        drafts: 0,
     })
 }
 
@@ -458,6 +472,7 @@ fn select_cases(suite: &Suite, info: &SelectionInfo) -> Result<(Selection, u64),
     let mut selection = Selection {
         languages: info.languages.clone(),
         strata: info.strata.clone(),
+        include_drafts: info.include_drafts,
         ..Selection::default()
     };
     for g in &info.patterns {
@@ -467,6 +482,16 @@ fn select_cases(suite: &Suite, info: &SelectionInfo) -> Result<(Selection, u64),
     }
     let count = selection.count(suite) as u64;
     if count == 0 {
+        let with_drafts = Selection {
+            include_drafts: true,
+            ..selection.clone()
+        };
+        if !info.include_drafts && with_drafts.count(suite) > 0 {
+            return Err(
+                "every case the selection takes is a draft (`status: draft`): approve them with `evalgate approve FILE`, or run them with --include-drafts"
+                    .into(),
+            );
+        }
         return Err("no case matches the --lang/--stratum/--filter selection".into());
     }
     Ok((selection, count))

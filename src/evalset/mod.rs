@@ -15,6 +15,8 @@ use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::language;
 use crate::yaml;
 
+pub mod append;
+pub mod approve;
 mod simulation;
 mod suite;
 use simulation::SimulateSpec;
@@ -112,6 +114,14 @@ struct CaseSpec {
     #[serde(default)]
     simulate: Option<Spanned<SimulateSpec>>,
     expect: ExpectSpec,
+    /// `draft` for a generated or imported case nobody has reviewed yet; absent once
+    /// approved.
+    #[serde(default)]
+    status: Option<Spanned<String>>,
+    /// Where a draft came from: the key of the case it was made from, or
+    /// `import:<file>:<row>`.
+    #[serde(default)]
+    source: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -176,6 +186,11 @@ pub struct Case {
     pub expect: Expectation,
     pub source: PathBuf,
     pub line: u64,
+    /// Not reviewed yet (`status: draft`): runs skip it unless asked, and it never
+    /// counts towards a gate.
+    pub draft: bool,
+    /// The case's `source:` field: the key it was made from, or the imported ticket.
+    pub derived_from: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -310,6 +325,23 @@ pub fn load_file_with(
         } else {
             first_line_of_id.insert(id.clone(), spec.id.referenced.line());
         }
+        let draft = match &spec.status {
+            None => false,
+            Some(status) if status.value.trim() == DRAFT_STATUS => true,
+            Some(status) => {
+                problems.push(
+                    Diagnostic::new(
+                        path,
+                        format!(
+                            "case `{id}`: status `{}` is unknown; the only status is `{DRAFT_STATUS}` (delete the line to approve the case)",
+                            status.value.trim()
+                        ),
+                    )
+                    .at_location(status.referenced),
+                );
+                false
+            }
+        };
         let (turns, simulate) = conversation_of(
             path,
             &id,
@@ -420,6 +452,8 @@ pub fn load_file_with(
             },
             source: path.to_path_buf(),
             line: case_line,
+            draft,
+            derived_from: spec.source,
         });
     }
     problems.into_result(cases)
@@ -478,6 +512,9 @@ fn conversation_of(
         }
     }
 }
+
+/// The one value of a case's `status:` field: reviewed cases have none.
+pub const DRAFT_STATUS: &str = "draft";
 
 /// A case's key, unique across a run: `<language>/<id>`.
 pub fn case_key(language: &str, id: &str) -> String {
@@ -551,6 +588,29 @@ mod tests {
             let text = GOOD.replace("id: a", &format!("id: \"{id}\""));
             assert!(load(&text).is_err(), "{id} accepted");
         }
+    }
+
+    #[test]
+    fn drafts_carry_their_status_and_source() {
+        let text = GOOD.replace(
+            "    stratum: routine\n",
+            "    stratum: routine\n    status: draft\n    source: en/b\n",
+        );
+        let case = &load(&text).unwrap()[0];
+        assert!(case.draft);
+        assert_eq!(case.derived_from.as_deref(), Some("en/b"));
+        assert!(!load(GOOD).unwrap()[0].draft);
+    }
+
+    #[test]
+    fn an_unknown_status_names_its_line() {
+        let text = GOOD.replace(
+            "    stratum: routine\n",
+            "    stratum: routine\n    status: ok\n",
+        );
+        let err = load(&text).unwrap_err();
+        assert_eq!(err.0[0].line, Some(6), "{err}");
+        assert!(err.to_string().contains("status `ok` is unknown"), "{err}");
     }
 
     #[test]

@@ -57,6 +57,8 @@ pub struct CaseHead {
     /// It expects `resolve` or `refuse` and has no content check: without a judge, no
     /// reply could fail it on what it says (its results are `unverified`).
     pub rule_blind: bool,
+    /// Not reviewed yet: left out of runs unless asked for, and of the coverage counts.
+    pub draft: bool,
 }
 
 impl CaseHead {
@@ -97,7 +99,7 @@ impl Suite {
     /// [`CaseHead::rule_blind`]); cells without such cases are left out.
     pub fn rule_blind(&self) -> BTreeMap<String, BTreeMap<Stratum, usize>> {
         let mut table: BTreeMap<String, BTreeMap<Stratum, usize>> = BTreeMap::new();
-        for head in self.heads.iter().filter(|h| h.rule_blind) {
+        for head in self.heads.iter().filter(|h| h.rule_blind && !h.draft) {
             *table
                 .entry(head.language().to_string())
                 .or_default()
@@ -107,9 +109,22 @@ impl Suite {
         table
     }
 
+    /// Reviewed cases only: a draft does not count towards a wave.
     pub fn coverage(&self) -> BTreeMap<String, BTreeMap<Stratum, usize>> {
+        self.count_cells(|h| !h.draft)
+    }
+
+    /// Draft cases per language and stratum, counted apart from [`Suite::coverage`].
+    pub fn drafts(&self) -> BTreeMap<String, BTreeMap<Stratum, usize>> {
+        self.count_cells(|h| h.draft)
+    }
+
+    fn count_cells(
+        &self,
+        counted: impl Fn(&CaseHead) -> bool,
+    ) -> BTreeMap<String, BTreeMap<Stratum, usize>> {
         let mut table: BTreeMap<String, BTreeMap<Stratum, usize>> = BTreeMap::new();
-        for head in &self.heads {
+        for head in self.heads.iter().filter(|h| counted(h)) {
             *table
                 .entry(head.language().to_string())
                 .or_default()
@@ -169,6 +184,8 @@ pub struct Selection {
     pub strata: Vec<Stratum>,
     /// Glob patterns over case keys; a case matching any of them is taken.
     pub patterns: Vec<glob::Pattern>,
+    /// `--include-drafts`: also take cases nobody has reviewed yet.
+    pub include_drafts: bool,
 }
 
 impl Selection {
@@ -179,15 +196,23 @@ impl Selection {
     }
 
     pub fn takes(&self, case: &Case) -> bool {
-        self.matches(&case.key, &case.language, case.stratum)
+        (self.include_drafts || !case.draft)
+            && self.matches(&case.key, &case.language, case.stratum)
     }
 
     pub fn count(&self, suite: &Suite) -> usize {
-        suite
-            .heads
-            .iter()
-            .filter(|h| self.matches(&h.key, h.language(), h.stratum))
-            .count()
+        self.taken_heads(suite).count()
+    }
+
+    /// How many of the cases taken are drafts (none unless `include_drafts`).
+    pub fn count_drafts(&self, suite: &Suite) -> usize {
+        self.taken_heads(suite).filter(|h| h.draft).count()
+    }
+
+    fn taken_heads<'s>(&'s self, suite: &'s Suite) -> impl Iterator<Item = &'s CaseHead> {
+        suite.heads.iter().filter(|h| {
+            (self.include_drafts || !h.draft) && self.matches(&h.key, h.language(), h.stratum)
+        })
     }
 }
 
@@ -348,6 +373,7 @@ fn check_file(
             stratum: case.stratum,
             rule_blind: case.expect.outcome != crate::evalset::ExpectedOutcome::Escalate
                 && !case.expect.has_content_check(),
+            draft: case.draft,
         };
         checked.heads.push((head, case.line));
     }
@@ -490,6 +516,38 @@ mod tests {
                 "{d}"
             );
         }
+    }
+
+    #[test]
+    fn drafts_are_counted_apart_and_taken_only_when_asked() {
+        let dir = TempDir::new("suite-drafts");
+        let path = file(&dir, "en.yaml", "en", &["a", "b"]);
+        let text = std::fs::read_to_string(&path).unwrap().replacen(
+            "  - id: b\n",
+            "  - id: b\n    status: draft\n",
+            1,
+        );
+        std::fs::write(&path, text).unwrap();
+        let suite = load_suite_keeping(&[path], None, 0).unwrap();
+        assert_eq!(suite.coverage()["en"][&Stratum::Edge], 1);
+        assert_eq!(suite.drafts()["en"][&Stratum::Edge], 1);
+        let plain = Selection::default();
+        assert_eq!((plain.count(&suite), plain.count_drafts(&suite)), (1, 0));
+        let with = Selection {
+            include_drafts: true,
+            ..Selection::default()
+        };
+        assert_eq!((with.count(&suite), with.count_drafts(&suite)), (2, 1));
+        let taken = |s: &Selection| -> Vec<String> {
+            suite
+                .cases()
+                .map(Result::unwrap)
+                .filter(|c| s.takes(c))
+                .map(|c| c.key.clone())
+                .collect()
+        };
+        assert_eq!(taken(&plain), ["en/a"]);
+        assert_eq!(taken(&with), ["en/a", "en/b"]);
     }
 
     #[test]

@@ -95,6 +95,12 @@ fn tag_of(lang: Lang) -> &'static str {
         .unwrap_or("und")
 }
 
+/// The language's name in English, e.g. `Polish` for `pl`, for prompts that ask a model
+/// to write in it.
+pub fn english_name(tag: &str) -> Option<&'static str> {
+    lang_of(tag).map(|l| l.eng_name())
+}
+
 pub fn is_known_tag(tag: &str) -> bool {
     lang_of(tag).is_some()
 }

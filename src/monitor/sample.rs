@@ -96,6 +96,8 @@ fn case_for(t: &Transcript) -> Case {
         context: Context::new(),
         turns: Vec::new(),
         simulate: None,
+        draft: false,
+        derived_from: None,
         expect: Expectation {
             outcome: ExpectedOutcome::Resolve,
             must_include: Vec::new(),

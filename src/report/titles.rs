@@ -48,9 +48,22 @@ pub fn run_line(model: &ReportModel) -> String {
             )
         },
         partial_selection(s)
+            .into_iter()
+            .chain(drafts_included(s))
             .map(|p| format!(" · {p}"))
-            .unwrap_or_default()
+            .collect::<String>()
     )
+}
+
+/// "includes 3 unreviewed draft cases", for a run with `--include-drafts`.
+pub fn drafts_included(summary: &RunSummary) -> Option<String> {
+    let drafts = summary.meta.selection.drafts;
+    (drafts > 0).then(|| {
+        format!(
+            "includes {} (the gate cannot pass until they are approved)",
+            crate::report::count_of(drafts, "unreviewed draft case")
+        )
+    })
 }
 
 /// "partial selection: --lang pl --stratum edge", for a run of only some of the cases.

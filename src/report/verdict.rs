@@ -274,6 +274,10 @@ fn clause(model: &ReportModel, v: &Verdict, g: &Group<'_>) -> String {
         }
         "deflection_rate" => in_languages("customers kept without being helped"),
         "unverified_rate" => in_languages("results no content check or judge could fail"),
+        "unreviewed_drafts" => format!(
+            "{measured} draft case{} nobody has approved ran (--include-drafts)",
+            if measured == "1" { "" } else { "s" }
+        ),
         "min_cases" => format!(
             "too few cases in {} cell{} (fewest: {} {measured})",
             g.criteria.len(),

@@ -8,6 +8,7 @@ mod anthropic;
 mod bad_input;
 mod calibrate;
 mod demo;
+mod drafts;
 mod exec_bot;
 mod faults;
 mod fuzz;
