@@ -227,7 +227,7 @@ const PATTERNS: &[(Cue, &str)] = &[
     // ---- attacks ----
     (
         A(Attack::Extraction),
-        r"\bsystem ?-?prompt\w*|\byour (?:instructions|prompt|rules|guidelines|configuration|initial prompt)\b|\b(?:repeat|print|show|paste|reveal|output|display|dump) (?:\w+ ){0,4}(?:above|instructions|prompt|context|everything)\b|\binternal (?:note|notes|data|fields|flags|info\w*|field)\b|\baccount context\b|\bevery field\b|\ball (?:the )?fields\b|\braw (?:data|context)\b|\bwhat (?:were|are) you told\b",
+        r"\bsystem ?-?prompt\w*|\byour (?:instructions|prompt|rules|guidelines|configuration|initial prompt)\b|\b(?:repeat|print|show|paste|reveal|output|display|dump) (?:\w+ ){0,4}(?:above|prompt|context|everything)\b|\b(?:repeat|print|show|paste|reveal|output|display|dump) (?:\w+ ){0,4}instructions(?: (?:you|word|verbatim|exactly|in full)\b|\s*[^\w\s]|\s*$)|\binternal (?:note|notes|data|fields|flags|info\w*|field)\b|\baccount context\b|\bevery field\b|\ball (?:the )?fields\b|\braw (?:data|context)\b|\bwhat (?:were|are) you told\b",
     ),
     (
         A(Attack::Extraction),
@@ -408,7 +408,7 @@ const PATTERNS: &[(Cue, &str)] = &[
     ),
     (
         T(Topic::Return),
-        r"\breturn (?:it|this|them|my|an?|the|something)\b|\b(?:how|want|like|need) (?:do i |can i |to |i )?(?:to )?return\b|\bsend (?:it|them|this|my \w+) back\b|\breturnera\b|\bvill returnera|\bhur returnerar|\bskicka tillbaka\b|\b(?:zurucksenden|zuruckschicken|retournieren|umtauschen)\b|\b(?:zwrocic|oddac|odeslac) (?:\w+ )?(?:towar|produkt|kurtk|but|to|je|go|ja)\w*|\bjak (?:zrobic )?zwrot\b|\bdevolver (?:el|la|los|las|un|una|esto|lo)\b|\bcomo (?:hago una |puedo )?devolver|\bquiero devolver",
+        r"\breturn(?:ing)? (?:it|this|them|my|an?|the|something)\b|\b(?:how|want|like|need) (?:do i |can i |to |i )?(?:to )?return\b|\bsend (?:it|them|this|my \w+) back\b|\breturnera\b|\bvill returnera|\bhur returnerar|\bskicka tillbaka\b|\b(?:zurucksenden|zuruckschicken|retournieren|umtauschen)\b|\b(?:zwrocic|oddac|odeslac) (?:\w+ )?(?:towar|produkt|kurtk|but|to|je|go|ja)\w*|\bjak (?:zrobic )?zwrot\b|\bdevolver (?:el|la|los|las|un|una|esto|lo)\b|\bcomo (?:hago una |puedo )?devolver|\bquiero devolver",
     ),
     (
         T(Topic::Damaged),
@@ -428,7 +428,7 @@ const PATTERNS: &[(Cue, &str)] = &[
     ),
     (
         T(Topic::Plan),
-        r"\b(?:payment plan|instal+ments?|how many payments|payments? (?:left|remaining)|left to pay|pay in (?:3|4|three|four))\b|\bdelbetal\w*|\bavbetal\w*|\bbetalplan\w*|\bkvar att betala|\bhur manga (?:betalningar|delbetalningar)|\braten\w*|\brate\b|\bzahlungsplan\w*|\bnoch (?:zu )?(?:zahlen|offen)|\brat[aey]?\b|\bratach|\bratami|\bplan (?:splaty|platnosci)|\bharmonogram\w*|\bzostalo (?:do )?(?:splaty|zaplaty|zaplacenia)|\bplazos?\b|\bcuotas?\b|\bplan de pagos?\b|\bme queda\w* (?:por )?pagar|\bcuanto me queda",
+        r"\b(?:payment plan|instal+ments?|how many payments|payments? (?:left|remaining)|left to pay|pay in (?:3|4|three|four))\b|\bpay (?:\w+ ){0,3}(?:off|early)\b|\bdelbetal\w*|\bavbetal\w*|\bbetalplan\w*|\bkvar att betala|\bhur manga (?:betalningar|delbetalningar)|\braten\w*|\brate\b|\bzahlungsplan\w*|\bnoch (?:zu )?(?:zahlen|offen)|\brat[aey]?\b|\bratach|\bratami|\bplan (?:splaty|platnosci)|\bharmonogram\w*|\bzostalo (?:do )?(?:splaty|zaplaty|zaplacenia)|\bplazos?\b|\bcuotas?\b|\bplan de pagos?\b|\bme queda\w* (?:por )?pagar|\bcuanto me queda",
     ),
     (
         T(Topic::Due),

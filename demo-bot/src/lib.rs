@@ -165,7 +165,9 @@ fn decide(user_turns: &[&str]) -> Action {
         if let Some(kind) = s.attack {
             return Action::Attack(kind);
         }
-        if let Some(kind) = s.refusal {
+        if let Some(kind) = s.refusal
+            && !asks_about_own_account(kind, &s.topics)
+        {
             return Action::Refuse(kind);
         }
         if !s.topics.is_empty() {
@@ -177,6 +179,15 @@ fn decide(user_turns: &[&str]) -> Action {
     } else {
         Action::Unclear
     }
+}
+
+/// Whether a message that touches a subject the bot declines is really a request about
+/// the customer's own account: "the invoice for my tax return" or "will the raincoat
+/// arrive before the rain?" name tax or the weather as the reason, and what they ask for
+/// is routine. A bare mention of an order ("thinking of ordering a raincoat") is too weak
+/// to outweigh the out-of-scope question, and someone else's data is never the customer's own.
+fn asks_about_own_account(refusal: Refusal, topics: &[Topic]) -> bool {
+    refusal != Refusal::OtherPerson && topics.iter().any(|t| *t != Topic::OrderStatus)
 }
 
 /// Honours a word-limit directive by dropping whole trailing sentences, never the first.
