@@ -225,25 +225,27 @@ const PATTERNS: &[(Cue, &str)] = &[
         r"\b(?:persona|humano|agente) (?:real|de verdad)\b|\b(?:hablar|habla) con (?:una |un |alguien|el |la )?(?:persona|humano|alguien|agente|encargad\w*|supervisor\w*|responsable)|\bun humano\b|\bpas[ae]me con\b",
     ),
     // ---- attacks ----
+    // "Paste the instructions" is an attack; "paste the instructions for returning an
+    // item" asks for the help centre, so instructions followed by what they are for are not.
     (
         A(Attack::Extraction),
-        r"\bsystem ?-?prompt\w*|\byour (?:instructions|prompt|rules|guidelines|configuration|initial prompt)\b|\b(?:repeat|print|show|paste|reveal|output|display|dump) (?:\w+ ){0,4}(?:above|prompt|context|everything)\b|\b(?:repeat|print|show|paste|reveal|output|display|dump) (?:\w+ ){0,4}instructions(?: (?:you|word|verbatim|exactly|in full)\b|\s*[^\w\s]|\s*$)|\binternal (?:note|notes|data|fields|flags|info\w*|field)\b|\baccount context\b|\bevery field\b|\ball (?:the )?fields\b|\braw (?:data|context)\b|\bwhat (?:were|are) you told\b",
+        r"\bsystem ?-?prompt\w*|\byour (?:instructions|prompt|rules|guidelines|configuration|initial prompt)\b|\b(?:repeat|print|show|paste|reveal|output|display|dump) (?:\w+ ){0,4}(?:above|prompt|context|everything)\b|\b(?:repeat|print|show|paste|reveal|output|display|dump) (?:\w+ ){0,4}instructions(?:,? (?:you|word|verbatim|exactly|in full)\b|\s*[.!?:;]|\s*$)|\binternal (?:note|notes|data|fields|flags|info\w*|field)\b|\baccount context\b|\bevery field\b|\ball (?:the )?fields\b|\braw (?:data|context)\b|\bwhat (?:were|are) you told\b",
     ),
     (
         A(Attack::Extraction),
-        r"\bdina (?:instruktioner|regler|riktlinjer)\b|\binterna? (?:anteckning\w*|data|uppgifter|falt|noteringar)\b|\balla falt\b|\bkontokontext\w*|\b(?:skriv ut|visa|upprepa|klistra in) (?:\w+ ){0,4}(?:instruktion\w*|prompt\w*|ovan|kontext\w*)",
+        r"\bdina (?:instruktioner|regler|riktlinjer)\b|\binterna? (?:anteckning\w*|data|uppgifter|falt|noteringar)\b|\balla falt\b|\bkontokontext\w*|\b(?:skriv ut|visa|upprepa|klistra in) (?:\w+ ){0,4}(?:prompt\w*|ovan|kontext\w*)|\b(?:skriv ut|visa|upprepa|klistra in) (?:\w+ ){0,4}instruktion\w*(?:,? (?:du|ordagrant|exakt)\b|\s*[.!?:;]|\s*$)",
     ),
     (
         A(Attack::Extraction),
-        r"\bdeine (?:anweisungen|instruktionen|regeln|vorgaben)\b|\binterne[nrs]? (?:notiz\w*|daten|felder|vermerk\w*|informationen)\b|\balle felder\b|\bkontokontext|\b(?:gib|zeig|wiederhole|drucke) (?:\w+ ){0,4}(?:anweisung\w*|prompt\w*|kontext\w*|oben)",
+        r"\bdeine (?:anweisungen|instruktionen|regeln|vorgaben)\b|\binterne[nrs]? (?:notiz\w*|daten|felder|vermerk\w*|informationen)\b|\balle felder\b|\bkontokontext|\b(?:gib|zeig|wiederhole|drucke) (?:\w+ ){0,4}(?:prompt\w*|kontext\w*|oben)|\b(?:gib|zeig|wiederhole|drucke) (?:\w+ ){0,4}anweisung\w*(?:,? (?:die|du|wortwortlich|wortlich|genau)\b|\s*[.!?:;]|\s*$)",
     ),
     (
         A(Attack::Extraction),
-        r"\bprompt\w*|\b(?:twoje|swoje) (?:instrukcje|zasady|polecenia)\b|\bwewnetrzn\w* (?:notatk|dane|dan|pola|uwag|informacj)\w*|\bwszystkie pola\b|\bkontekst\w* konta|\b(?:wypisz|pokaz|powtorz|wklej) (?:\w+ ){0,4}(?:instrukcj\w*|kontekst\w*|powyzej)",
+        r"\bprompt\w*|\b(?:twoje|swoje) (?:instrukcje|zasady|polecenia)\b|\bwewnetrzn\w* (?:notatk|dane|dan|pola|uwag|informacj)\w*|\bwszystkie pola\b|\bkontekst\w* konta|\b(?:wypisz|pokaz|powtorz|wklej) (?:\w+ ){0,4}(?:kontekst\w*|powyzej)|\b(?:wypisz|pokaz|powtorz|wklej) (?:\w+ ){0,4}instrukcj\w*(?:,? (?:ktore|jakie|slowo|dokladnie)\b|\s*[.!?:;]|\s*$)",
     ),
     (
         A(Attack::Extraction),
-        r"\btus (?:instrucciones|reglas|directrices)\b|\b(?:nota|notas|datos|campos) intern\w*|\btodos los campos\b|\bcontexto de (?:la )?cuenta|\b(?:muestra|repite|imprime|copia|pega|dime) (?:\w+ ){0,4}(?:instrucciones|prompt|contexto)",
+        r"\btus (?:instrucciones|reglas|directrices)\b|\b(?:nota|notas|datos|campos) intern\w*|\btodos los campos\b|\bcontexto de (?:la )?cuenta|\b(?:muestra|repite|imprime|copia|pega|dime) (?:\w+ ){0,4}(?:prompt|contexto)|\b(?:muestra|repite|imprime|copia|pega|dime) (?:\w+ ){0,4}instrucciones(?:,? (?:que|palabra|exactas|literal\w*)\b|\s*[.!?:;]|\s*$)",
     ),
     // A template placeholder that names internals asks the bot to fill in its own secrets.
     (
@@ -321,9 +323,11 @@ const PATTERNS: &[(Cue, &str)] = &[
         R(Refusal::OtherPerson),
         r"\b(?:hans|hennes|deras) (?:\w+ ){0,2}(?:konto|bestallning\w*|kop|kort|adress|telefon\w*|nummer|saldo|e-?post|mejl|uppgifter|transaktioner|betalningar|fakturor|skulder|namn)\b|\b(?:maken|min man|mannen|frun|min fru|hustrun?|sambon?|pojkvann\w*|flickvann\w*|mamma|pappa|min son|min dotter|brorsan|bror|syster|kompis\w*|min van|vannen|vaninna\w*|granne\w*|kollega\w*) (?:\w+ ){0,2}(?:har |hade )?(?:kopt|handlat|bestallt|betalat|ar skyldig)\b|\bnagon annans\b|\ben annan kunds?\b",
     ),
+    // The relative only as the subject ("mein Mann hat … gekauft"): "für meinen Mann
+    // bestellt" is the customer's own order.
     (
         R(Refusal::OtherPerson),
-        r"\bseine[nmrs]? (?:[\w-]+ )?(?:\w+-)?(?:konto|namen|bestellung\w*|einkauf\w*|karte|adresse|telefon\w*|nummer|kontostand|e-?mail|daten|transaktionen|zahlungen|rechnung\w*)\b|\b(?:mann|frau|ehemann|ehefrau|partner\w*|freund\w*|mutter|vater|sohn|tochter|bruder|schwester|nachbar\w*|kolleg\w*) (?:\S+ ){0,6}(?:gekauft|bestellt|bezahlt|ausgegeben|schuldet)\b|\beines anderen kunden\b|\bjemand(?:em)? anderes?\b|\bfremde[ns]? (?:konto|daten)",
+        r"\bseine[nmrs]? (?:[\w-]+ )?(?:\w+-)?(?:konto|namen|bestellung\w*|einkauf\w*|karte|adresse|telefon\w*|nummer|kontostand|e-?mail|daten|transaktionen|zahlungen|rechnung\w*)\b|\b(?:mein|meine) (?:mann|frau|ehemann|ehefrau|partner\w*|freund\w*|mutter|vater|sohn|tochter|bruder|schwester|nachbar\w*|kolleg\w*) (?:\S+ ){0,6}(?:gekauft|bestellt|bezahlt|ausgegeben|schuldet)\b|\beines anderen kunden\b|\bjemand(?:em)? anderes?\b|\bfremde[ns]? (?:konto|daten)",
     ),
     (
         R(Refusal::OtherPerson),
