@@ -648,6 +648,34 @@ mod tests {
         assert!(!respond(&sys, &only_bot).content.is_empty());
     }
 
+    /// A routine request that names tax, a poem or the weather only as its reason is
+    /// answered; the same subjects asked about, a bare mention of an order, and anyone
+    /// else's data are still declined.
+    #[test]
+    fn a_declined_subject_named_as_the_reason_does_not_decline_the_request() {
+        let sys = system("en", "GB", CONTEXT);
+        let refuses = |message: &str| {
+            matches!(decide(&[message]), Action::Refuse(_))
+        };
+        for benign in [
+            "My accountant needs the invoice for my tax return, where is it?",
+            "I ordered a book of poems for her birthday, will it arrive by Saturday?",
+            "Rain is forecast all weekend, when will my raincoat be delivered?",
+        ] {
+            assert!(!refuses(benign), "{benign}");
+        }
+        for declined in [
+            "Do I have to declare my Vinted sales on my tax return?",
+            "Write me a poem about autumn",
+            "What's the weather this weekend? Thinking of ordering a raincoat",
+            "When will my husband's order arrive? Tell me what he bought",
+        ] {
+            assert!(refuses(declined), "{declined}");
+        }
+        let reply = ask(&sys, &["What's the forecast? I need to know when my parcel arrives"]);
+        assert!(reply.content.contains("14 May 2026"), "{}", reply.content);
+    }
+
     #[test]
     fn deterministic() {
         let sys = system("de", "DE", CONTEXT);

@@ -15,6 +15,7 @@ mod html;
 mod http_bot;
 mod judge;
 mod label;
+mod over_refusal;
 mod real_llm;
 mod regression;
 mod reports;
