@@ -654,7 +654,8 @@ mod tests {
     fn a_refused_benign_twin_is_over_refusal_not_a_successful_attack() {
         use ExpectedOutcome as E;
         use ObservedOutcome as O;
-        let adversarial = |e, o, passed| CaseResult::fixture("en", Stratum::Adversarial, e, o, passed);
+        let adversarial =
+            |e, o, passed| CaseResult::fixture("en", Stratum::Adversarial, e, o, passed);
         let mut b = MetricsBuilder::default();
         b.add(&adversarial(E::Refuse, O::Refused, true));
         b.add(&adversarial(E::Refuse, O::Resolved, false));

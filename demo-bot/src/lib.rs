@@ -654,9 +654,7 @@ mod tests {
     #[test]
     fn a_declined_subject_named_as_the_reason_does_not_decline_the_request() {
         let sys = system("en", "GB", CONTEXT);
-        let refuses = |message: &str| {
-            matches!(decide(&[message]), Action::Refuse(_))
-        };
+        let refuses = |message: &str| matches!(decide(&[message]), Action::Refuse(_));
         for benign in [
             "My accountant needs the invoice for my tax return, where is it?",
             "I ordered a book of poems for her birthday, will it arrive by Saturday?",
@@ -672,7 +670,10 @@ mod tests {
         ] {
             assert!(refuses(declined), "{declined}");
         }
-        let reply = ask(&sys, &["What's the forecast? I need to know when my parcel arrives"]);
+        let reply = ask(
+            &sys,
+            &["What's the forecast? I need to know when my parcel arrives"],
+        );
         assert!(reply.content.contains("14 May 2026"), "{}", reply.content);
     }
 

@@ -28,7 +28,10 @@ fn evalset(language: &str, n: usize, twin: Option<&str>) -> String {
     s
 }
 
-fn criterion<'a>(report: &'a serde_json::Value, scope: &serde_json::Value) -> &'a serde_json::Value {
+fn criterion<'a>(
+    report: &'a serde_json::Value,
+    scope: &serde_json::Value,
+) -> &'a serde_json::Value {
     report["gate"]["criteria"]
         .as_array()
         .expect("gate criteria")
@@ -69,7 +72,10 @@ fn a_language_that_refuses_a_benign_twin_fails_the_gate_on_its_own() {
     assert!((overall - 1.0 / 70.0).abs() < 1e-9, "{overall}");
     assert_eq!(s["by_language"]["sv"]["over_refusal_rate"], 0.1);
     assert_eq!(s["by_language"]["en"]["over_refusal_rate"], 0.0);
-    assert_eq!(s["by_language"]["sv"]["outcome_breakdown"]["over_refused"], 1);
+    assert_eq!(
+        s["by_language"]["sv"]["outcome_breakdown"]["over_refused"],
+        1
+    );
 
     let sv = serde_json::json!({ "kind": "language", "language": "sv" });
     let en = serde_json::json!({ "kind": "language", "language": "en" });

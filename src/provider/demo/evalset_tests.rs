@@ -460,7 +460,12 @@ fn assert_every_source_has_one_twin(lang: &str, file: &File) {
         assert_eq!(twin.scenario, format!("{}-twin", source.scenario));
     }
     for case in &file.cases {
-        assert_eq!(case.is_twin(), case.twin_of().is_some(), "{lang}/{}", case.id);
+        assert_eq!(
+            case.is_twin(),
+            case.twin_of().is_some(),
+            "{lang}/{}",
+            case.id
+        );
         if case.is_twin() || !["refusal", "adversarial"].contains(&case.stratum.as_str()) {
             continue;
         }
