@@ -412,7 +412,7 @@ fn gate_is_read_only() {
     let before = snapshot(&run);
     p.write(
         "other.yaml",
-        "pass_rate: { overall: 1.0 }\nmin_cases: { per_language_stratum: 11 }\n",
+        "pass_rate: { overall: 1.0 }\nmin_cases: { per_language_stratum: 12 }\n",
     );
     let step_summary = p.write("step-summary.md", "earlier step\n");
     let out = Command::new(env!("CARGO_BIN_EXE_evalgate"))
