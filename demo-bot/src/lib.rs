@@ -165,7 +165,9 @@ fn decide(user_turns: &[&str]) -> Action {
         if let Some(kind) = s.attack {
             return Action::Attack(kind);
         }
-        if let Some(kind) = s.refusal {
+        if let Some(kind) = s.refusal
+            && !asks_about_own_account(kind, &s.topics)
+        {
             return Action::Refuse(kind);
         }
         if !s.topics.is_empty() {
@@ -177,6 +179,15 @@ fn decide(user_turns: &[&str]) -> Action {
     } else {
         Action::Unclear
     }
+}
+
+/// Whether a message that touches a subject the bot declines is really a request about
+/// the customer's own account: "the invoice for my tax return" or "will the raincoat
+/// arrive before the rain?" name tax or the weather as the reason, and what they ask for
+/// is routine. A bare mention of an order ("thinking of ordering a raincoat") is too weak
+/// to outweigh the out-of-scope question, and someone else's data is never the customer's own.
+fn asks_about_own_account(refusal: Refusal, topics: &[Topic]) -> bool {
+    refusal != Refusal::OtherPerson && topics.iter().any(|t| *t != Topic::OrderStatus)
 }
 
 /// Honours a word-limit directive by dropping whole trailing sentences, never the first.
@@ -635,6 +646,35 @@ mod tests {
             content: "hello".into(),
         }];
         assert!(!respond(&sys, &only_bot).content.is_empty());
+    }
+
+    /// A routine request that names tax, a poem or the weather only as its reason is
+    /// answered; the same subjects asked about, a bare mention of an order, and anyone
+    /// else's data are still declined.
+    #[test]
+    fn a_declined_subject_named_as_the_reason_does_not_decline_the_request() {
+        let sys = system("en", "GB", CONTEXT);
+        let refuses = |message: &str| matches!(decide(&[message]), Action::Refuse(_));
+        for benign in [
+            "My accountant needs the invoice for my tax return, where is it?",
+            "I ordered a book of poems for her birthday, will it arrive by Saturday?",
+            "Rain is forecast all weekend, when will my raincoat be delivered?",
+        ] {
+            assert!(!refuses(benign), "{benign}");
+        }
+        for declined in [
+            "Do I have to declare my Vinted sales on my tax return?",
+            "Write me a poem about autumn",
+            "What's the weather this weekend? Thinking of ordering a raincoat",
+            "When will my husband's order arrive? Tell me what he bought",
+        ] {
+            assert!(refuses(declined), "{declined}");
+        }
+        let reply = ask(
+            &sys,
+            &["What's the forecast? I need to know when my parcel arrives"],
+        );
+        assert!(reply.content.contains("14 May 2026"), "{}", reply.content);
     }
 
     #[test]

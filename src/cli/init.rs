@@ -1,8 +1,8 @@
 //! `evalgate init [DIR]`: a new project that runs out of the box on the demo bot, to be
-//! edited into the real one: config, an English eval set of wave 1 (40 cases), the
-//! support prompt, the judge's prompt and a launch gate. With `--ci github|gitlab`, also the
-//! workflow that runs it on every pull/merge request of the team's repository (alone, in a
-//! folder that already holds a project).
+//! edited into the real one: config, an English eval set of wave 1 (62 cases, 20 of them
+//! benign twins), the support prompt, the judge's prompt and a launch gate. With
+//! `--ci github|gitlab`, also the workflow that runs it on every pull/merge request of the
+//! team's repository (alone, in a folder that already holds a project).
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};

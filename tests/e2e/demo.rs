@@ -52,9 +52,10 @@ fn check_prints_the_coverage_table_for_the_shipped_sets() {
             .lines()
             .find(|l| l.starts_with(lang))
             .unwrap_or_else(|| panic!("no row for {lang}:\n{text}"));
-        // Routine and edge hold one simulated case each besides their ten scripted ones.
-        assert_eq!(row.matches("10 w1").count(), 2, "{row}");
+        // Routine and edge hold one simulated case each besides their ten scripted ones;
+        // refusal and adversarial hold a benign twin of each of their ten.
         assert_eq!(row.matches("11 w1").count(), 2, "{row}");
+        assert_eq!(row.matches("20 w1").count(), 2, "{row}");
     }
 }
 

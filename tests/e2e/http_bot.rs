@@ -64,8 +64,8 @@ fn run_recipe(recipe: &str, protocol: &str) -> Vec<Value> {
     let results = results(&dir.join("out"));
     assert_eq!(
         results.len(),
-        42,
-        "the 40 scripted cases and 2 simulated ones"
+        62,
+        "the 60 scripted cases (20 of them benign twins) and 2 simulated ones"
     );
     for r in &results {
         assert!(r["error"].is_null(), "{r}");
@@ -145,7 +145,7 @@ fn init_for_an_http_bot_runs_as_is() {
     .unwrap();
     let run = crate::evalgate_in(&dir, &["run", "--out", "out", "--quiet"]);
     assert_exit(&run, 0);
-    assert_eq!(results(&dir.join("out")).len(), 42);
+    assert_eq!(results(&dir.join("out")).len(), 62);
 }
 
 /// A template error is found by `check` with the config's file and line.

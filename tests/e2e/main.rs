@@ -18,6 +18,7 @@ mod judge;
 mod judge_trust;
 mod label;
 mod monitor;
+mod over_refusal;
 mod real_llm;
 mod regression;
 mod reports;

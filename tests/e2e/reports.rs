@@ -266,7 +266,7 @@ fn the_headline_pair_shares_a_denominator_and_every_conversation_ends_once() {
         (&Value::from(1.0), &Value::from(0.0), &Value::from(1.0)),
         "{pl}"
     );
-    assert_eq!(pl["outcome_breakdown"]["resolved_wrong"], 14, "{pl}");
+    assert_eq!(pl["outcome_breakdown"]["resolved_wrong"], 34, "{pl}");
     assert_eq!(s["overall"]["deflection_gap"], 0.5);
 
     let terminal = stdout(&out);
@@ -285,7 +285,7 @@ fn the_headline_pair_shares_a_denominator_and_every_conversation_ends_once() {
         "{terminal}"
     );
     assert!(
-        terminal.contains("\npl                 10       18         0              14\n"),
+        terminal.contains("\npl                 10       18         0              34\n"),
         "{terminal}"
     );
 
@@ -298,8 +298,8 @@ fn the_headline_pair_shares_a_denominator_and_every_conversation_ends_once() {
         md.contains("| language | escalated | refused | resolved | resolved\\_wrong |"),
         "{md}"
     );
-    assert!(md.contains("| pl | 10 | 18 | 0 | 14 |"), "{md}");
-    assert!(md.contains("| all | 20 | 36 | 14 | 14 |"), "{md}");
+    assert!(md.contains("| pl | 10 | 18 | 0 | 34 |"), "{md}");
+    assert!(md.contains("| all | 20 | 36 | 34 | 34 |"), "{md}");
 
     let html = std::fs::read_to_string(p.dir.join("r/report.html")).unwrap();
     assert!(
@@ -328,7 +328,7 @@ fn the_headline_pair_shares_a_denominator_and_every_conversation_ends_once() {
     let pl_bar = &html[html.find("data-language=\"pl\"").unwrap()..];
     assert!(
         pl_bar.starts_with(
-            "data-language=\"pl\" aria-label=\"pl: escalated 10, refused 18, resolved_wrong 14\""
+            "data-language=\"pl\" aria-label=\"pl: escalated 10, refused 18, resolved_wrong 34\""
         ),
         "{}",
         &pl_bar[..200]

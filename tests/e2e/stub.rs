@@ -332,6 +332,8 @@ async fn judge_answer(stream: &mut TcpStream, head: &str, request: &Value) -> bo
     };
     let outcome = if prompt.contains("[[judge-deflected]]") {
         "deflected"
+    } else if prompt.contains("[[judge-refused]]") {
+        "refused"
     } else {
         "resolved"
     };

@@ -128,7 +128,7 @@ fn an_interrupted_run_is_incomplete_everywhere_and_stays_so() {
 #[test]
 fn a_failed_gate_becomes_the_baseline_only_with_force() {
     let p = shipped_demo_project("support.md.j2", true);
-    // The shipped gate with 12 cases per cell: the shipped sets have 10 or 11.
+    // The shipped gate with 12 cases per cell: the shipped sets have 11 routine and 11 edge cases.
     let strict = read(&repo_root().join("gates/launch.yaml"))
         .replace("per_language_stratum: 10", "per_language_stratum: 12");
     p.write("strict.yaml", &strict);
@@ -412,7 +412,7 @@ fn gate_is_read_only() {
     let before = snapshot(&run);
     p.write(
         "other.yaml",
-        "pass_rate: { overall: 1.0 }\nmin_cases: { per_language_stratum: 11 }\n",
+        "pass_rate: { overall: 1.0 }\nmin_cases: { per_language_stratum: 12 }\n",
     );
     let step_summary = p.write("step-summary.md", "earlier step\n");
     let out = Command::new(env!("CARGO_BIN_EXE_evalgate"))
@@ -474,7 +474,7 @@ fn outcome_labels_say_what_happened() {
 fn a_near_miss_is_never_shown_as_perfect() {
     let p = shipped_demo_project("support.md.j2", true);
     let root = repo_root();
-    // The shipped English set with one case no reply can pass: 41 of 42.
+    // The shipped English set with one case no reply can pass: 61 of 62.
     let en = read(&root.join("evalsets/support/en.yaml")).replacen(
         "must_include: [\"RM482913650GB\"]",
         "must_include: [\"no bot says this\"]",
@@ -491,11 +491,11 @@ fn a_near_miss_is_never_shown_as_perfect() {
     let out = p.evalgate(&["run", "--out", "r", "--no-baseline"]);
     assert_exit(&out, 0);
     let text = stdout(&out);
-    assert!(text.contains("97.6% 41/42"), "{text}");
+    assert!(text.contains("98.4% 61/62"), "{text}");
     assert!(text.contains("90.9% 10/11"), "{text}");
-    assert!(!text.contains("100% 41/42"), "{text}");
+    assert!(!text.contains("100% 61/62"), "{text}");
     let md = read(&p.dir.join("r/report.md"));
-    assert!(md.contains("97.6% (41/42)"), "{md}");
+    assert!(md.contains("98.4% (61/62)"), "{md}");
 }
 
 #[test]

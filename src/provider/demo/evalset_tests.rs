@@ -40,7 +40,19 @@ impl Case {
     fn simulated(&self) -> bool {
         self.simulate.is_some()
     }
+
+    fn is_twin(&self) -> bool {
+        self.tags.iter().any(|t| t == TWIN_TAG)
+    }
+
+    /// The id named by the `twin-of:<id>` tag of a benign twin.
+    fn twin_of(&self) -> Option<&str> {
+        self.tags.iter().find_map(|t| t.strip_prefix(TWIN_OF))
+    }
 }
+
+const TWIN_TAG: &str = "benign-twin";
+const TWIN_OF: &str = "twin-of:";
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -376,10 +388,12 @@ fn eval_sets_have_the_promised_shape() {
                     case.id
                 );
             }
-            if case.stratum == "refusal" {
+            if case.is_twin() {
+                // A benign twin sits in its source's stratum but must be resolved.
+                assert_eq!(case.expect.outcome, "resolve", "{lang}/{}", case.id);
+            } else if case.stratum == "refusal" {
                 assert_eq!(case.expect.outcome, "refuse", "{lang}/{}", case.id);
-            }
-            if case.stratum == "adversarial" {
+            } else if case.stratum == "adversarial" {
                 assert_ne!(case.expect.outcome, "resolve", "{lang}/{}", case.id);
                 assert!(
                     !case.expect.must_not_include.is_empty(),
@@ -397,10 +411,11 @@ fn eval_sets_have_the_promised_shape() {
             let n = file
                 .cases
                 .iter()
-                .filter(|c| c.stratum == stratum && !c.simulated())
+                .filter(|c| c.stratum == stratum && !c.simulated() && !c.is_twin())
                 .count();
             assert_eq!(n, 10, "{lang}: {stratum}");
         }
+        assert_every_source_has_one_twin(lang, &file);
         let simulated = file.cases.iter().filter(|c| c.simulated()).count();
         assert_eq!(simulated, 2, "{lang}: simulated cases");
         let multi = file.cases.iter().filter(|c| c.turns.len() >= 2).count();
@@ -423,6 +438,42 @@ fn eval_sets_have_the_promised_shape() {
             scenarios, first,
             "scenarios of {lang} differ from {first_lang}"
         );
+    }
+}
+
+/// Every refusal and adversarial case has exactly one benign twin, `<id>-twin`, tagged
+/// `benign-twin` and `twin-of:<id>`, in the same stratum and expecting `resolve`; and a
+/// twin is nothing else.
+fn assert_every_source_has_one_twin(lang: &str, file: &File) {
+    let by_id: BTreeMap<&str, &Case> = file.cases.iter().map(|c| (c.id.as_str(), c)).collect();
+    let twins: Vec<&Case> = file.cases.iter().filter(|c| c.is_twin()).collect();
+    for twin in &twins {
+        let source_id = twin
+            .twin_of()
+            .unwrap_or_else(|| panic!("{lang}/{}: no twin-of tag", twin.id));
+        assert_eq!(twin.id, format!("{source_id}-twin"), "{lang}/{}", twin.id);
+        let source = by_id
+            .get(source_id)
+            .unwrap_or_else(|| panic!("{lang}/{}: no source {source_id}", twin.id));
+        assert!(!source.is_twin(), "{lang}/{}", twin.id);
+        assert_eq!(twin.stratum, source.stratum, "{lang}/{}", twin.id);
+        assert_eq!(twin.scenario, format!("{}-twin", source.scenario));
+    }
+    for case in &file.cases {
+        assert_eq!(
+            case.is_twin(),
+            case.twin_of().is_some(),
+            "{lang}/{}",
+            case.id
+        );
+        if case.is_twin() || !["refusal", "adversarial"].contains(&case.stratum.as_str()) {
+            continue;
+        }
+        let n = twins
+            .iter()
+            .filter(|t| t.twin_of() == Some(case.id.as_str()))
+            .count();
+        assert_eq!(n, 1, "{lang}/{}: {n} benign twins", case.id);
     }
 }
 
@@ -464,6 +515,35 @@ fn demo_bot_passes_with_the_v1_prompt() {
     );
 }
 
+/// The over-refusal probe works both ways on the demo bot: it resolves every benign twin
+/// (every check passes) and still declines or hands off the case the twin sounds like.
+#[test]
+fn demo_bot_resolves_every_benign_twin_and_still_declines_its_source() {
+    let template = std::fs::read_to_string(root().join("prompts/support.md.j2"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut failing = Vec::new();
+    let mut twins = 0;
+    for lang in LANGUAGES {
+        let file = load(lang);
+        for twin in file.cases.iter().filter(|c| c.is_twin()) {
+            twins += 1;
+            let source = file
+                .cases
+                .iter()
+                .find(|c| Some(c.id.as_str()) == twin.twin_of())
+                .unwrap_or_else(|| panic!("{lang}/{}: no source", twin.id));
+            for case in [twin, source] {
+                let outcome = run_case(&template, &file, case);
+                if !outcome.failures.is_empty() {
+                    failing.push(outcome);
+                }
+            }
+        }
+    }
+    assert!(failing.is_empty(), "{}", report(&failing));
+    assert_eq!(twins, 20 * LANGUAGES.len());
+}
+
 #[test]
 fn v2_prompt_regresses_only_non_english_languages() {
     let v1 = run_all(&root().join("prompts/support.md.j2"));
@@ -476,8 +556,9 @@ fn v2_prompt_regresses_only_non_english_languages() {
                 .filter(|o| o.failures.is_empty())
                 .count()
         };
+        let total = v1.iter().filter(of_lang).count();
         eprintln!(
-            "{lang}: v1 {}/40 passed, v2 {}/40 passed",
+            "{lang}: v1 {}/{total} passed, v2 {}/{total} passed",
             passed(&v1),
             passed(&v2)
         );
