@@ -7,9 +7,11 @@ mod demo_bot;
 mod init;
 mod label;
 mod load;
+mod merge;
 mod rescore;
 mod review;
 mod run;
+mod shard;
 mod simulator;
 
 use std::path::PathBuf;
@@ -72,7 +74,7 @@ pub enum Command {
     Check,
     /// Run the eval sets against the bot and write a run directory.
     #[command(
-        after_help = "Examples:\n  evalgate run\n  evalgate run --lang pl --lang sv --stratum edge --out reports/pl-edge\n  evalgate run --filter 'en/refund-*' --repeats 3\n  evalgate run --resume reports/20261123-101500-ab12   # after Ctrl-C or a crash\n\nWrites results.jsonl (one line per case × repeat, as each finishes), summary.json and prompt.txt."
+        after_help = "Examples:\n  evalgate run\n  evalgate run --lang pl --lang sv --stratum edge --out reports/pl-edge\n  evalgate run --filter 'en/refund-*' --repeats 3\n  evalgate run --resume reports/20261123-101500-ab12   # after Ctrl-C or a crash\n  evalgate run --shard 2/8 --out shards/2   # one of 8 machines; then `evalgate merge`\n\nWrites results.jsonl (one line per case × repeat, as each finishes), summary.json and prompt.txt."
     )]
     Run(RunArgs),
     /// Score a saved run's transcripts again with the current rules and judge (no bot calls).
@@ -116,6 +118,25 @@ pub enum Command {
         after_help = "Examples:\n  evalgate label reports/20261123-101500-ab12\n  evalgate label RUN --per-language 50 --seed 7 --out label-pl.html\n\nOpen the page in a browser (it works offline), mark each criterion pass/fail and the outcome,\nthen \"Download labels\" and pass the file to `evalgate calibrate RUN --labels FILE`.\nThe page shows nothing of the judge's verdicts. Results that ended in an error are left out."
     )]
     Label(LabelArgs),
+    /// Merge the run directories of `run --shard I/N` into one run; gate and diff it like a run.
+    #[command(
+        after_help = "Examples:\n  evalgate merge reports/merged shards/1 shards/2 shards/3 shards/4\n  evalgate merge reports/merged shards/* --gate gates/launch.yaml --baseline reports/baseline\n\nEvery result once, ordered by key and repeat; metrics as an unsharded run's; every report\nrendered; run_seconds is the longest shard's. Like `run`, the config's gate and reports/baseline/\napply unless told otherwise.\nRefuses (exit 2, nothing written) shards of different eval sets, prompt, bot, judge, simulator,\nscoring version, repeats, selection or shard count, a shard missing or given twice, and an\nincomplete shard (`evalgate run --resume DIR` finishes it).\nExit: as `run`: 0 pass, 1 gate failed, 2 refused, 3 too many errors."
+    )]
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// The merged run directory to write (must not hold a run yet).
+    pub out: PathBuf,
+    /// The run directory of every shard, each once, in any order.
+    #[arg(value_name = "SHARD_DIR", required = true, num_args = 1..)]
+    pub shards: Vec<PathBuf>,
+    #[command(flatten)]
+    pub review: ReviewFlags,
+    /// No progress output.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -186,6 +207,10 @@ pub struct RunArgs {
     /// Conversations in flight at once (overrides run.concurrency).
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
+    /// Run only shard I of N (1 ≤ I ≤ N): the cases whose key hashes to it, with 1/N of
+    /// the configured rate limits. The gate and the diff are left to `evalgate merge`.
+    #[arg(long, value_name = "I/N", value_parser = shard::parse_flag)]
+    pub shard: Option<crate::shard::Shard>,
     /// No progress output.
     #[arg(long, short)]
     pub quiet: bool,
@@ -345,6 +370,7 @@ pub fn main() -> Outcome {
         Command::DemoBot(args) => demo_bot::run(&args),
         Command::Calibrate(args) => calibrate::run(&args),
         Command::Label(args) => label::run(&cli.config, &args),
+        Command::Merge(args) => merge::run(&cli.config, &args),
     };
     result.unwrap_or_else(|failure| {
         eprintln!("{failure}");

@@ -169,6 +169,8 @@ pub struct Selection {
     pub strata: Vec<Stratum>,
     /// Glob patterns over case keys; a case matching any of them is taken.
     pub patterns: Vec<glob::Pattern>,
+    /// `--shard I/N`: only the cases whose key hashes to this shard.
+    pub shard: Option<crate::shard::Shard>,
 }
 
 impl Selection {
@@ -176,6 +178,7 @@ impl Selection {
         (self.languages.is_empty() || self.languages.iter().any(|l| l == language))
             && (self.strata.is_empty() || self.strata.contains(&stratum))
             && (self.patterns.is_empty() || self.patterns.iter().any(|p| p.matches(key)))
+            && self.shard.is_none_or(|s| s.takes(key))
     }
 
     pub fn takes(&self, case: &Case) -> bool {
