@@ -73,15 +73,24 @@ pub fn index(shards: &[ShardDir]) -> Result<MergedIndex, Vec<String>> {
             ));
         }
     }
-    entries.sort_unstable_by(|a, b| (&a.key, a.repeat).cmp(&(&b.key, b.repeat)));
+    // The shard last, so a result found twice is named in shard order.
+    entries.sort_unstable_by(|a, b| (&a.key, a.repeat, a.shard).cmp(&(&b.key, b.repeat, b.shard)));
     let mut twice = entries
         .windows(2)
         .filter(|w| (&w[0].key, w[0].repeat) == (&w[1].key, w[1].repeat));
     if let Some(w) = twice.next() {
         let more = twice.count();
+        let place = if w[0].shard == w[1].shard {
+            format!("twice in {}", shards[w[1].shard].name())
+        } else {
+            format!(
+                "in {} and in {}",
+                shards[w[0].shard].name(),
+                shards[w[1].shard].name()
+            )
+        };
         problems.push(format!(
-            "{}: {} repeat {} appears twice{}",
-            shards[w[1].shard].name(),
+            "{} repeat {} appears {place}{}",
             w[1].key,
             w[1].repeat,
             match more {

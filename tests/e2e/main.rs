@@ -19,6 +19,7 @@ mod real_llm;
 mod regression;
 mod reports;
 mod robustness;
+mod shard;
 mod simulated;
 mod stub;
 mod verdict;
