@@ -491,3 +491,261 @@ fn a_shard_takes_its_share_of_the_rate_limit() {
     // Slots at 0, 2 and 4 s; the whole limit would have spaced them 0.5 s apart.
     assert!(took >= 3.9, "three requests in {took:.2} s");
 }
+
+fn yaml_file(relative: &str) -> Value {
+    let text = std::fs::read_to_string(repo_root().join(relative)).unwrap();
+    serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{relative}: {e}"))
+}
+
+fn shellcheck(dialect: &str, name: &str, script: &str) {
+    let Ok(probe) = std::process::Command::new("shellcheck")
+        .arg("--version")
+        .output()
+    else {
+        assert!(
+            std::env::var_os("EVALGATE_REQUIRE_SHELLCHECK").is_none(),
+            "shellcheck is required here but not installed"
+        );
+        return;
+    };
+    assert!(probe.status.success());
+    let expr = regex::Regex::new(r"\$\{\{[^}]*\}\}").unwrap();
+    let text = format!(
+        "#!/bin/{dialect}\nset -e\n{}\n",
+        expr.replace_all(script, "EXPR")
+    );
+    let mut child = std::process::Command::new("shellcheck")
+        .args(["-s", dialect, "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{name}:\n{}", stdout(&out));
+}
+
+/// The shipped workflow, run as GitHub would: each matrix entry's `evalgate` arguments in
+/// the project, the uploads downloaded where the merge job looks, then the merge's.
+#[test]
+fn the_sharded_workflow_runs_every_shard_and_merges_them_all() {
+    let wf = yaml_file(".github/workflows/evalgate-sharded.yml");
+    let shard_job = &wf["jobs"]["shard"];
+    let matrix: Vec<u64> = shard_job["strategy"]["matrix"]["shard"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    let n = matrix.len() as u64;
+    assert_eq!(matrix, (1..=n).collect::<Vec<_>>());
+    assert_eq!(shard_job["strategy"]["fail-fast"], false);
+    let steps = shard_job["steps"].as_array().unwrap();
+    let run = steps
+        .iter()
+        .find(|s| s["uses"] == "./")
+        .expect("the shard runs evalgate");
+    let run_args = run["with"]["args"].as_str().unwrap();
+    assert!(
+        run_args.contains(&format!("--shard ${{{{ matrix.shard }}}}/{n} ")),
+        "{run_args}"
+    );
+    let upload = steps
+        .iter()
+        .find(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("actions/upload-artifact@"))
+        })
+        .expect("the shard uploads its run directory");
+    assert_eq!(upload["if"], "always()");
+    assert_eq!(upload["with"]["name"], "evalgate-shard-${{ matrix.shard }}");
+    assert_eq!(upload["with"]["path"], "shards/${{ matrix.shard }}/");
+
+    let merge_job = &wf["jobs"]["merge"];
+    assert_eq!(merge_job["needs"], "shard");
+    assert_eq!(merge_job["if"], "always()");
+    let steps = merge_job["steps"].as_array().unwrap();
+    let download = steps
+        .iter()
+        .find(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("actions/download-artifact@"))
+        })
+        .expect("the merge downloads the shards");
+    assert_eq!(download["with"]["pattern"], "evalgate-shard-*");
+    let into = download["with"]["path"].as_str().unwrap();
+    let merge = steps
+        .iter()
+        .find(|s| s["uses"] == "./")
+        .expect("the merge runs evalgate");
+    let merge_args = merge["with"]["args"].as_str().unwrap();
+    let dirs: Vec<String> = (1..=n)
+        .map(|i| format!("{into}/evalgate-shard-{i}"))
+        .collect();
+    assert_eq!(
+        merge_args,
+        format!("merge reports/merged {} --quiet", dirs.join(" ")),
+        "every shard of the matrix, once"
+    );
+    for job in ["shard", "merge"] {
+        for (i, s) in wf["jobs"][job]["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .enumerate()
+        {
+            if let Some(script) = s["run"].as_str() {
+                shellcheck("bash", &format!("{job} step {i}"), script);
+            }
+        }
+    }
+
+    // As GitHub runs it, on the demo bot.
+    let p = shipped_demo_project("support.md.j2", true);
+    let words = |args: &str, shard: u64| -> Vec<String> {
+        args.replace("${{ matrix.shard }}", &shard.to_string())
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
+    };
+    for shard in 1..=n {
+        let args = words(run_args, shard);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        assert_exit(&p.evalgate(&args), 0);
+        let uploaded = upload["with"]["path"]
+            .as_str()
+            .unwrap()
+            .replace("${{ matrix.shard }}", &shard.to_string());
+        let name = format!("evalgate-shard-{shard}");
+        copy_run(&p.dir.join(uploaded), &p.dir.join(into).join(name), |_| {});
+    }
+    let args = words(merge_args, 0);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = p.evalgate(&args);
+    assert_exit(&out, 0);
+    let s = summary(&p.dir.join("reports/merged"));
+    assert_eq!(s["complete"], true);
+    assert_eq!(s["gate"]["passed"], true);
+}
+
+/// The shipped Kubernetes manifest, its scripts run as the pods would run them (the
+/// shared volume and the image's /project replaced by folders here).
+#[test]
+fn the_kubernetes_indexed_job_runs_every_shard_and_merges_them_all() {
+    let text = std::fs::read_to_string(repo_root().join("deploy/k8s/evalgate-job.yaml")).unwrap();
+    let docs: Vec<Value> = serde_saphyr::from_multiple(&text).unwrap();
+    let kind = |k: &str, name: &str| {
+        docs.iter()
+            .find(|d| d["kind"] == k && d["metadata"]["name"] == name)
+            .unwrap_or_else(|| panic!("no {k} {name}"))
+            .clone()
+    };
+    let config = kind("ConfigMap", "evalgate-run");
+    let n: u64 = config["data"]["EVALGATE_SHARDS"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let shards = kind("Job", "evalgate-shards");
+    assert_eq!(shards["spec"]["completionMode"], "Indexed");
+    assert_eq!(shards["spec"]["completions"].as_u64(), Some(n));
+    assert_eq!(shards["spec"]["parallelism"].as_u64(), Some(n));
+    let merge = kind("Job", "evalgate-merge");
+    let claim = kind("PersistentVolumeClaim", "evalgate-runs");
+    assert_eq!(claim["spec"]["accessModes"][0], "ReadWriteMany");
+    for job in [&shards, &merge] {
+        assert_eq!(
+            job["spec"]["template"]["spec"]["volumes"][0]["persistentVolumeClaim"]["claimName"],
+            "evalgate-runs"
+        );
+    }
+    let script = |job: &Value, part: &str| -> String {
+        job["spec"]["template"]["spec"][part][0]["args"][0]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let shard_script = script(&shards, "containers");
+    let wait_script = script(&merge, "initContainers");
+    let merge_script = script(&merge, "containers");
+    assert!(shard_script.contains("JOB_COMPLETION_INDEX"));
+    let listed: Vec<String> = (1..=n).map(|i| format!("shard-{i}")).collect();
+    let words: Vec<&str> = merge_script
+        .split_whitespace()
+        .filter(|w| *w != "\\")
+        .collect();
+    let at = words.iter().position(|w| *w == "merge").unwrap();
+    assert_eq!(
+        words[at + 1..],
+        [
+            &["merged"],
+            &listed.iter().map(String::as_str).collect::<Vec<_>>()[..]
+        ]
+        .concat(),
+        "the merge names every shard once:\n{merge_script}"
+    );
+    for (name, s) in [
+        ("shard", &shard_script),
+        ("wait", &wait_script),
+        ("merge", &merge_script),
+    ] {
+        shellcheck("sh", name, s);
+    }
+
+    // As the pods run them, on the demo bot; the last shard is killed once and retried.
+    let p = shipped_demo_project("support.md.j2", true);
+    let volume = p.dir.join("volume");
+    let here = |s: &str| {
+        s.replace("/runs", volume.to_str().unwrap())
+            .replace("/project", p.dir.to_str().unwrap())
+    };
+    let bin = Path::new(env!("CARGO_BIN_EXE_evalgate")).parent().unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let sh = |script: &str, index: Option<u64>| {
+        let mut cmd = std::process::Command::new("sh");
+        cmd.args(["-c", &here(script)])
+            .current_dir(&p.dir)
+            .env("PATH", &path)
+            .env("EVALGATE_RUN", "nightly")
+            .env("EVALGATE_SHARDS", n.to_string());
+        if let Some(i) = index {
+            cmd.env("JOB_COMPLETION_INDEX", i.to_string());
+        }
+        cmd.output().unwrap()
+    };
+    for index in 0..n {
+        assert_exit(&sh(&shard_script, Some(index)), 0);
+    }
+    let last = volume.join(format!("nightly/shard-{n}"));
+    assert_eq!(
+        summary(&last)["shard"],
+        serde_json::json!({"index": n, "count": n})
+    );
+    // The pod of the last shard dies mid-run; its retry continues the same directory.
+    let mut s = summary(&last);
+    s["complete"] = false.into();
+    s["finished_at"] = "".into();
+    std::fs::write(last.join("summary.json"), s.to_string()).unwrap();
+    std::fs::write(last.join("results.jsonl"), "").unwrap();
+    let retried = sh(&shard_script, Some(n - 1));
+    assert_exit(&retried, 0);
+    assert!(
+        stderr(&retried).contains("resuming"),
+        "{}",
+        stderr(&retried)
+    );
+    assert_exit(&sh(&wait_script, None), 0);
+    let out = sh(&merge_script, None);
+    assert_exit(&out, 0);
+    let merged = summary(&volume.join("nightly/merged"));
+    assert_eq!(merged["complete"], true);
+    assert_eq!(merged["gate"]["passed"], true);
+}
