@@ -188,10 +188,22 @@ fn disagreements(reference: &RunMeta, shard: &RunMeta) -> Vec<Disagreement> {
         ),
         ("selection", selection(shard), selection(reference)),
     ];
+    // Compared whole, shown short: a hash's first 12 digits tell two runs apart.
+    let shown = |name: &str, value: String| {
+        if name.ends_with("hash") {
+            crate::summary::short_hash(&value).to_string()
+        } else {
+            value
+        }
+    };
     compared
         .into_iter()
         .filter(|(_, here, there)| here != there)
-        .map(|(name, here, there)| Disagreement { name, here, there })
+        .map(|(name, here, there)| Disagreement {
+            name,
+            here: shown(name, here),
+            there: shown(name, there),
+        })
         .collect()
 }
 
