@@ -258,7 +258,8 @@ fn merge_refuses_shards_that_are_not_parts_of_one_run() {
     };
 
     // Each field the shards must agree on, changed in a copy of shard 2.
-    let changes: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    type Change = Box<dyn Fn(&mut Value)>;
+    let changes: Vec<(&str, Change)> = vec![
         (
             "eval-set hash",
             Box::new(|s| s["evalset_hash"] = "sha256:another".into()),
@@ -454,15 +455,71 @@ fn an_interrupted_shard_resumes_as_that_shard_and_then_merges() {
     assert_eq!(summary(&p.dir.join("merged"))["complete"], true);
 }
 
-/// Three keys of shard 1 of 4 and how long a run of them must take when the shard keeps
-/// to its quarter of 120 requests a minute: a request every 2 s.
+/// An OpenAI-compatible bot that answers at once and notes when each request arrived.
+fn arrival_recording_bot() -> (
+    crate::stub::ServerThread,
+    std::sync::Arc<std::sync::Mutex<Vec<std::time::Instant>>>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let arrivals = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let noted = std::sync::Arc::clone(&arrivals);
+    let server = crate::stub::ServerThread::spawn(move |mut stream| {
+        let noted = std::sync::Arc::clone(&noted);
+        async move {
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 8192];
+            loop {
+                // One request: its head, then as many body bytes as content-length says.
+                let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+                    match stream.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                    continue;
+                };
+                let head = String::from_utf8_lossy(&buf[..end]).to_lowercase();
+                let len: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse().ok())
+                    .unwrap_or(0);
+                while buf.len() < end + 4 + len {
+                    match stream.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                buf.drain(..end + 4 + len);
+                noted.lock().unwrap().push(std::time::Instant::now());
+                let body = serde_json::json!({
+                    "choices": [{"index": 0, "message": {"role": "assistant", "content": "Your refund is on its way."}, "finish_reason": "stop"}],
+                    "usage": {"prompt_tokens": 10, "completion_tokens": 7}
+                })
+                .to_string();
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+                if stream.write_all(response.as_bytes()).await.is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    (server, arrivals)
+}
+
+/// Two cases of shard 1 of 8 against a bot limited to 60 requests a minute: the shard
+/// keeps to its eighth, one request every 8 s, where the whole limit would allow one a
+/// second. Measured between the bot's arrivals, so a slow start of evalgate does not count.
 #[test]
 fn a_shard_takes_its_share_of_the_rate_limit() {
     let p = TempProject::new();
+    let (bot, arrivals) = arrival_recording_bot();
     let mine: Vec<String> = (0..100)
         .map(|i| format!("c{i:04}"))
-        .filter(|id| shard_of(&format!("en/{id}"), 4) == 1)
-        .take(3)
+        .filter(|id| shard_of(&format!("en/{id}"), 8) == 1)
+        .take(2)
         .collect();
     let mut cases = String::from("language: en\ncases:\n");
     for id in &mine {
@@ -473,23 +530,29 @@ fn a_shard_takes_its_share_of_the_rate_limit() {
     p.write("evalsets/en.yaml", &cases);
     p.write(
         "evalgate.yaml",
-        "bot:\n  provider: demo\nevalsets: [\"evalsets/*.yaml\"]\nrun:\n  concurrency: 4\n  requests_per_minute: 120\n",
+        &format!(
+            "bot:\n  provider: openai\n  base_url: http://{}/v1\n  model: stub\nevalsets: [\"evalsets/*.yaml\"]\nrun:\n  concurrency: 4\n  requests_per_minute: 60\n",
+            bot.addr
+        ),
     );
-    let started = std::time::Instant::now();
     let out = p.evalgate(&[
         "run",
         "--shard",
-        "1/4",
+        "1/8",
         "--out",
         "s1",
         "--quiet",
         "--no-cache",
     ]);
-    let took = started.elapsed().as_secs_f64();
     assert_exit(&out, 0);
-    assert_eq!(summary(&p.dir.join("s1"))["written"], 3);
-    // Slots at 0, 2 and 4 s; the whole limit would have spaced them 0.5 s apart.
-    assert!(took >= 3.9, "three requests in {took:.2} s");
+    assert_eq!(summary(&p.dir.join("s1"))["written"], 2);
+    let arrivals = arrivals.lock().unwrap().clone();
+    assert_eq!(arrivals.len(), 2);
+    let gap = arrivals[1].duration_since(arrivals[0]).as_secs_f64();
+    assert!(
+        gap >= 7.5,
+        "the second request came {gap:.2} s after the first"
+    );
 }
 
 fn yaml_file(relative: &str) -> Value {
