@@ -217,6 +217,28 @@ fn a_shard_leaves_its_verdict_to_the_merged_run() {
         assert!(err.contains("evalgate merge"), "{err}");
         assert!(!p.dir.join("refused").exists(), "nothing written");
     }
+    // A shard the selection leaves empty is refused, naming it, rather than passing empty.
+    let other = (1..=4)
+        .find(|i| shard_of("en/refund-eta-01", 4) != *i)
+        .unwrap();
+    let shard = format!("{other}/4");
+    let out = p.evalgate(&[
+        "run",
+        "--shard",
+        &shard,
+        "--out",
+        "refused",
+        "--filter",
+        "en/refund-eta-01",
+    ]);
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains(&format!(
+            "no case of the selection (1 case) falls in shard {shard}; run fewer shards"
+        )),
+        "{}",
+        stderr(&out)
+    );
     for bad in ["0/4", "5/4", "2", "x/4", "1/0"] {
         let out = p.evalgate(&["run", "--shard", bad, "--out", "refused"]);
         assert_exit(&out, 2);
