@@ -27,10 +27,24 @@ impl RateLimiter {
         requests_per_minute: Option<u32>,
         tokens_per_minute: Option<u64>,
     ) -> Option<RateLimiter> {
+        Self::share_of(requests_per_minute, tokens_per_minute, 1)
+    }
+
+    /// One of `parts` equal shares of the limits (a shard of `parts` takes one), so that
+    /// all of them together keep to the whole. Exact: 5 requests a minute over 8 shards is
+    /// one request every 96 s per shard, not a rounded-down 0 that would mean no limit.
+    pub fn share_of(
+        requests_per_minute: Option<u32>,
+        tokens_per_minute: Option<u64>,
+        parts: u32,
+    ) -> Option<RateLimiter> {
+        let parts = f64::from(parts.max(1));
         let interval = requests_per_minute
             .filter(|r| *r > 0)
-            .map(|r| Duration::from_secs_f64(60.0 / f64::from(r)));
-        let tpm = tokens_per_minute.filter(|t| *t > 0).map(|t| t as f64);
+            .map(|r| Duration::from_secs_f64(60.0 * parts / f64::from(r)));
+        let tpm = tokens_per_minute
+            .filter(|t| *t > 0)
+            .map(|t| t as f64 / parts);
         if interval.is_none() && tpm.is_none() {
             return None;
         }
@@ -112,6 +126,31 @@ mod tests {
         }
         // Slots at 0, 1, 2 and 3 seconds.
         assert_eq!(start.elapsed().as_secs(), 3);
+    }
+
+    /// A shard of 4 takes a quarter of each limit: 60 requests a minute become one every
+    /// 4 s, and a budget of 600 tokens a minute one of 150.
+    #[tokio::test(start_paused = true)]
+    async fn a_share_divides_both_limits() {
+        let limiter = RateLimiter::share_of(Some(60), None, 4).unwrap();
+        let start = tokio::time::Instant::now();
+        for _ in 0..4 {
+            limiter.acquire().await;
+        }
+        assert_eq!(start.elapsed().as_secs(), 12);
+        let limiter = RateLimiter::share_of(None, Some(600), 4).unwrap();
+        let start = tokio::time::Instant::now();
+        for _ in 0..4 {
+            limiter.acquire().await;
+            limiter.consumed(150);
+        }
+        // The first spends the 150-token budget at once; the second waits 0.4 s for one
+        // token, each later one 60 s for 150.
+        let took = start.elapsed().as_secs_f64();
+        assert!((120.0..=121.0).contains(&took), "{took} s");
+        // A limit smaller than the number of shards is still a limit.
+        let limiter = RateLimiter::share_of(Some(5), None, 8).unwrap();
+        assert_eq!(limiter.interval, Some(Duration::from_secs(96)));
     }
 
     /// Under sustained load the budget refills per minute: 600 tokens a minute let

@@ -111,7 +111,10 @@ pub struct RunMeta {
     pub evalset_files: Vec<String>,
     pub scoring_version: u32,
     pub repeats: u32,
-    pub shard: Option<String>,
+    /// `{index, count}` of a run of one shard (`--shard I/N`); null for a whole run,
+    /// merged or not.
+    #[serde(default)]
+    pub shard: Option<crate::shard::Shard>,
     /// The `--lang`, `--stratum` and `--filter` restrictions, as given.
     pub filters: Vec<String>,
     /// The same restrictions, for the gate and the reports.

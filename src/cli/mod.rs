@@ -10,10 +10,12 @@ mod import;
 mod init;
 mod label;
 mod load;
+mod merge;
 mod monitor;
 mod rescore;
 mod review;
 mod run;
+mod shard;
 mod simulator;
 
 use std::path::PathBuf;
@@ -76,7 +78,7 @@ pub enum Command {
     Check,
     /// Run the eval sets against the bot and write a run directory.
     #[command(
-        after_help = "Examples:\n  evalgate run\n  evalgate run --lang pl --lang sv --stratum edge --out reports/pl-edge\n  evalgate run --filter 'en/refund-*' --repeats 3\n  evalgate run --resume reports/20261123-101500-ab12   # after Ctrl-C or a crash\n\nWrites results.jsonl (one line per case × repeat, as each finishes), summary.json and prompt.txt."
+        after_help = "Examples:\n  evalgate run\n  evalgate run --lang pl --lang sv --stratum edge --out reports/pl-edge\n  evalgate run --filter 'en/refund-*' --repeats 3\n  evalgate run --resume reports/20261123-101500-ab12   # after Ctrl-C or a crash\n  evalgate run --shard 2/8 --out shards/2   # one of 8 machines; then `evalgate merge`\n\nWrites results.jsonl (one line per case × repeat, as each finishes), summary.json and prompt.txt."
     )]
     Run(RunArgs),
     /// Score a saved run's transcripts again with the current rules and judge (no bot calls).
@@ -145,6 +147,11 @@ pub enum Command {
         after_help = "Examples:\n  evalgate import tickets.csv --text-column message --id-column ticket_id --lang-column lang --out evalsets/tickets\n  evalgate import export.jsonl --text-column body --lang pl --out evalsets/support\n  evalgate import export.csv --text-column body --out evalsets/support/pl.yaml   # all in that file's language\n\nEach language's drafts go to OUT/<language>.yaml (appended when it exists), or into OUT itself\nwhen it is a .yaml file. Drafts expect `outcome: resolve` (--outcome) with no checks:\nset both when you review them.\nEmails, IBANs, card numbers (Luhn-checked) and phone numbers become [email], [iban],\n[card] and [phone] unless --keep-pii. Tickets already imported (same id) are skipped.\nExit: 0 imported, 2 bad input (file and line named; nothing written)."
     )]
     Import(ImportArgs),
+    /// Merge the run directories of `run --shard I/N` into one run; gate and diff it like a run.
+    #[command(
+        after_help = "Examples:\n  evalgate merge reports/merged shards/1 shards/2 shards/3 shards/4\n  evalgate merge reports/merged shards/* --gate gates/launch.yaml --baseline reports/baseline\n\nEvery result once, ordered by key and repeat; metrics as an unsharded run's; every report\nrendered; run_seconds is the longest shard's. Like `run`, the config's gate and reports/baseline/\napply unless told otherwise.\nRefuses (exit 2, nothing written) shards of different eval sets, prompt, bot, judge, simulator,\nscoring version, repeats, selection or shard count, a shard missing or given twice, and an\nincomplete shard (`evalgate run --resume DIR` finishes it).\nExit: as `run`: 0 pass, 1 gate failed, 2 refused, 3 too many errors."
+    )]
+    Merge(MergeArgs),
 }
 
 /// The kinds of draft `evalgate expand` writes.
@@ -252,6 +259,20 @@ pub struct ImportArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// The merged run directory to write (must not hold a run yet).
+    pub out: PathBuf,
+    /// The run directory of every shard, each once, in any order.
+    #[arg(value_name = "SHARD_DIR", required = true, num_args = 1..)]
+    pub shards: Vec<PathBuf>,
+    #[command(flatten)]
+    pub review: ReviewFlags,
+    /// No progress output.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct LabelArgs {
     /// The run directory whose results are labelled.
     pub run: PathBuf,
@@ -319,6 +340,10 @@ pub struct RunArgs {
     /// Conversations in flight at once (overrides run.concurrency).
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
+    /// Run only shard I of N (1 ≤ I ≤ N): the cases whose key hashes to it, with 1/N of
+    /// the configured rate limits. The gate and the diff are left to `evalgate merge`.
+    #[arg(long, value_name = "I/N", value_parser = shard::parse_flag)]
+    pub shard: Option<crate::shard::Shard>,
     /// No progress output.
     #[arg(long, short)]
     pub quiet: bool,
@@ -486,6 +511,7 @@ pub fn main() -> Outcome {
         Command::Expand(args) => expand::run(&cli.config, &args),
         Command::Approve(args) => approve::run(&args),
         Command::Import(args) => import::run(&cli.config, &args),
+        Command::Merge(args) => merge::run(&cli.config, &args),
     };
     result.unwrap_or_else(|failure| {
         eprintln!("{failure}");

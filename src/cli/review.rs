@@ -86,18 +86,29 @@ pub fn finish(
     gate: Option<&Gate>,
     baseline: Option<&RunDir>,
 ) -> Result<Outcome, Failure> {
-    let calibration = calibration_for(Some(project))?;
+    finish_in(Some(project), run, gate, baseline)
+}
+
+/// [`finish`] for a run written without a project at hand (`merge` of bare run
+/// directories): the error allowance is the gate's alone.
+pub fn finish_in(
+    project: Option<&Project>,
+    run: &RunDir,
+    gate: Option<&Gate>,
+    baseline: Option<&RunDir>,
+) -> Result<Outcome, Failure> {
+    let calibration = calibration_for(project)?;
     let (model, index) = review(run, gate, baseline, calibration.as_ref())?;
     write_reports(run, &run.dir, &model, index, ReportsFor::TheRun)?;
     print!("{}", terminal::render(&model, &run.dir));
-    let result = outcome(&model, max_error_rate(Some(project), gate), true);
+    let result = outcome(&model, max_error_rate(project, gate), true);
     explain(&model, run, result);
     Ok(result)
 }
 
 /// Says on stderr why a run is not a quality verdict: what is missing, or which error
 /// most results ended in.
-fn explain(model: &ReportModel, run: &RunDir, result: Outcome) {
+pub(super) fn explain(model: &ReportModel, run: &RunDir, result: Outcome) {
     let s = &model.summary;
     let overall = &s.metrics.overall;
     match result {
@@ -320,7 +331,7 @@ pub fn baseline(config: &Path, args: &BaselineArgs) -> Result<Outcome, Failure> 
 
 /// The config, when there is one: `gate`, `report` and `baseline` also work on bare run
 /// directories.
-fn optional_project(config: &Path) -> Option<Project> {
+pub(super) fn optional_project(config: &Path) -> Option<Project> {
     if !config.exists() {
         return None;
     }

@@ -32,6 +32,7 @@ pub fn run(config: &Path, args: &RunArgs) -> Result<Outcome, Failure> {
         None => None,
     };
     let old_meta = resumed.as_ref().map(|r| &r.meta);
+    let shard = super::shard::for_run(args, old_meta)?;
     let mut requested = requested_selection(args).map_err(Failure::bad_input)?;
     if let Some(old) = old_meta {
         // Counted when the run started; not part of what the flags ask for.
@@ -48,7 +49,7 @@ pub fn run(config: &Path, args: &RunArgs) -> Result<Outcome, Failure> {
         _ => requested,
     };
     let (selection, case_count) =
-        select_cases(&loaded.suite, &selection_info).map_err(Failure::bad_input)?;
+        select_cases(&loaded.suite, &selection_info, shard).map_err(Failure::bad_input)?;
     let mut selection_info = selection_info;
     selection_info.drafts = selection.count_drafts(&loaded.suite) as u64;
     if selection_info.drafts > 0 && args.resume.is_none() {
@@ -76,10 +77,11 @@ pub fn run(config: &Path, args: &RunArgs) -> Result<Outcome, Failure> {
     }
     // Everything the review needs is checked before the first request is sent.
     let gate = super::review::gate_for(project, args.review.gate.as_deref())?;
+    // A shard is diffed only once merged.
     let baseline = super::review::baseline_for(
         project,
         args.review.baseline.as_deref(),
-        args.review.no_baseline,
+        args.review.no_baseline || shard.is_some(),
     )?;
     let old_prompt = match &args.baseline_prompt_rev {
         Some(rev) => Some((
@@ -110,12 +112,15 @@ pub fn run(config: &Path, args: &RunArgs) -> Result<Outcome, Failure> {
             dir
         }
     };
-    let bot = build_bot(project, concurrency, !args.no_cache, &out_dir)
+    // N shards together keep to the bot's and the judge's limits.
+    let share = shard.map_or(1, |s| s.share());
+    let bot = build_bot(project, concurrency, !args.no_cache, &out_dir, share)
         .map(Arc::new)
         .map_err(|message| {
             Failure::bad_input(format!("{}: {message}", project.config_path.display()))
         })?;
-    let judge = build_judge(project, !args.no_cache)?.map(|(judge, hash)| (Arc::new(judge), hash));
+    let judge = build_judge_sharing(project, !args.no_cache, share)?
+        .map(|(judge, hash)| (Arc::new(judge), hash));
     let simulator = super::simulator::build_simulator(project, concurrency)?.map(Arc::new);
     if let Some(simulator) = &simulator {
         super::simulator::check_prompt(simulator, &loaded.suite)?;
@@ -130,6 +135,7 @@ pub fn run(config: &Path, args: &RunArgs) -> Result<Outcome, Failure> {
         suite: &loaded.suite,
         selection: &selection,
         selection_info: &selection_info,
+        shard,
         case_count,
         repeats,
         bot_version: args
@@ -191,6 +197,9 @@ pub fn run(config: &Path, args: &RunArgs) -> Result<Outcome, Failure> {
     }
     runtime.block_on(job.execute(prompt, meta, out_dir.clone(), skip))?;
     let run = RunDir::open(&out_dir).map_err(Failure::internal)?;
+    if let Some(shard) = shard {
+        return super::shard::finish(project, &run, shard, gate.as_ref());
+    }
     let baseline = same_run_baseline.or(baseline);
     // The cases are no longer needed. Freeing 20,000 of them takes about 25 ms (1.5 % of
     // such a run): done on a thread of its own, it overlaps the writing of the reports.
@@ -206,6 +215,7 @@ struct RunJob<'a> {
     suite: &'a Suite,
     selection: &'a Selection,
     selection_info: &'a SelectionInfo,
+    shard: Option<crate::shard::Shard>,
     /// How many cases the selection takes.
     case_count: u64,
     repeats: u32,
@@ -278,7 +288,7 @@ impl RunJob<'_> {
                 .collect(),
             scoring_version: SCORING_VERSION,
             repeats: self.repeats,
-            shard: None,
+            shard: self.shard,
             filters: filter_record(self.selection_info),
             selection: self.selection_info.clone(),
             rescored_from: None,
@@ -468,11 +478,16 @@ fn filter_record(selection: &SelectionInfo) -> Vec<String> {
 
 /// The cases a selection takes, and how many. A selection that takes no case, an unknown
 /// stratum or a bad glob is an error.
-fn select_cases(suite: &Suite, info: &SelectionInfo) -> Result<(Selection, u64), String> {
+fn select_cases(
+    suite: &Suite,
+    info: &SelectionInfo,
+    shard: Option<crate::shard::Shard>,
+) -> Result<(Selection, u64), String> {
     let mut selection = Selection {
         languages: info.languages.clone(),
         strata: info.strata.clone(),
         include_drafts: info.include_drafts,
+        shard,
         ..Selection::default()
     };
     for g in &info.patterns {
@@ -481,6 +496,19 @@ fn select_cases(suite: &Suite, info: &SelectionInfo) -> Result<(Selection, u64),
             .push(glob::Pattern::new(g).map_err(|e| format!("--filter {g}: {e}"))?);
     }
     let count = selection.count(suite) as u64;
+    if count == 0
+        && let Some(shard) = shard
+    {
+        let whole = Selection {
+            shard: None,
+            ..selection.clone()
+        }
+        .count(suite);
+        return Err(format!(
+            "no case of the selection ({}) falls in shard {shard}; run fewer shards",
+            crate::report::count_of(whole, "case")
+        ));
+    }
     if count == 0 {
         let with_drafts = Selection {
             include_drafts: true,
@@ -501,6 +529,15 @@ fn select_cases(suite: &Suite, info: &SelectionInfo) -> Result<(Selection, u64),
 pub fn build_judge(
     project: &Project,
     use_cache: bool,
+) -> Result<Option<(Judge, Option<String>)>, Failure> {
+    build_judge_sharing(project, use_cache, 1)
+}
+
+/// [`build_judge`] for one of `share` shards: it takes 1/`share` of the judge's limits.
+fn build_judge_sharing(
+    project: &Project,
+    use_cache: bool,
+    share: u32,
 ) -> Result<Option<(Judge, Option<String>)>, Failure> {
     let Some(cfg) = &project.config.judge else {
         return Ok(None);
@@ -553,7 +590,7 @@ pub fn build_judge(
         cache: use_cache.then(|| Cache::new(project.root.join(CACHE_DIR).join("judge"))),
         knowledge,
         response_format: cfg.response_format,
-        limiter: RateLimiter::new(cfg.requests_per_minute, cfg.tokens_per_minute),
+        limiter: RateLimiter::share_of(cfg.requests_per_minute, cfg.tokens_per_minute, share),
     })
     .map_err(fail)?;
     Ok(Some((judge, hash)))
@@ -569,12 +606,14 @@ fn build_bot(
     concurrency: usize,
     use_cache: bool,
     run_dir: &Path,
+    share: u32,
 ) -> Result<BotClient, String> {
     let provider = crate::provider::build(project, concurrency, run_dir)?;
     let cache = use_cache.then(|| Cache::new(project.root.join(CACHE_DIR).join("bot")));
-    let limiter = RateLimiter::new(
+    let limiter = RateLimiter::share_of(
         project.config.run.requests_per_minute,
         project.config.run.tokens_per_minute,
+        share,
     );
     Ok(BotClient::new(provider, cache, limiter).redacting(Arc::new(project.secrets())))
 }

@@ -186,6 +186,8 @@ pub struct Selection {
     pub patterns: Vec<glob::Pattern>,
     /// `--include-drafts`: also take cases nobody has reviewed yet.
     pub include_drafts: bool,
+    /// `--shard I/N`: only the cases whose key hashes to this shard.
+    pub shard: Option<crate::shard::Shard>,
 }
 
 impl Selection {
@@ -193,6 +195,7 @@ impl Selection {
         (self.languages.is_empty() || self.languages.iter().any(|l| l == language))
             && (self.strata.is_empty() || self.strata.contains(&stratum))
             && (self.patterns.is_empty() || self.patterns.iter().any(|p| p.matches(key)))
+            && self.shard.is_none_or(|s| s.takes(key))
     }
 
     pub fn takes(&self, case: &Case) -> bool {

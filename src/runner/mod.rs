@@ -273,13 +273,22 @@ impl Tally {
         }
     }
 
-    fn add(&mut self, r: &CaseResult) {
+    /// Counts one written result (a run's own, or one read back by `resume` or `merge`).
+    pub fn add(&mut self, r: &CaseResult) {
         self.metrics.add(r);
         self.repeats.add(r);
         if let Some(e) = &r.error {
             self.errors.add(e);
         }
         self.written += 1;
+    }
+}
+
+impl Tally {
+    /// How long the conversations took, when the results were not run here (a merged
+    /// run: its longest shard's).
+    pub fn set_run_seconds(&mut self, seconds: Option<f64>) {
+        self.seconds = seconds;
     }
 }
 

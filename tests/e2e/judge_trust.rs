@@ -126,13 +126,13 @@ fn an_uncalibrated_judge_blocks_until_labels_show_it_agrees_with_people() {
     );
     assert!(text.contains("en κ 1.00"), "{text}");
     let md = std::fs::read_to_string(p.dir.join("reviewed/report.md")).expect("report.md");
-    assert!(md.contains("| κ 1.00 (42 labelled) |"), "{md}");
+    assert!(md.contains("| κ 1.00 (62 labelled) |"), "{md}");
     assert!(
         md.contains("Judge κ: agreement with people beyond chance, from "),
         "{md}"
     );
     let html = std::fs::read_to_string(p.dir.join("reviewed/report.html")).expect("html");
-    assert!(html.contains("<td class=\"judge\">κ 1.00 (42 labelled)</td>"));
+    assert!(html.contains("<td class=\"judge\">κ 1.00 (62 labelled)</td>"));
 }
 
 #[test]
@@ -151,7 +151,7 @@ fn labels_that_disagree_or_a_calibration_of_another_judge_block_the_gate() {
     );
     assert!(
         text.contains(
-            " on 42 labelled results falls short: needs κ ≥ 0.60 on at least 30 labelled results"
+            " on 62 labelled results falls short: needs κ ≥ 0.60 on at least 30 labelled results"
         ),
         "{text}"
     );

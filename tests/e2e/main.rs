@@ -23,6 +23,7 @@ mod real_llm;
 mod regression;
 mod reports;
 mod robustness;
+mod shard;
 mod simulated;
 mod stub;
 mod verdict;
