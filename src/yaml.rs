@@ -76,7 +76,8 @@ fn to_diagnostic(path: &Path, err: &serde_saphyr::Error) -> Diagnostic {
 fn limit_exceeded(err: &serde_saphyr::Error) -> Option<String> {
     use serde_saphyr::budget::BudgetBreach;
     const REFUSED: &str = "evalgate refuses such files so that a hostile one cannot exhaust memory";
-    const ALIASES: &str = "YAML aliases (`*name`) that repeat large parts of the file are the usual cause";
+    const ALIASES: &str =
+        "YAML aliases (`*name`) that repeat large parts of the file are the usual cause";
     let what = match innermost(err) {
         serde_saphyr::Error::Budget { breach, .. } => match breach {
             BudgetBreach::Depth { .. } => {

@@ -10,6 +10,7 @@ mod load;
 mod rescore;
 mod review;
 mod run;
+mod schema;
 mod simulator;
 
 use std::path::PathBuf;
@@ -116,6 +117,12 @@ pub enum Command {
         after_help = "Examples:\n  evalgate label reports/20261123-101500-ab12\n  evalgate label RUN --per-language 50 --seed 7 --out label-pl.html\n\nOpen the page in a browser (it works offline), mark each criterion pass/fail and the outcome,\nthen \"Download labels\" and pass the file to `evalgate calibrate RUN --labels FILE`.\nThe page shows nothing of the judge's verdicts. Results that ended in an error are left out."
     )]
     Label(LabelArgs),
+    /// Write the JSON Schemas of evalgate.yaml, eval-set files and gate files, for editors
+    /// that complete and check YAML as you type.
+    #[command(
+        after_help = "Examples:\n  evalgate schema                      # writes schemas/*.json here\n  evalgate schema --out docs/schemas\n  evalgate schema --print evalset > evalset.schema.json\n\nThen name the schema on a YAML file's first line (VS Code with the YAML extension, or any\neditor with a YAML language server):\n  # yaml-language-server: $schema=../../schemas/evalset.schema.json\nThe schemas are generated from the types evalgate loads, so they always match this version."
+    )]
+    Schema(schema::SchemaArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -345,6 +352,7 @@ pub fn main() -> Outcome {
         Command::DemoBot(args) => demo_bot::run(&args),
         Command::Calibrate(args) => calibrate::run(&args),
         Command::Label(args) => label::run(&cli.config, &args),
+        Command::Schema(args) => schema::run(&args),
     };
     result.unwrap_or_else(|failure| {
         eprintln!("{failure}");

@@ -26,7 +26,9 @@ pub fn gate_for(project: &Project, flag: Option<&Path>) -> Result<Option<Gate>, 
         (None, Some(p)) => project.resolve(&p.value),
         (None, None) => return Ok(None),
     };
-    Ok(Some(Gate::load(&path)?))
+    Ok(Some(
+        Gate::load_all(&path).map_err(|p| Failure::problems(&p))?,
+    ))
 }
 
 /// The baseline run: `--baseline` if given, else the committed `reports/baseline/` when
@@ -137,7 +139,7 @@ pub fn gate(config: &Path, args: &GateArgs) -> Result<Outcome, Failure> {
     let run = open_run(&args.run)?;
     let gate = match (&project, &args.review.gate) {
         (Some(p), flag) => gate_for(p, flag.as_deref())?,
-        (None, Some(path)) => Some(Gate::load(path)?),
+        (None, Some(path)) => Some(Gate::load_all(path).map_err(|p| Failure::problems(&p))?),
         (None, None) => None,
     };
     let gate = gate.ok_or_else(|| {
@@ -193,7 +195,7 @@ pub fn report(config: &Path, args: &ReportArgs) -> Result<Outcome, Failure> {
     };
     let gate = match (&project, &args.review.gate) {
         (Some(p), flag) => gate_for(p, flag.as_deref())?,
-        (None, Some(path)) => Some(Gate::load(path)?),
+        (None, Some(path)) => Some(Gate::load_all(path).map_err(|p| Failure::problems(&p))?),
         (None, None) => None,
     };
     let (model, index) = review(&run, gate.as_ref(), baseline.as_ref())?;
