@@ -122,6 +122,30 @@ pub fn every_problem(kind: SchemaFile, path: &Path, text: &str, first: Diagnosti
 mod tests {
     use super::*;
 
+    /// The schema check runs on files that failed to load; on a valid file it must find
+    /// nothing, or a PM would be told of problems that are not there.
+    #[test]
+    fn every_shipped_file_passes_its_schema() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = vec![
+            (SchemaFile::Config, root.join("evalgate.yaml")),
+            (
+                SchemaFile::Config,
+                root.join("templates/evalgate-http.yaml"),
+            ),
+            (SchemaFile::Gate, root.join("gates/launch.yaml")),
+        ];
+        for entry in std::fs::read_dir(root.join("evalsets/support")).unwrap() {
+            files.push((SchemaFile::EvalSet, entry.unwrap().path()));
+        }
+        for (kind, path) in files {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let tree: tree::Node = crate::yaml::parse(&path, &text).unwrap();
+            let problems = check::check(&path, &kind.schema(), &tree);
+            assert!(problems.is_empty(), "{}", problems);
+        }
+    }
+
     #[test]
     fn the_bot_section_is_one_shape_per_provider() {
         let schema = SchemaFile::Config.schema();

@@ -87,9 +87,28 @@ impl<'de> Deserialize<'de> for Node {
     }
 }
 
+/// How deep a tree is built. Each level costs several frames of the YAML deserializer
+/// (the position wrapper doubles them), and a file that nests deeper than any eval set
+/// would could overflow a thread's stack before the parser's own depth limit is reached;
+/// past this depth the tree is not built and the file's first problem is reported alone.
+pub const MAX_DEPTH: usize = 24;
+
+thread_local! {
+    static DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 impl<'de> Deserialize<'de> for Value {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(ValueVisitor)
+        let depth = DEPTH.with(|d| d.get());
+        if depth >= MAX_DEPTH {
+            return Err(de::Error::custom(format!(
+                "nested deeper than {MAX_DEPTH} levels"
+            )));
+        }
+        DEPTH.with(|d| d.set(depth + 1));
+        let value = deserializer.deserialize_any(ValueVisitor);
+        DEPTH.with(|d| d.set(depth));
+        value
     }
 }
 
@@ -166,6 +185,23 @@ impl<'de> Visitor<'de> for ValueVisitor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn depth_is_capped_without_exhausting_the_stack() {
+        let nested = |depth: usize| format!("a: {}{}\n", "[".repeat(depth), "]".repeat(depth));
+        assert!(serde_saphyr::from_str::<Node>(&nested(MAX_DEPTH - 1)).is_ok());
+        // In a thread with the default stack, which 60 levels would overflow.
+        let deep = nested(60);
+        let refused = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || serde_saphyr::from_str::<Node>(&deep).is_err())
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(refused);
+        // The count starts again from zero after a refusal.
+        assert!(serde_saphyr::from_str::<Node>(&nested(MAX_DEPTH - 1)).is_ok());
+    }
 
     #[test]
     fn every_value_keeps_its_position() {

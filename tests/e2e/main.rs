@@ -19,6 +19,7 @@ mod real_llm;
 mod regression;
 mod reports;
 mod robustness;
+mod schema;
 mod simulated;
 mod stub;
 mod verdict;
