@@ -270,8 +270,11 @@ impl schemars::JsonSchema for BotConfig {
 #[serde(deny_unknown_fields)]
 pub struct OpenaiBotConfig {
     pub provider: ProviderKind,
+    /// The API's root, e.g. `https://api.openai.com/v1` or `http://127.0.0.1:11434/v1`
+    /// (Ollama); requests go to `{base_url}/chat/completions`.
     #[serde(default)]
     pub base_url: Option<String>,
+    /// The model name the endpoint serves.
     #[serde(default)]
     pub model: Option<String>,
     /// Name of the environment variable that holds the API key.
@@ -286,8 +289,10 @@ pub struct OpenaiBotConfig {
     pub temperature: Option<f64>,
     #[serde(default)]
     pub max_tokens: Option<u32>,
+    /// Seconds one turn may take before it is an error result (retried per `run.retries`).
     #[serde(default = "default_timeout_s")]
     pub timeout_s: f64,
+    /// How the bot signals "I am handing you to a human".
     #[serde(default)]
     pub handoff: HandoffConfig,
     /// A label for the bot under test (`--bot-version` overrides it).
@@ -379,6 +384,7 @@ impl AnthropicBotConfig {
 #[serde(deny_unknown_fields)]
 pub struct DemoBotConfig {
     pub provider: ProviderKind,
+    /// The system-prompt template, relative to this file's folder.
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub prompt: Option<Spanned<String>>,

@@ -40,6 +40,21 @@ impl SchemaFile {
         }
     }
 
+    /// What an editor shows on hover over the file as a whole.
+    fn description(self) -> &'static str {
+        match self {
+            SchemaFile::Config => {
+                "The project config: the bot under test, the eval sets, the gate, and how hard to push the bot. Unknown keys are errors; secrets come only from the environment variables `*_env` fields name."
+            }
+            SchemaFile::EvalSet => {
+                "One language's eval cases, stratified into routine, edge, refusal and adversarial. Case text is data: `{{ ... }}` in it is sent literally."
+            }
+            SchemaFile::Gate => {
+                "The launch criteria, committed before the run: every threshold is checked overall, per stratum and (with `per_language`) per language."
+            }
+        }
+    }
+
     fn title(self) -> &'static str {
         match self {
             SchemaFile::Config => "evalgate project config (evalgate.yaml)",
@@ -58,6 +73,7 @@ impl SchemaFile {
         .to_value();
         if let Some(object) = schema.as_object_mut() {
             object.insert("title".into(), self.title().into());
+            object.insert("description".into(), self.description().into());
         }
         schema
     }
