@@ -13,7 +13,7 @@ pub struct SchemaArgs {
     #[arg(long, value_name = "DIR", default_value = DEFAULT_DIR)]
     pub out: PathBuf,
     /// Print one schema to stdout instead, and write nothing.
-    #[arg(long, value_enum, value_name = "FILE", conflicts_with = "out")]
+    #[arg(long, value_enum, value_name = "KIND", conflicts_with = "out")]
     pub print: Option<SchemaKind>,
 }
 
