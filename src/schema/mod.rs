@@ -180,6 +180,24 @@ mod tests {
     }
 
     #[test]
+    fn a_misspelt_provider_is_named_with_the_other_problems() {
+        let path = Path::new("evalgate.yaml");
+        let text = "bot:\n  provider: opneai\nevalset: [a]\n";
+        let first = crate::config::Config::parse(path, text).unwrap_err();
+        let found = every_problem(SchemaFile::Config, path, text, first).to_string();
+        assert!(
+            found.contains(":2:13: bot.provider: unknown value `opneai`")
+                && found.contains("(did you mean `openai`?)"),
+            "{found}"
+        );
+        assert!(
+            found.contains(":3:1: unknown field `evalset`")
+                && found.contains("missing field `evalsets`"),
+            "{found}"
+        );
+    }
+
+    #[test]
     fn a_misspelt_provider_field_is_found_in_its_shape() {
         let text =
             "bot:\n  provider: demo\n  base_url: http://x\nevalsets: [a]\nrun: { concurency: 2 }\n";
