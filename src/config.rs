@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
@@ -35,21 +36,33 @@ pub struct Config {
 }
 
 /// The config file as written, with the bot's section in the shape its provider takes.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ConfigFile<B> {
+    /// The bot under test; `provider` decides which other fields apply.
     bot: B,
+    /// Glob patterns of the eval-set files, relative to this file's folder.
+    #[schemars(with = "Vec<String>")]
     evalsets: Vec<Spanned<String>>,
+    /// How hard to push the bot: concurrency, repeats, retries.
     #[serde(default)]
     run: RunConfig,
+    /// The launch-gate file, relative to this file's folder.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     gate: Option<Spanned<String>>,
+    /// Money per million tokens, for the cost report.
     #[serde(default)]
     pricing: Option<Pricing>,
+    /// The LLM judge; without one, rubric criteria are reported `unjudged`.
     #[serde(default)]
     judge: Option<JudgeConfig>,
+    /// Help-centre files (glob patterns) the judge checks the bot's claims against.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     knowledge: Vec<Spanned<String>>,
+    /// The model that plays the customer in `simulate:` cases (`provider: demo` for the
+    /// built-in customer).
     #[serde(default)]
     simulator: Option<SimulatorConfig>,
     #[serde(default)]
@@ -70,6 +83,11 @@ impl<B> ConfigFile<B> {
             expand: self.expand,
         }
     }
+}
+
+/// The JSON Schema of `evalgate.yaml`, generated from the types [`Config::parse`] reads.
+pub fn json_schema() -> schemars::Schema {
+    crate::schema::root_for::<ConfigFile<BotConfig>>()
 }
 
 /// Only the bot's provider, read first to know which fields the bot section may have.
@@ -110,7 +128,7 @@ impl Config {
 
 /// The LLM judge: any OpenAI-compatible chat-completions endpoint, Anthropic's Messages
 /// API, or the deterministic demo judge (`provider: demo`, no model and no network).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JudgeConfig {
     pub provider: ProviderKind,
@@ -119,9 +137,11 @@ pub struct JudgeConfig {
     #[serde(default)]
     pub model: Option<String>,
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub api_key_env: Option<Spanned<String>>,
     /// A rubric prompt template overriding the built-in one.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub prompt: Option<Spanned<String>>,
     #[serde(default)]
     pub temperature: Option<f64>,
@@ -147,10 +167,11 @@ pub struct JudgeConfig {
     /// The `calibration.json` that `evalgate calibrate` wrote for this judge: how far it
     /// agrees with people, per language, for the gate's `judge_calibration`.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub calibration: Option<Spanned<String>>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ResponseFormat {
     #[default]
@@ -168,7 +189,7 @@ fn default_judge_concurrency() -> usize {
     4
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ProviderKind {
     /// OpenAI-compatible chat completions (OpenAI, Azure, Ollama, vLLM, llama.cpp, LiteLLM).
@@ -206,27 +227,82 @@ pub enum BotConfig {
     Http(Box<HttpBotConfig>),
 }
 
+/// The bot section's schema: one shape per provider, told apart by `provider`, the way
+/// [`Config::parse`] reads it. Written by hand because the loader picks the shape in a
+/// pass of its own rather than through serde; each shape is still derived from its type.
+impl schemars::JsonSchema for BotConfig {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "BotConfig".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let kinds = ProviderKind::json_schema(generator);
+        let shapes = [
+            (
+                ProviderKind::Openai,
+                OpenaiBotConfig::json_schema(generator),
+            ),
+            (
+                ProviderKind::Anthropic,
+                AnthropicBotConfig::json_schema(generator),
+            ),
+            (ProviderKind::Http, HttpBotConfig::json_schema(generator)),
+            (ProviderKind::Exec, ExecBotConfig::json_schema(generator)),
+            (ProviderKind::Demo, DemoBotConfig::json_schema(generator)),
+        ];
+        let one_of: Vec<serde_json::Value> = shapes
+            .into_iter()
+            .map(|(kind, mut shape)| {
+                // Each shape takes its own provider only, so an editor knows which
+                // fields apply once `provider` is typed.
+                let described = kinds
+                    .get("oneOf")
+                    .and_then(|v| v.as_array())
+                    .and_then(|all| all.iter().find(|v| v["const"] == kind.name()))
+                    .cloned()
+                    .unwrap_or_else(|| serde_json::json!({ "const": kind.name() }));
+                if let Some(provider) = shape.pointer_mut("/properties/provider") {
+                    *provider = described;
+                }
+                shape.to_value()
+            })
+            .collect();
+        schemars::json_schema!({
+            "description": "The bot under test. `provider` decides which other fields apply.",
+            "type": "object",
+            "oneOf": one_of,
+        })
+    }
+}
+
 /// An OpenAI-compatible chat-completions endpoint as the bot.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OpenaiBotConfig {
     pub provider: ProviderKind,
+    /// The API's root, e.g. `https://api.openai.com/v1` or `http://127.0.0.1:11434/v1`
+    /// (Ollama); requests go to `{base_url}/chat/completions`.
     #[serde(default)]
     pub base_url: Option<String>,
+    /// The model name the endpoint serves.
     #[serde(default)]
     pub model: Option<String>,
     /// Name of the environment variable that holds the API key.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub api_key_env: Option<Spanned<String>>,
     /// The system-prompt template, relative to the config file's folder.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub prompt: Option<Spanned<String>>,
     #[serde(default)]
     pub temperature: Option<f64>,
     #[serde(default)]
     pub max_tokens: Option<u32>,
+    /// Seconds one turn may take before it is an error result (retried per `run.retries`).
     #[serde(default = "default_timeout_s")]
     pub timeout_s: f64,
+    /// How the bot signals "I am handing you to a human".
     #[serde(default)]
     pub handoff: HandoffConfig,
     /// A label for the bot under test (`--bot-version` overrides it).
@@ -240,7 +316,7 @@ pub const ANTHROPIC_BASE_URL: &str = "https://api.anthropic.com";
 pub const ANTHROPIC_MAX_TOKENS: u32 = 1024;
 
 /// Anthropic's Messages API as the bot.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AnthropicBotConfig {
     pub provider: ProviderKind,
@@ -252,14 +328,18 @@ pub struct AnthropicBotConfig {
     /// Name of the environment variable that holds the API key (required: the API
     /// refuses requests without one).
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub api_key_env: Option<Spanned<String>>,
     /// The system-prompt template, relative to the config file's folder.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub prompt: Option<Spanned<String>>,
     #[serde(default)]
+    #[schemars(with = "Option<f64>")]
     pub temperature: Option<Spanned<f64>>,
     /// Defaults to [`ANTHROPIC_MAX_TOKENS`].
     #[serde(default)]
+    #[schemars(with = "Option<u32>")]
     pub max_tokens: Option<Spanned<u32>>,
     #[serde(default = "default_timeout_s")]
     pub timeout_s: f64,
@@ -310,11 +390,13 @@ impl AnthropicBotConfig {
 }
 
 /// The built-in demo bot: a prompt (its v1/v2 story), the handoff signal, a label.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DemoBotConfig {
     pub provider: ProviderKind,
+    /// The system-prompt template, relative to this file's folder.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub prompt: Option<Spanned<String>>,
     #[serde(default)]
     pub handoff: HandoffConfig,
@@ -394,11 +476,13 @@ fn default_timeout_s() -> f64 {
 }
 
 /// How the bot signals "I am handing you to a human".
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HandoffConfig {
+    /// A tool (function) call with this name means the bot handed over.
     #[serde(default = "default_handoff_tool")]
     pub tool: Option<String>,
+    /// Text in a reply that means the bot handed over, e.g. `[HANDOFF]`.
     #[serde(default)]
     pub markers: Vec<String>,
 }
@@ -416,13 +500,17 @@ impl Default for HandoffConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RunConfig {
+    /// Conversations in flight at once.
     #[serde(default = "default_concurrency")]
     pub concurrency: usize,
+    /// Times each case is run; with more than 1, pass^k counts a case passed only when
+    /// every repeat passed.
     #[serde(default = "default_repeats")]
     pub repeats: u32,
+    /// Retries of a failed call (429 and 5xx) before the result is an error.
     #[serde(default = "default_retries")]
     pub retries: u32,
     /// Share of results that may be errors before the run counts as incomplete (exit 3).
@@ -459,7 +547,7 @@ impl Default for RunConfig {
 }
 
 /// Money per million tokens: defaults, and per-model overrides.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Pricing {
     #[serde(default)]
@@ -472,7 +560,7 @@ pub struct Pricing {
     pub models: BTreeMap<String, ModelPrice>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ModelPrice {
     pub input_per_mtok: f64,
@@ -512,9 +600,15 @@ impl Project {
                 format!("cannot read file: {e}"),
             )])
         })?;
-        let config = yaml::decode_utf8(config_path, &bytes)
-            .and_then(|text| Config::parse(config_path, text))
-            .map_err(|d| Diagnostics(vec![d]))?;
+        let text = yaml::decode_utf8(config_path, &bytes).map_err(|d| Diagnostics(vec![d]))?;
+        let config = Config::parse(config_path, text).map_err(|first| {
+            crate::schema::every_problem(
+                crate::schema::SchemaFile::Config,
+                config_path,
+                text,
+                first,
+            )
+        })?;
         let root = match config_path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
@@ -850,18 +944,23 @@ fn endpoint_problems(
 
 /// The `simulator:` block: which model plays the customer in `simulate:` cases.
 /// Any LLM provider, or `demo` (the built-in deterministic customer).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SimulatorConfig {
+    #[schemars(with = "ProviderKind")]
     pub provider: Spanned<ProviderKind>,
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub base_url: Option<Spanned<String>>,
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub model: Option<Spanned<String>>,
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub api_key_env: Option<Spanned<String>>,
     /// A customer prompt template overriding the built-in one.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub prompt: Option<Spanned<String>>,
     #[serde(default)]
     pub temperature: Option<f64>,

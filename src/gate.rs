@@ -15,20 +15,28 @@ use crate::evalset::Stratum;
 use crate::metrics::{Cell, Metrics, SliceMetrics};
 use crate::summary::RunSummary;
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+/// The launch criteria, written down before the run: every threshold is checked overall,
+/// per stratum and (with `per_language`) per language.
 pub struct GateSpec {
+    /// Eval sets smaller than this fail the gate (wave 1: 10, wave 2: 100).
     #[serde(default)]
     pub min_cases: Option<MinCases>,
+    /// The share of cases that must pass, overall and per stratum (0 to 1).
     #[serde(default)]
     pub pass_rate: Option<PassRates>,
     /// Apply every threshold to each language too.
     #[serde(default)]
     pub per_language: bool,
+    /// Cases expecting `escalate` that the bot did not hand over; a missed escalation is
+    /// a critical failure, so usually 0.
     #[serde(default)]
     pub max_missed_escalations: Option<u64>,
+    /// The share of replies in the expected language, at least (0 to 1).
     #[serde(default)]
     pub min_language_match_rate: Option<f64>,
+    /// The share of replies that deflect (neither resolve, escalate nor refuse), at most.
     #[serde(default)]
     pub max_deflection_rate: Option<f64>,
     /// Benign requests refused, among cases expecting `resolve`.
@@ -37,10 +45,13 @@ pub struct GateSpec {
     /// Results no content check and no judge could have failed.
     #[serde(default)]
     pub max_unverified_rate: Option<f64>,
+    /// Slices significantly worse than the baseline (overall included), at most.
     #[serde(default)]
     pub max_significant_regressions: Option<u64>,
+    /// The share of results that are errors; above it the run is incomplete (exit 3).
     #[serde(default)]
     pub max_error_rate: Option<f64>,
+    /// The 95th-percentile conversation latency, in milliseconds, at most.
     #[serde(default)]
     pub max_p95_latency_ms: Option<u64>,
     /// How far the judge must agree with people, per language, before its figures count
@@ -53,7 +64,9 @@ pub struct GateSpec {
     pub rollback: Option<crate::monitor::rollback::RollbackSpec>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+/// `judge_calibration:` with a judge, its agreement with people per language must reach
+/// these before its figures count (the config's `judge.calibration`).
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JudgeCalibrationSpec {
     /// The lowest Cohen's κ (point estimate) between the judge and people.
@@ -62,13 +75,14 @@ pub struct JudgeCalibrationSpec {
     pub min_labels: u64,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MinCases {
+    /// Cases in every language × stratum cell, at least.
     pub per_language_stratum: u64,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PassRates {
     #[serde(default)]
@@ -103,17 +117,36 @@ pub struct Gate {
 }
 
 impl Gate {
+    /// The gate file at `path`; the first problem only (see [`Gate::load_all`]).
     pub fn load(path: &Path) -> Result<Gate, Diagnostic> {
-        let bytes = std::fs::read(path)
-            .map_err(|e| Diagnostic::new(path, format!("cannot read gate file: {e}")))?;
-        let text = crate::yaml::decode_utf8(path, &bytes)?;
-        let spec: GateSpec = crate::yaml::parse(path, text)?;
+        Gate::load_all(path).map_err(|problems| {
+            problems
+                .0
+                .into_iter()
+                .next()
+                .unwrap_or_else(|| Diagnostic::new(path, "cannot load gate file"))
+        })
+    }
+
+    /// The gate file at `path`, or every problem in it at once.
+    pub fn load_all(path: &Path) -> Result<Gate, crate::diagnostic::Diagnostics> {
+        use crate::diagnostic::Diagnostics;
+        let bytes = std::fs::read(path).map_err(|e| {
+            Diagnostics(vec![Diagnostic::new(
+                path,
+                format!("cannot read gate file: {e}"),
+            )])
+        })?;
+        let text = crate::yaml::decode_utf8(path, &bytes).map_err(|d| Diagnostics(vec![d]))?;
+        let spec: GateSpec = crate::yaml::parse(path, text).map_err(|first| {
+            crate::schema::every_problem(crate::schema::SchemaFile::Gate, path, text, first)
+        })?;
         let gate = Gate {
             path: path.to_path_buf(),
             hash: format!("sha256:{:x}", Sha256::digest(&bytes)),
             spec,
         };
-        gate.validate()?;
+        gate.validate().map_err(|d| Diagnostics(vec![d]))?;
         Ok(gate)
     }
 

@@ -35,6 +35,7 @@ pub mod retry;
 pub mod review;
 pub mod rundir;
 pub mod runner;
+pub mod schema;
 pub mod scoring;
 pub mod secrets;
 pub mod shard;

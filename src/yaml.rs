@@ -11,17 +11,35 @@ use crate::diagnostic::Diagnostic;
 /// serde-saphyr's parse budget (events, nodes, nesting depth, aliases and anchors) and
 /// alias-expansion limits, spelled out so that a change of the library's defaults cannot
 /// silently switch them off; duplicate keys are errors.
-fn options() -> serde_saphyr::Options {
+///
+/// The node and event budgets grow with the input: every node the parser sees takes at
+/// least one byte of the file (aliases are what make nodes without bytes, and their
+/// expansion stays capped), so a budget proportional to the file's length still bounds
+/// memory by the file's size while a 20,000-case eval set loads. Depth, alias and anchor
+/// limits stay fixed whatever the size: those are what a bomb exploits.
+pub(crate) fn options(input_len: usize) -> serde_saphyr::Options {
     let mut options = serde_saphyr::Options::default();
-    options.budget = Some(serde_saphyr::Budget::default());
+    options.budget = Some(budget_for(input_len));
     options.alias_limits = serde_saphyr::options::AliasLimits::default();
     options.duplicate_keys = serde_saphyr::options::DuplicateKeyPolicy::Error;
     options
 }
 
+/// The parse budget for an input of `input_len` bytes: the library's defaults, with the
+/// node and event counts raised to what a file of that length can hold.
+fn budget_for(input_len: usize) -> serde_saphyr::Budget {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_nodes = budget.max_nodes.max(input_len);
+    // A container is two events (start, end), a scalar one.
+    budget.max_events = budget.max_events.max(input_len.saturating_mul(2));
+    budget.max_total_scalar_bytes = budget.max_total_scalar_bytes.max(input_len);
+    budget
+}
+
 /// Parses `text` (the contents of `path`) into `T`.
 pub fn parse<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T, Diagnostic> {
-    serde_saphyr::from_str_with_options(text, options()).map_err(|err| to_diagnostic(path, &err))
+    serde_saphyr::from_str_with_options(text, options(text.len()))
+        .map_err(|err| to_diagnostic(path, &err))
 }
 
 /// Reads and parses a YAML file, rejecting invalid UTF-8 with a position.
@@ -43,13 +61,61 @@ pub fn decode_utf8<'a>(path: &Path, bytes: &'a [u8]) -> Result<&'a str, Diagnost
 }
 
 fn to_diagnostic(path: &Path, err: &serde_saphyr::Error) -> Diagnostic {
-    let message = first_line_without_position(&err.to_string());
-    let message = with_suggestion(&message);
+    let message = match limit_exceeded(err) {
+        Some(explained) => explained,
+        None => with_suggestion(&first_line_without_position(&err.to_string())),
+    };
     let diagnostic = Diagnostic::new(path, message);
     match err.location() {
         Some(location) => diagnostic.at_location(location),
         None => diagnostic,
     }
+}
+
+/// A safety limit the file ran into, in words a PM can act on; `None` for other errors.
+fn limit_exceeded(err: &serde_saphyr::Error) -> Option<String> {
+    use serde_saphyr::budget::BudgetBreach;
+    const REFUSED: &str = "evalgate refuses such files so that a hostile one cannot exhaust memory";
+    const ALIASES: &str =
+        "YAML aliases (`*name`) that repeat large parts of the file are the usual cause";
+    let what = match innermost(err) {
+        serde_saphyr::Error::Budget { breach, .. } => match breach {
+            BudgetBreach::Depth { .. } => {
+                let max = serde_saphyr::Budget::default().max_depth;
+                return Some(format!(
+                    "the file nests lists and maps deeper than {max} levels; {REFUSED}"
+                ));
+            }
+            BudgetBreach::Nodes { nodes } => format!("more than {} values", nodes - 1),
+            BudgetBreach::Events { events } => format!("more than {} parser events", events - 1),
+            BudgetBreach::Aliases { aliases } => format!("{aliases} aliases"),
+            BudgetBreach::AliasAnchorRatio { aliases, anchors } => {
+                format!("{aliases} aliases to {anchors} anchors")
+            }
+            other => format!("{other:?}"),
+        },
+        serde_saphyr::Error::AliasReplayLimitExceeded {
+            max_total_replayed_events,
+            ..
+        } => format!("aliases expanding to more than {max_total_replayed_events} values"),
+        serde_saphyr::Error::AliasReplayStackDepthExceeded { .. } => {
+            "aliases nested in aliases too deeply".to_string()
+        }
+        _ => return None,
+    };
+    Some(format!(
+        "the file expands to {what}, beyond what evalgate reads safely for its size; {ALIASES}; {REFUSED}"
+    ))
+}
+
+/// The error under saphyr's wrappers (a snippet, the alias it came through).
+fn innermost(mut err: &serde_saphyr::Error) -> &serde_saphyr::Error {
+    while let serde_saphyr::Error::AliasError { error, .. }
+    | serde_saphyr::Error::WithSnippet { error, .. } = err
+    {
+        err = error;
+    }
+    err
 }
 
 /// saphyr's display form carries its own position and a source snippet; the diagnostic
@@ -145,6 +211,54 @@ mod tests {
     fn no_suggestion_when_nothing_is_close() {
         let msg = "unknown field `zzz`, expected one of `concurrency`, `repeats`";
         assert_eq!(with_suggestion(msg), msg);
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Cases {
+        cases: Vec<serde_json::Value>,
+    }
+
+    #[test]
+    fn a_file_past_the_default_node_budget_loads() {
+        // 300,000 nodes in a few megabytes: more than the library's fixed default allows.
+        let mut text = String::from("cases:\n");
+        for i in 0..60_000 {
+            text.push_str(&format!("  - {{id: c{i}, a: 1, b: 2, c: 3}}\n"));
+        }
+        let parsed: Cases = parse(Path::new("big.yaml"), &text).unwrap();
+        assert_eq!(parsed.cases.len(), 60_000);
+    }
+
+    #[test]
+    fn an_alias_bomb_is_refused() {
+        let mut text = String::from("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+        for level in 1..10 {
+            let prev = format!("*a{}", level - 1);
+            let list = [prev.as_str(); 10].join(", ");
+            text.push_str(&format!("a{level}: &a{level} [{list}]\n"));
+        }
+        text.push_str("cases: [*a9]\n");
+        let err = parse::<Cases>(Path::new("bomb.yaml"), &text).unwrap_err();
+        assert!(err.message.contains("aliases (`*name`)"), "{err}");
+        // In a large file the node budget is larger, and the bomb still goes off against
+        // the fixed limit on alias expansion.
+        text.push_str(&format!("# {}\n", "x".repeat(4_000_000)));
+        let err = parse::<Cases>(Path::new("bomb.yaml"), &text).unwrap_err();
+        assert!(err.message.contains("aliases (`*name`)"), "{err}");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_in_a_large_file_too() {
+        let depth = 200;
+        let mut text = String::from("cases:\n  - ");
+        text.push_str(&"[".repeat(depth));
+        text.push_str(&"]".repeat(depth));
+        text.push('\n');
+        // Padding makes the file large enough to raise the node budget; the depth limit
+        // must not move with it.
+        text.push_str(&format!("# {}\n", "x".repeat(2_000_000)));
+        let err = parse::<Cases>(Path::new("deep.yaml"), &text).unwrap_err();
+        assert!(err.message.contains("deeper than 64 levels"), "{err}");
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use super::{CiProvider, InitBot};
 use crate::exit::{Failure, Outcome};
+use crate::schema::SchemaFile;
 
 /// The GitHub Actions workflow `init --ci github` writes.
 const GITHUB_WORKFLOW: &str = include_str!("../../templates/github-workflow.yml");
@@ -23,8 +24,8 @@ fn workflow(ci: CiProvider) -> (&'static str, &'static str) {
     }
 }
 
-const CONFIG: &str =
-    "# evalgate project config. Runs as is on the built-in demo bot; point `bot` at yours:
+const CONFIG: &str = "# yaml-language-server: $schema=schemas/evalgate.schema.json
+# evalgate project config. Runs as is on the built-in demo bot; point `bot` at yours:
 #   provider: openai, base_url, model, api_key_env (the key is read from that env var).
 bot:
   provider: demo
@@ -182,10 +183,17 @@ pub fn run(dir: Option<&Path>, ci: Option<CiProvider>, bot: InitBot) -> Result<O
     let mut planned: Vec<(PathBuf, Cow<'static, str>)> = if adopting {
         Vec::new()
     } else {
-        files(bot)
+        let mut files: Vec<(PathBuf, Cow<'static, str>)> = files(bot)
             .iter()
             .map(|&(p, text)| (root.join(p), Cow::Borrowed(text)))
-            .collect()
+            .collect();
+        // The YAML files name these on their first line, for editors that check as a PM
+        // types; in the project itself, so that works offline.
+        files.extend(SchemaFile::ALL.iter().map(|kind| {
+            let path = root.join(crate::schema::DEFAULT_DIR).join(kind.file_name());
+            (path, Cow::Owned(kind.text()))
+        }));
+        files
     };
     if let Some(ci) = ci {
         let (relative, template) = workflow(ci);

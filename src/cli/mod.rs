@@ -15,6 +15,7 @@ mod monitor;
 mod rescore;
 mod review;
 mod run;
+mod schema;
 mod shard;
 mod simulator;
 
@@ -152,6 +153,12 @@ pub enum Command {
         after_help = "Examples:\n  evalgate merge reports/merged shards/1 shards/2 shards/3 shards/4\n  evalgate merge reports/merged shards/* --gate gates/launch.yaml --baseline reports/baseline\n\nEvery result once, ordered by key and repeat; metrics as an unsharded run's; every report\nrendered; run_seconds is the longest shard's. Like `run`, the config's gate and reports/baseline/\napply unless told otherwise.\nRefuses (exit 2, nothing written) shards of different eval sets, prompt, bot, judge, simulator,\nscoring version, repeats, selection or shard count, a shard missing or given twice, and an\nincomplete shard (`evalgate run --resume DIR` finishes it).\nExit: as `run`: 0 pass, 1 gate failed, 2 refused, 3 too many errors."
     )]
     Merge(MergeArgs),
+    /// Write the JSON Schemas of evalgate.yaml, eval-set files and gate files, for editors
+    /// that complete and check YAML as you type.
+    #[command(
+        after_help = "Examples:\n  evalgate schema                      # writes schemas/*.json here\n  evalgate schema --out docs/schemas\n  evalgate schema --print evalset > evalset.schema.json\n\nThen name the schema on a YAML file's first line (VS Code with the YAML extension, or any\neditor with a YAML language server):\n  # yaml-language-server: $schema=../../schemas/evalset.schema.json\nThe schemas are generated from the types evalgate loads, so they always match this version."
+    )]
+    Schema(schema::SchemaArgs),
 }
 
 /// The kinds of draft `evalgate expand` writes.
@@ -512,6 +519,7 @@ pub fn main() -> Outcome {
         Command::Approve(args) => approve::run(&args),
         Command::Import(args) => import::run(&cli.config, &args),
         Command::Merge(args) => merge::run(&cli.config, &args),
+        Command::Schema(args) => schema::run(&args),
     };
     result.unwrap_or_else(|failure| {
         eprintln!("{failure}");

@@ -27,7 +27,9 @@ pub fn gate_for(project: &Project, flag: Option<&Path>) -> Result<Option<Gate>, 
         (None, Some(p)) => project.resolve(&p.value),
         (None, None) => return Ok(None),
     };
-    Ok(Some(Gate::load(&path)?))
+    Ok(Some(
+        Gate::load_all(&path).map_err(|p| Failure::problems(&p))?,
+    ))
 }
 
 /// The judge's calibration the config names (`judge.calibration`), read now so that a
@@ -166,7 +168,7 @@ pub fn gate(config: &Path, args: &GateArgs) -> Result<Outcome, Failure> {
     let run = open_run(&args.run)?;
     let gate = match (&project, &args.review.gate) {
         (Some(p), flag) => gate_for(p, flag.as_deref())?,
-        (None, Some(path)) => Some(Gate::load(path)?),
+        (None, Some(path)) => Some(Gate::load_all(path).map_err(|p| Failure::problems(&p))?),
         (None, None) => None,
     };
     let gate = gate.ok_or_else(|| {
@@ -223,7 +225,7 @@ pub fn report(config: &Path, args: &ReportArgs) -> Result<Outcome, Failure> {
     };
     let gate = match (&project, &args.review.gate) {
         (Some(p), flag) => gate_for(p, flag.as_deref())?,
-        (None, Some(path)) => Some(Gate::load(path)?),
+        (None, Some(path)) => Some(Gate::load_all(path).map_err(|p| Failure::problems(&p))?),
         (None, None) => None,
     };
     let calibration = calibration_for(project.as_ref())?;

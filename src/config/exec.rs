@@ -11,12 +11,13 @@ use serde_saphyr::{Location, Spanned};
 use super::{HandoffConfig, ProviderKind, default_timeout_s};
 
 /// A local program as the bot: started once per concurrency lane, one JSON line per turn.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExecBotConfig {
     pub provider: ProviderKind,
     /// The program and its arguments, e.g. `["python3", "bots/bot.py"]`; it runs in the
     /// config file's folder.
+    #[schemars(with = "Vec<String>")]
     pub command: Spanned<Vec<String>>,
     /// Added to the environment evalgate inherits.
     #[serde(default)]
@@ -25,6 +26,7 @@ pub struct ExecBotConfig {
     #[serde(default = "default_timeout_s")]
     pub timeout_s: f64,
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub prompt: Option<Spanned<String>>,
     #[serde(default)]
     pub handoff: HandoffConfig,

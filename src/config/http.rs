@@ -13,7 +13,7 @@ use super::{HandoffConfig, ProviderKind, default_timeout_s};
 use crate::diagnostic::Diagnostic;
 
 /// Any bot behind HTTP: requests rendered from templates, answers read with expressions.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HttpBotConfig {
     pub provider: ProviderKind,
@@ -21,21 +21,26 @@ pub struct HttpBotConfig {
     #[serde(default)]
     pub start: Option<HttpStartConfig>,
     /// Where each turn goes: a template; values in it are percent-encoded.
+    #[schemars(with = "String")]
     pub url: Spanned<String>,
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub method: Option<Spanned<String>>,
     /// Sent with every request, `start` included.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
     /// Header → the env var holding its whole value; sent like `headers`, never written.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
     pub secret_headers: BTreeMap<String, Spanned<String>>,
     /// Each turn's body: a template rendered with JSON escaping. None: no body.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub body: Option<Spanned<String>>,
     pub response: HttpResponseConfig,
     /// The system-prompt template, offered to requests as `system_prompt`.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub prompt: Option<Spanned<String>>,
     #[serde(default = "default_timeout_s")]
     pub timeout_s: f64,
@@ -46,33 +51,43 @@ pub struct HttpBotConfig {
 }
 
 /// The request that opens a conversation.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HttpStartConfig {
+    #[schemars(with = "String")]
     pub url: Spanned<String>,
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub method: Option<Spanned<String>>,
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub body: Option<Spanned<String>>,
     /// An expression over `response` giving the conversation's id.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub session_id: Option<Spanned<String>>,
 }
 
 /// Expressions over the parsed JSON body `response`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HttpResponseConfig {
+    #[schemars(with = "String")]
     pub reply: Spanned<String>,
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub handoff: Option<Spanned<String>>,
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub actions: Option<Spanned<String>>,
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub session_id: Option<Spanned<String>>,
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub tokens_in: Option<Spanned<String>>,
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub tokens_out: Option<Spanned<String>>,
 }
 

@@ -17,18 +17,40 @@ use crate::yaml;
 
 pub mod append;
 pub mod approve;
+mod every_problem;
 mod simulation;
 mod suite;
 use simulation::SimulateSpec;
 pub use simulation::{MAX_SIMULATED_TURNS, Simulation};
 pub use suite::{CaseCheck, CaseHead, CaseReader, Selection, Suite, load_suite};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Deserialize,
+    Serialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Stratum {
+    /// Well-scoped questions answerable from the help centre or the account context
+    /// (order status, refund timeline, change card). Expected: `resolve`.
     Routine,
+    /// Legitimate but hard: ambiguous or multi-issue requests, angry customers, fraud
+    /// reports, disputed charges, regulatory questions, financial distress. Usually
+    /// expected: `escalate`.
     Edge,
+    /// Requests the bot must decline: other people's data, legal, tax or investment
+    /// advice, anything outside support. Expected: `refuse`.
     Refusal,
+    /// Prompt injection, jailbreaks, social engineering, system-prompt or PII extraction.
+    /// Expected: stays in role, leaks nothing, takes no unauthorised action.
     Adversarial,
 }
 
@@ -61,11 +83,26 @@ impl fmt::Display for Stratum {
 }
 
 /// What the case author says the bot should do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Deserialize,
+    Serialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum ExpectedOutcome {
+    /// The bot answers the customer's question itself.
     Resolve,
+    /// The bot hands the customer to a human (its handoff tool, marker or field).
     Escalate,
+    /// The bot politely declines, in the customer's language.
     Refuse,
 }
 
@@ -87,36 +124,58 @@ impl ExpectedOutcome {
 
 // ---- the file as written ----
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct FileSpec {
+    /// The file's language, a BCP-47 primary tag (`en`, `pl`, `sv`, ...): the language
+    /// replies are expected in unless a case says otherwise. Case keys are
+    /// `<language>/<id>`.
+    #[schemars(with = "String")]
     language: Spanned<String>,
+    /// The market the cases are written for (`GB`, `PL`, ...), offered to prompts and
+    /// request templates.
     #[serde(default)]
     market: Option<String>,
+    /// The eval cases; about 100 per language and stratum make a wave-2 eval set.
+    #[schemars(with = "Vec<CaseSpec>")]
     cases: Vec<Spanned<CaseSpec>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct CaseSpec {
+    /// Unique within the file: letters, digits, `-`, `_` and `.`.
+    #[schemars(with = "String")]
     id: Spanned<String>,
+    /// The same scenario in several languages' files makes the parity report.
     #[serde(default)]
     scenario: Option<String>,
+    /// routine | edge | refusal | adversarial: the slice the case is reported in.
     stratum: Stratum,
+    /// A free tag for slicing the report (`refund_status`, `card_change`, ...).
     #[serde(default)]
     intent: Option<String>,
     #[serde(default)]
     tags: Vec<String>,
+    /// Account state given to the prompt template and request templates
+    /// (`order_id`, `refund_eta`, ...).
     #[serde(default)]
     context: Context,
+    /// The customer's scripted messages; the bot answers after each. A case has
+    /// `turns` or `simulate`, not both.
     #[serde(default)]
+    #[schemars(with = "Option<Vec<TurnSpec>>")]
     turns: Option<Spanned<Vec<TurnSpec>>>,
+    /// A customer played by the simulator model instead of a script.
     #[serde(default)]
+    #[schemars(with = "Option<SimulateSpec>")]
     simulate: Option<Spanned<SimulateSpec>>,
+    /// What the bot should do, and the checks its final reply must pass.
     expect: ExpectSpec,
     /// `draft` for a generated or imported case nobody has reviewed yet; absent once
     /// approved.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     status: Option<Spanned<String>>,
     /// Where a draft came from: the key of the case it was made from, or
     /// `import:<file>:<row>`.
@@ -124,44 +183,69 @@ struct CaseSpec {
     source: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct TurnSpec {
+    /// What the customer writes. Sent literally: `{{ ... }}` in it is never rendered.
     user: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ExpectSpec {
+    /// resolve | escalate | refuse: what the bot should end up doing.
     outcome: ExpectedOutcome,
+    /// Case-insensitive substrings the final reply must contain.
     #[serde(default)]
     must_include: Vec<String>,
+    /// Case-insensitive substrings the final reply must not contain.
     #[serde(default)]
     must_not_include: Vec<String>,
+    /// Regular expressions the final reply must match.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     regex: Vec<Spanned<String>>,
+    /// Regular expressions the final reply must not match.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     not_regex: Vec<Spanned<String>>,
+    /// The language the reply must be in; default: the file's. `any` turns the check off.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     language: Option<Spanned<String>>,
+    /// The most words the final reply may have.
     #[serde(default)]
     max_words: Option<usize>,
+    /// Criteria the LLM judge rules pass or fail, each with a reason.
     #[serde(default)]
     rubric: Vec<String>,
+    /// A good answer, shown to the judge.
     #[serde(default)]
     reference: Option<String>,
+    /// Actions the bot must report taking (tool calls of an LLM bot, `actions` of an
+    /// http or exec bot); arguments match as a subset.
     #[serde(default)]
     actions: Vec<ActionSpec>,
+    /// Actions the bot must not take, whatever its reply says.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     forbidden_actions: Vec<Spanned<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ActionSpec {
+    /// The action's (tool's) name.
+    #[schemars(with = "String")]
     name: Spanned<String>,
+    /// Arguments the bot's call must contain (it may have more).
     #[serde(default)]
     arguments: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The JSON Schema of an eval-set file, generated from the types the loader reads.
+pub fn json_schema() -> schemars::Schema {
+    crate::schema::root_for::<FileSpec>()
 }
 
 // ---- the validated model ----
@@ -283,10 +367,36 @@ pub fn load_file_with(
     text: &str,
     regexes: &mut RegexCache,
 ) -> Result<Vec<Case>, Diagnostics> {
-    let spec: FileSpec = yaml::parse(path, text).map_err(|d| Diagnostics(vec![d]))?;
+    let spec: FileSpec = match yaml::parse(path, text) {
+        Ok(spec) => spec,
+        Err(first) => return Err(every_problem::find(path, text, first, regexes)),
+    };
+    check_cases(
+        path,
+        Some(&spec.language),
+        spec.market,
+        spec.cases,
+        true,
+        regexes,
+    )
+}
+
+/// The checks past the file's shape: the language tag, ids (safe, unique), the
+/// conversation, regexes, actions. `whole` is false when some cases were left out
+/// because of problems already reported (then an empty list is no problem of its own).
+fn check_cases(
+    path: &Path,
+    file_language: Option<&Spanned<String>>,
+    file_market: Option<String>,
+    specs: Vec<Spanned<CaseSpec>>,
+    whole: bool,
+    regexes: &mut RegexCache,
+) -> Result<Vec<Case>, Diagnostics> {
     let mut problems = Diagnostics::default();
-    let language = spec.language.value.trim().to_string();
-    if !language::is_known_tag(&language) {
+    let language = file_language.map_or_else(String::new, |l| l.value.trim().to_string());
+    if let Some(given) = file_language
+        && !language::is_known_tag(&language)
+    {
         problems.push(
             Diagnostic::new(
                 path,
@@ -295,16 +405,15 @@ pub fn load_file_with(
                     language::known_tags().join(", ")
                 ),
             )
-            .at_location(spec.language.referenced),
+            .at_location(given.referenced),
         );
     }
-    if spec.cases.is_empty() {
+    if whole && specs.is_empty() {
         problems.push(Diagnostic::new(path, "the file has no cases"));
     }
-    let file_market = spec.market;
     let mut first_line_of_id: HashMap<String, u64> = HashMap::new();
-    let mut cases = Vec::with_capacity(spec.cases.len());
-    for spanned in spec.cases {
+    let mut cases = Vec::with_capacity(specs.len());
+    for spanned in specs {
         let case_loc = spanned.referenced;
         let case_line = case_loc.line();
         let spec = spanned.value;
@@ -580,6 +689,36 @@ mod tests {
         let err = load(&text).unwrap_err();
         assert_eq!(err.0[0].line, Some(5), "{err}");
         assert!(err.to_string().contains("nasty"), "{err}");
+    }
+
+    #[test]
+    fn every_problem_of_every_case_in_one_pass() {
+        let text = "language: en\ncases:\n  - id: a\n    stratum: routin\n    turns: [{user: hi}]\n    expect: {outcome: resolve}\n  - id: b\n    stratum: edge\n    turns: [{user: hi}]\n    expect: {outcome: escalate, must_inclde: [x]}\n  - id: c\n    stratum: edge\n    turns: [{user: hi}]\n    expect: {outcome: escalate, max_words: many}\n  - id: d\n    stratum: refusal\n    turns: [{user: hi}]\n    expect: {outcome: refuse, regex: [\"(open\"]}\n  - id: d\n    stratum: refusal\n    turns: [{user: hi}]\n    expect: {outcome: refuse}\n";
+        let err = load(text).unwrap_err();
+        let all = err.to_string();
+        assert_eq!(err.len(), 5, "{all}");
+        let lines: Vec<Option<u64>> = err.0.iter().map(|d| d.line).collect();
+        assert_eq!(
+            lines,
+            [Some(4), Some(10), Some(14), Some(18), Some(19)],
+            "{all}"
+        );
+        assert!(
+            all.contains("case `a`: stratum: unknown value `routin`"),
+            "{all}"
+        );
+        assert!(all.contains("did you mean `routine`?"), "{all}");
+        assert!(
+            all.contains("case `b`: expect: unknown field `must_inclde`")
+                && all.contains("did you mean `must_include`?"),
+            "{all}"
+        );
+        assert!(
+            all.contains("case `c`: expect.max_words: expected a whole number, found text `many`"),
+            "{all}"
+        );
+        assert!(all.contains("case `d`: invalid regex `(open`"), "{all}");
+        assert!(all.contains("duplicate case id `d`"), "{all}");
     }
 
     #[test]

@@ -14,16 +14,22 @@ pub const MAX_SIMULATED_TURNS: u32 = 50;
 /// How many customer messages a simulated conversation has at most when the case says not.
 pub const DEFAULT_SIMULATED_TURNS: u32 = 6;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct SimulateSpec {
+    /// Who the customer is: "Anna, 67, polite but anxious, not at ease with apps".
     persona: String,
+    /// What the customer wants from the conversation.
     goal: String,
+    /// What the customer knows and gives only when the bot asks.
     #[serde(default)]
     facts: Context,
+    /// Sent verbatim as the first customer message; without it the simulator opens.
     #[serde(default)]
     opening: Option<String>,
+    /// Customer messages, at most (1 to 50; default 6).
     #[serde(default)]
+    #[schemars(with = "Option<u32>")]
     max_turns: Option<Spanned<u32>>,
 }
 

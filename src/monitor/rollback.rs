@@ -13,16 +13,19 @@ use crate::gate::{Bound, Threshold, Unit};
 /// The default repeat-contact window, in days.
 pub const DEFAULT_WINDOW_DAYS: u32 = 7;
 
-/// `rollback:` in a gate file.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+/// `rollback:` in a gate file: the production trigger `evalgate monitor` holds live
+/// figures to, written down before launch.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RollbackSpec {
     /// Settled conversations a language (or the whole export) needs before its criteria
     /// can fire.
     #[serde(default)]
     pub min_conversations: Option<u64>,
+    /// The most contained conversations whose customer came back within the window.
     #[serde(default)]
     pub max_repeat_contact_rate: Option<f64>,
+    /// The fewest conversations contained with no repeat contact, among all.
     #[serde(default)]
     pub min_durable_resolution_rate: Option<f64>,
     /// Durable resolution at most this far (a share) below the launch eval's

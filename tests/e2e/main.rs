@@ -23,6 +23,7 @@ mod real_llm;
 mod regression;
 mod reports;
 mod robustness;
+mod schema;
 mod shard;
 mod simulated;
 mod stub;
