@@ -701,10 +701,10 @@ impl Project {
         if let Some(expand) = &self.config.expand {
             if !matches!(
                 expand.provider,
-                ProviderKind::Openai | ProviderKind::Anthropic
+                ProviderKind::Openai | ProviderKind::Anthropic | ProviderKind::Demo
             ) {
                 problems.push(here(
-                    "expand.provider must be `openai` (any OpenAI-compatible endpoint) or `anthropic`"
+                    "expand.provider must be `openai` (any OpenAI-compatible endpoint), `anthropic` or `demo` (typo drafts by fixed rules)"
                         .into(),
                 ));
             }
@@ -1188,11 +1188,12 @@ mod tests {
                 .any(|d| d.message.contains("expand.model is required")),
             "{no_model:?}"
         );
-        let demo = expand("  provider: demo\n");
+        assert!(expand("  provider: demo\n").is_empty());
+        let exec = expand("  provider: exec\n");
         assert!(
-            demo.iter()
+            exec.iter()
                 .any(|d| d.message.contains("expand.provider must be")),
-            "{demo:?}"
+            "{exec:?}"
         );
     }
 

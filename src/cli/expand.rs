@@ -10,7 +10,7 @@ use crate::config::{JudgeConfig, ProviderKind, ResponseFormat};
 use crate::diagnostic::Diagnostic;
 use crate::evalset::Case;
 use crate::exit::{Failure, Outcome};
-use crate::expand::{Kind, Prompts, Settings, Source, Target, expand};
+use crate::expand::{Drafter, Kind, Prompts, Settings, Source, Target, expand};
 use crate::provider::JsonMode;
 use crate::retry::RetryPolicy;
 
@@ -103,12 +103,21 @@ pub fn run(config: &Path, args: &ExpandArgs) -> Result<Outcome, Failure> {
             .at_location(var.referenced),
         ));
     }
-    let client = crate::provider::build_llm(&cfg, project.expand_api_key())
-        .map_err(|m| at_config(format!("expand: {m}")))?;
-    let client = Arc::new(crate::provider::Redacting {
-        inner: client,
-        secrets: Arc::new(project.secrets()),
-    });
+    let drafter = if cfg.provider == ProviderKind::Demo {
+        if kind != Kind::Typo {
+            return Err(at_config(format!(
+                "the demo drafter (`provider: demo`) writes only --kind typo; {kind} drafts need an LLM in `expand:` (provider openai or anthropic)"
+            )));
+        }
+        Drafter::Demo
+    } else {
+        let client = crate::provider::build_llm(&cfg, project.expand_api_key())
+            .map_err(|m| at_config(format!("expand: {m}")))?;
+        Drafter::Llm(Arc::new(crate::provider::Redacting {
+            inner: client,
+            secrets: Arc::new(project.secrets()),
+        }))
+    };
     let system = match &cfg.prompt {
         Some(p) => {
             let path = project.resolve(&p.value);
@@ -123,7 +132,7 @@ pub fn run(config: &Path, args: &ExpandArgs) -> Result<Outcome, Failure> {
     };
     let prompts = Prompts::new(system).map_err(at_config)?;
     let settings = Settings {
-        client,
+        drafter,
         prompts,
         kind,
         count,
@@ -134,7 +143,10 @@ pub fn run(config: &Path, args: &ExpandArgs) -> Result<Outcome, Failure> {
         },
         concurrency: cfg.concurrency,
     };
-    let model = cfg.model.clone().unwrap_or_default();
+    let model = match cfg.provider {
+        ProviderKind::Demo => crate::expand::demo::MODEL.to_string(),
+        _ => cfg.model.clone().unwrap_or_default(),
+    };
     eprintln!(
         "drafting {kind} cases from {} with {model}, {count} each",
         crate::report::count_of(sources.len(), "case")
@@ -205,12 +217,17 @@ fn llm_config(project: &crate::config::Project) -> Result<JudgeConfig, Failure> 
         .clone()
         .or_else(|| project.config.judge.clone());
     match cfg {
-        Some(cfg) if matches!(cfg.provider, ProviderKind::Openai | ProviderKind::Anthropic) => {
+        Some(cfg)
+            if matches!(
+                cfg.provider,
+                ProviderKind::Openai | ProviderKind::Anthropic | ProviderKind::Demo
+            ) =>
+        {
             Ok(cfg)
         }
         _ => Err(Failure::from(Diagnostic::new(
             &project.config_path,
-            "expand needs an LLM: add an `expand:` block (the fields of `judge:`, provider openai or anthropic), or a judge that is one",
+            "expand needs an LLM: add an `expand:` block (the fields of `judge:`, provider openai or anthropic; or provider demo for typo drafts without a model), or a judge that is one",
         ))),
     }
 }

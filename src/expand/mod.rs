@@ -4,6 +4,7 @@
 //! appended to their file with `status: draft` and `source: <key>`: a person approves them
 //! before they count.
 
+pub mod demo;
 mod kind;
 pub mod parse;
 mod prompt;
@@ -38,9 +39,15 @@ pub struct Source {
     pub target: Target,
 }
 
+/// Who writes the drafts: a model, or the demo drafter's fixed rules (typos only).
+pub enum Drafter {
+    Llm(Arc<dyn LlmClient>),
+    Demo,
+}
+
 /// The model and how to ask it.
 pub struct Settings {
-    pub client: Arc<dyn LlmClient>,
+    pub drafter: Drafter,
     pub prompts: Prompts,
     pub kind: Kind,
     /// Drafts asked for per source case.
@@ -202,6 +209,21 @@ async fn ask(settings: &Settings, source: &Source) -> Answer {
         tokens_in: 0,
         tokens_out: 0,
     };
+    let client = match &settings.drafter {
+        Drafter::Llm(client) => client,
+        Drafter::Demo => {
+            answer.proposals = match settings.kind {
+                Kind::Typo => Ok(demo::typos(&source.case, settings.count)
+                    .into_iter()
+                    .map(Ok)
+                    .collect()),
+                other => Err(format!(
+                    "the demo drafter writes only typos, not {other} drafts: set `expand:` to an LLM"
+                )),
+            };
+            return answer;
+        }
+    };
     let request =
         match settings
             .prompts
@@ -218,12 +240,7 @@ async fn ask(settings: &Settings, source: &Source) -> Answer {
         .keeps_turn_count()
         .then_some(source.case.turns.len());
     for _ in 0..2 {
-        let called = with_retries(
-            settings.retry,
-            || settings.client.complete(&request),
-            |_| {},
-        )
-        .await;
+        let called = with_retries(settings.retry, || client.complete(&request), |_| {}).await;
         let turn = match called {
             Ok((turn, _)) => turn,
             Err(gave_up) => {

@@ -9,7 +9,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::stub::ServerThread;
-use crate::{TempProject, repo_root, results, stderr, stdout, summary};
+use crate::{TempProject, assert_exit, repo_root, results, stderr, stdout, summary};
 
 /// The tickets the README shows, as shipped.
 fn tickets() -> String {
@@ -621,5 +621,82 @@ fn expand_without_a_model_or_with_one_down_says_so() {
     assert_eq!(
         std::fs::read_to_string(p.dir.join("evalsets/s/en.yaml")).unwrap(),
         EN
+    );
+}
+
+/// README's loop with no key: the demo drafter's typo drafts in a project `evalgate
+/// init` made, counted apart, approved, then run; other kinds need a model.
+#[test]
+fn the_demo_drafter_writes_typo_drafts_that_run_once_approved() {
+    let root = TempProject::new();
+    assert_exit(&root.evalgate(&["init", "typos"]), 0);
+    let p = TempProject {
+        dir: root.dir.join("typos"),
+    };
+    let config = read(&p, "evalgate.yaml");
+    p.write(
+        "evalgate.yaml",
+        &format!("{config}expand:\n  provider: demo\n"),
+    );
+    let before = read(&p, "evalsets/support/en.yaml");
+    let out = p.evalgate(&[
+        "expand",
+        "--lang",
+        "en",
+        "--case",
+        "refund-eta-01",
+        "--kind",
+        "typo",
+        "--count",
+        "2",
+    ]);
+    assert_exit(&out, 0);
+    let after = read(&p, "evalsets/support/en.yaml");
+    assert!(
+        after.starts_with(&before),
+        "the file's text is kept as it was"
+    );
+    let added = &after[before.len()..];
+    assert_eq!(added.matches("status: draft").count(), 2, "{added}");
+    assert_eq!(
+        added.matches("source: en/refund-eta-01").count(),
+        2,
+        "{added}"
+    );
+
+    let check = p.evalgate(&["check"]);
+    assert_exit(&check, 0);
+    assert!(
+        stdout(&check).contains("(and 2 drafts)"),
+        "{}",
+        stdout(&check)
+    );
+
+    assert_exit(&p.evalgate(&["approve", "evalsets/support/en.yaml"]), 0);
+    assert!(!read(&p, "evalsets/support/en.yaml").contains("status: draft"));
+    p.evalgate(&[
+        "run",
+        "--filter",
+        "en/refund-eta-01*",
+        "--out",
+        "typed",
+        "--quiet",
+    ]);
+    let keys: Vec<String> = results(&p.dir.join("typed"))
+        .iter()
+        .map(|r| r["key"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(keys.len(), 3, "{keys:?}");
+    assert!(
+        keys.iter().all(|k| k.starts_with("en/refund-eta-01")),
+        "{keys:?}"
+    );
+
+    let out = p.evalgate(&["expand", "--lang", "en", "--kind", "paraphrase"]);
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains("the demo drafter (`provider: demo`) writes only --kind typo"),
+        "{}",
+        stderr(&out)
     );
 }
