@@ -5,7 +5,6 @@
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::stub::ServerThread;
@@ -294,30 +293,9 @@ fn drafter() -> Drafter {
 
 async fn serve(mut stream: TcpStream, systems: Arc<Mutex<Vec<String>>>) {
     let mut buf = Vec::new();
-    let mut chunk = [0u8; 8192];
-    loop {
-        let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
-            match stream.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-            continue;
-        };
-        let head = String::from_utf8_lossy(&buf[..end]).to_lowercase();
-        let len: usize = head
-            .lines()
-            .find_map(|l| l.strip_prefix("content-length:"))
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(0);
-        while buf.len() < end + 4 + len {
-            match stream.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-        }
-        let request: Value =
-            serde_json::from_slice(&buf[end + 4..end + 4 + len]).unwrap_or_default();
-        buf.drain(..end + 4 + len);
+    while let Some((head, len)) = crate::stub::read_request(&mut stream, &mut buf).await {
+        let request: Value = serde_json::from_slice(&buf[head..head + len]).unwrap_or_default();
+        buf.drain(..head + len);
         let system = request["messages"][0]["content"]
             .as_str()
             .unwrap_or("")
@@ -328,16 +306,7 @@ async fn serve(mut stream: TcpStream, systems: Arc<Mutex<Vec<String>>>) {
             .to_string();
         systems.lock().unwrap().push(system.clone());
         let content = drafts_for(&system, &case);
-        let body = json!({
-            "choices": [{ "index": 0, "message": { "role": "assistant", "content": content }, "finish_reason": "stop" }],
-            "usage": { "prompt_tokens": 100, "completion_tokens": 20 }
-        })
-        .to_string();
-        let response = format!(
-            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-            body.len()
-        );
-        if stream.write_all(response.as_bytes()).await.is_err() {
+        if !crate::stub::reply_chat(&mut stream, &content, (100, 20)).await {
             return;
         }
     }

@@ -482,47 +482,17 @@ fn arrival_recording_bot() -> (
     crate::stub::ServerThread,
     std::sync::Arc<std::sync::Mutex<Vec<std::time::Instant>>>,
 ) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let arrivals = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let noted = std::sync::Arc::clone(&arrivals);
     let server = crate::stub::ServerThread::spawn(move |mut stream| {
         let noted = std::sync::Arc::clone(&noted);
         async move {
             let mut buf = Vec::new();
-            let mut chunk = [0u8; 8192];
-            loop {
-                // One request: its head, then as many body bytes as content-length says.
-                let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
-                    match stream.read(&mut chunk).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                    }
-                    continue;
-                };
-                let head = String::from_utf8_lossy(&buf[..end]).to_lowercase();
-                let len: usize = head
-                    .lines()
-                    .find_map(|l| l.strip_prefix("content-length:"))
-                    .and_then(|v| v.trim().parse().ok())
-                    .unwrap_or(0);
-                while buf.len() < end + 4 + len {
-                    match stream.read(&mut chunk).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                    }
-                }
-                buf.drain(..end + 4 + len);
+            while let Some((head, len)) = crate::stub::read_request(&mut stream, &mut buf).await {
+                buf.drain(..head + len);
                 noted.lock().unwrap().push(std::time::Instant::now());
-                let body = serde_json::json!({
-                    "choices": [{"index": 0, "message": {"role": "assistant", "content": "Your refund is on its way."}, "finish_reason": "stop"}],
-                    "usage": {"prompt_tokens": 10, "completion_tokens": 7}
-                })
-                .to_string();
-                let response = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-                    body.len()
-                );
-                if stream.write_all(response.as_bytes()).await.is_err() {
+                let answer = "Your refund is on its way.";
+                if !crate::stub::reply_chat(&mut stream, answer, (10, 7)).await {
                     return;
                 }
             }

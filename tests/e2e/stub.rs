@@ -137,8 +137,9 @@ async fn connection(
     }
 }
 
-/// Reads one request into `buf`; returns (header length, body length).
-async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<(usize, usize)> {
+/// Reads one request into `buf`; returns (header length, body length), or `None` when
+/// the client went away.
+pub async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<(usize, usize)> {
     let mut chunk = [0u8; 8192];
     loop {
         if let Some(end) = find(buf, b"\r\n\r\n") {
@@ -163,6 +164,20 @@ async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<(usiz
         }
         buf.extend_from_slice(&chunk[..n]);
     }
+}
+
+/// Answers 200 with a chat completion saying `content`; false when the client went away.
+pub async fn reply_chat(stream: &mut TcpStream, content: &str, tokens: (u64, u64)) -> bool {
+    let body = json!({
+        "choices": [{ "index": 0, "message": { "role": "assistant", "content": content }, "finish_reason": "stop" }],
+        "usage": { "prompt_tokens": tokens.0, "completion_tokens": tokens.1 }
+    })
+    .to_string();
+    let response = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(response.as_bytes()).await.is_ok()
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
