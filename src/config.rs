@@ -33,6 +33,8 @@ pub struct Config {
     pub simulator: Option<SimulatorConfig>,
     /// The model `evalgate expand` drafts cases with (the judge's when absent).
     pub expand: Option<JudgeConfig>,
+    /// How the bot's replies say it declined, for scoring without a judge.
+    pub refusal: RefusalConfig,
 }
 
 /// The config file as written, with the bot's section in the shape its provider takes.
@@ -65,8 +67,38 @@ struct ConfigFile<B> {
     /// built-in customer).
     #[serde(default)]
     simulator: Option<SimulatorConfig>,
+    /// The model `evalgate expand` drafts with: the fields of `judge:` (the judge's model
+    /// when absent; `provider: demo` writes typo drafts by fixed rules).
     #[serde(default)]
     expand: Option<JudgeConfig>,
+    /// How the bot's replies say it declined, so that without a judge a refused benign
+    /// request counts as over-refusal rather than deflection.
+    #[serde(default)]
+    refusal: RefusalConfig,
+}
+
+/// Phrases by which the bot declines a request, e.g. "I'm sorry, but I can't".
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefusalConfig {
+    /// Text in a reply (any case) that means the bot declined. Without a judge, a reply
+    /// to a case expecting `resolve` that fails its checks and holds one of these is
+    /// `refused` (an over-refusal), not `deflected`.
+    #[serde(default)]
+    pub markers: Vec<String>,
+}
+
+impl RefusalConfig {
+    /// Whether the reply says, in one of the marker phrases, that the bot declined.
+    pub fn declines(&self, reply: &str) -> bool {
+        if self.markers.is_empty() {
+            return false;
+        }
+        let reply = reply.to_lowercase();
+        self.markers
+            .iter()
+            .any(|m| !m.trim().is_empty() && reply.contains(&m.to_lowercase()))
+    }
 }
 
 impl<B> ConfigFile<B> {
@@ -81,6 +113,7 @@ impl<B> ConfigFile<B> {
             knowledge: self.knowledge,
             simulator: self.simulator,
             expand: self.expand,
+            refusal: self.refusal,
         }
     }
 }

@@ -16,7 +16,7 @@ use crate::metrics::Metrics;
 /// 3: containment is computed among cases expecting `resolve`, resolution's denominator,
 /// not among all cases; a diff against a run of version 2 would show a containment change
 /// that is only the new definition.
-pub const SCORING_VERSION: u32 = 3;
+pub const SCORING_VERSION: u32 = 4;
 
 /// The bot under test. `--resume` refuses to mix results of two bots into one run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

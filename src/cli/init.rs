@@ -34,6 +34,9 @@ bot:
     tool: escalate_to_human
     markers: [\"[HANDOFF]\"]
 evalsets: [\"evalsets/**/*.yaml\"]
+refusal:                      # how the bot declines: without a judge, a benign request it
+  markers:                    #   refuses counts as over-refusal, not as a deflection
+    [\"I'm sorry, but I can't\", \"Leider kann ich\", \"Das kann ich leider nicht\", \"Tyvärr kan jag inte\", \"Niestety nie mogę\", \"Lo siento, pero no puedo\"]
 gate: gates/launch.yaml
 run:
   concurrency: 16

@@ -60,6 +60,7 @@ pub fn run(config: &Path, args: &RescoreArgs) -> Result<Outcome, Failure> {
     let scorer = Arc::new(Scorer {
         detector: LanguageDetector::for_languages(&loaded.suite.languages()),
         handoff: project.config.bot.handoff().clone(),
+        refusal: project.config.refusal.clone(),
     });
     let job = Rescore {
         source: &source,

@@ -128,6 +128,7 @@ pub fn run(config: &Path, args: &RunArgs) -> Result<Outcome, Failure> {
     let scorer = Arc::new(Scorer {
         detector: LanguageDetector::for_languages(&loaded.suite.languages()),
         handoff: project.config.bot.handoff().clone(),
+        refusal: project.config.refusal.clone(),
     });
     let runtime = super::runtime()?;
     let job = RunJob {

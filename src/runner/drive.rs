@@ -301,6 +301,7 @@ mod tests {
         Arc::new(Scorer {
             detector: LanguageDetector::for_languages(&["en".to_string()]),
             handoff: Default::default(),
+            refusal: Default::default(),
         })
     }
 

@@ -4,10 +4,10 @@ pub mod actions;
 pub mod outcome;
 pub mod rules;
 
-pub use outcome::{Handoff, detect_handoff, observe};
+pub use outcome::{Handoff, detect_handoff, observe, refused_by_phrase};
 pub use rules::rule_checks;
 
-use crate::config::HandoffConfig;
+use crate::config::{HandoffConfig, RefusalConfig};
 use crate::evalset::Case;
 use crate::language::LanguageDetector;
 use crate::result::{
@@ -29,6 +29,9 @@ pub struct Judgement {
 pub struct Scorer {
     pub detector: LanguageDetector,
     pub handoff: HandoffConfig,
+    /// The bot's refusal phrases: without a judge, they tell a refused benign request
+    /// (over-refusal) from a deflection.
+    pub refusal: RefusalConfig,
 }
 
 /// What the runner knows about one conversation once it ended.
@@ -128,7 +131,11 @@ impl Scorer {
             // Saying "a colleague will take over" without a handoff signal hands nobody over.
             Some(ObservedOutcome::Escalated) => ObservedOutcome::Deflected,
             Some(judged) => judged,
-            None => observe(case.expect.outcome, handoff.as_ref(), &checks),
+            None => refused_by_phrase(
+                observe(case.expect.outcome, handoff.as_ref(), &checks),
+                case.expect.outcome,
+                self.refusal.declines(&result.reply),
+            ),
         };
         if let Some(v) = &verdict {
             match &v.error {
@@ -190,6 +197,9 @@ mod tests {
             handoff: HandoffConfig {
                 tool: Some("escalate_to_human".into()),
                 markers: vec![],
+            },
+            refusal: RefusalConfig {
+                markers: vec!["I'm sorry, but I can't".into()],
             },
         }
     }
@@ -307,6 +317,37 @@ mod tests {
         assert_eq!(
             r.first_failure().as_deref(),
             Some("must_include: missing \"28 November\"")
+        );
+    }
+
+    /// Without a judge, the bot's refusal phrase tells an over-refusal from a deflection;
+    /// a judge's outcome, or a reply that passed its checks, is left as it is.
+    #[test]
+    fn a_refusal_phrase_makes_a_failed_resolve_an_over_refusal() {
+        let case = case("{ outcome: resolve, must_include: ['28 November'] }");
+        let refused = conversation("I'M SORRY, BUT I CAN'T help with legal questions.", None);
+        let r = scorer().score(&case, 0, refused, None);
+        assert_eq!(r.observed_outcome, ObservedOutcome::Refused);
+        assert!(!r.passed);
+        let vague = conversation("Your request has been noted.", None);
+        let r = scorer().score(&case, 0, vague, None);
+        assert_eq!(r.observed_outcome, ObservedOutcome::Deflected);
+        let helped = conversation(
+            "I'm sorry, but I can't be faster: it ships 28 November.",
+            None,
+        );
+        let r = scorer().score(&case, 0, helped, None);
+        assert_eq!(r.observed_outcome, ObservedOutcome::Resolved);
+        let unmarked = Scorer {
+            refusal: RefusalConfig::default(),
+            ..scorer()
+        };
+        let refused = conversation("I'm sorry, but I can't help with legal questions.", None);
+        let r = unmarked.score(&case, 0, refused, None);
+        assert_eq!(
+            r.observed_outcome,
+            ObservedOutcome::Deflected,
+            "no phrases, no refusal"
         );
     }
 }
