@@ -125,6 +125,17 @@ pub struct RunMeta {
     pub rescored_from: Option<String>,
 }
 
+impl RunMeta {
+    /// The judge's prompt hash: whole, or for a run written before that was recorded, the
+    /// shortened one inside `judge` ("MODEL (prompt HASH)").
+    pub fn judge_prompt_hash(&self) -> Option<&str> {
+        self.judge_prompt_hash.as_deref().or_else(|| {
+            let (_, rest) = self.judge.as_deref()?.rsplit_once("(prompt ")?;
+            rest.strip_suffix(')')
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunSummary {
     #[serde(flatten)]

@@ -215,17 +215,12 @@ fn labeler_agreement(ratings: &[&Rating]) -> PassFail {
     pairs
 }
 
-/// The judge as the run recorded it: its whole prompt hash, or for a run written before
-/// that was recorded, the shortened hash inside "MODEL (prompt HASH)".
+/// The judge as the run recorded it.
 fn judge_identity(run: &RunDir) -> JudgeIdentity {
     let meta = &run.summary.meta;
-    let shortened = || {
-        let (_, rest) = meta.judge.as_deref()?.rsplit_once("(prompt ")?;
-        rest.strip_suffix(')').map(str::to_string)
-    };
     JudgeIdentity {
         model: meta.judge_model.clone(),
-        prompt_hash: meta.judge_prompt_hash.clone().or_else(shortened),
+        prompt_hash: meta.judge_prompt_hash().map(str::to_string),
     }
 }
 

@@ -134,11 +134,7 @@ pub fn assess(summary: &RunSummary, file: Option<&CalibrationFile>) -> Option<Ju
         .unwrap_or(&file.path)
         .display()
         .to_string();
-    let other_judge = other_judge(
-        c,
-        model,
-        meta.judge_prompt_hash.as_deref().or(meta.judge.as_deref()),
-    );
+    let other_judge = other_judge(c, model, meta.judge_prompt_hash());
     let by_language = languages
         .map(|language| {
             let trust = match (&other_judge, c.by_language.get(language)) {
@@ -174,11 +170,6 @@ fn other_judge(c: &Calibration, model: &str, run_hash: Option<&str>) -> Option<S
             "was made for judge {theirs}, not this run's {model}"
         ));
     }
-    let run_hash = run_hash.map(|h| {
-        h.rsplit_once("(prompt ")
-            .and_then(|(_, rest)| rest.strip_suffix(')'))
-            .unwrap_or(h)
-    });
     match (c.judge.prompt_hash.as_deref(), run_hash) {
         (Some(cal), Some(run)) if run.starts_with(cal) || cal.starts_with(run) => None,
         (cal, _) => Some(format!(
