@@ -44,5 +44,6 @@ pub mod stats;
 pub mod summary;
 #[cfg(test)]
 pub mod test_support;
+pub mod timefmt;
 pub mod transport;
 pub mod yaml;

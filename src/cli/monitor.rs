@@ -10,7 +10,8 @@ use crate::exit::{Failure, Outcome};
 use crate::gate::Gate;
 use crate::monitor::report::{MonitorReport, RollbackSection};
 use crate::monitor::rollback::{self, DEFAULT_WINDOW_DAYS, RollbackVerdict};
-use crate::monitor::{eval_rates, export, measure, sample, timefmt, write_reports};
+use crate::monitor::{eval_rates, export, measure, sample, write_reports};
+use crate::timefmt;
 
 #[derive(Debug, clap::Args)]
 pub struct MonitorArgs {

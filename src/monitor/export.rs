@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-use super::timefmt::parse_rfc3339;
 use crate::diagnostic::Diagnostic;
+use crate::timefmt::parse_rfc3339;
 
 /// What the metrics keep of one conversation.
 #[derive(Debug, Clone, PartialEq)]

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 
 use super::export::ConversationHead;
-use super::timefmt::{DAY, IsoWeek};
+use crate::timefmt::{DAY, IsoWeek};
 
 /// One conversation as the figures see it (24 bytes, whatever the transcript's length).
 #[derive(Debug, Clone, Copy)]
@@ -207,7 +207,7 @@ impl Tally {
         };
         let figures = Figures {
             repeat_window_days: window_days,
-            latest_started_at: latest.map(super::timefmt::format_rfc3339),
+            latest_started_at: latest.map(crate::timefmt::format_rfc3339),
             overall: overall.finish(),
             by_language: self
                 .languages
@@ -260,7 +260,7 @@ impl Tally {
 mod tests {
     use super::*;
     use crate::monitor::export::stable_hash;
-    use crate::monitor::timefmt::parse_rfc3339;
+    use crate::timefmt::parse_rfc3339;
 
     fn add(
         t: &mut Tally,

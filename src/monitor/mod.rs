@@ -9,7 +9,6 @@ pub mod metrics;
 pub mod report;
 pub mod rollback;
 pub mod sample;
-pub mod timefmt;
 
 use std::path::{Path, PathBuf};
 

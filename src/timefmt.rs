@@ -1,6 +1,7 @@
-//! Times in a production export: RFC 3339 parsed to seconds since the epoch, and the ISO
-//! week a conversation started in. Written here rather than taken from a date crate:
-//! `monitor` needs exactly these two things, on a million lines, and nothing else.
+//! Calendar time without a date crate: RFC 3339 parsed to seconds since the epoch and
+//! written back (run ids and `started_at` of runs, production exports), and the ISO week a
+//! conversation started in. evalgate needs exactly these, on a million lines for
+//! `monitor`, and nothing else.
 
 /// Seconds in a day; a repeat-contact window is a whole number of them.
 pub const DAY: i64 = 86_400;
@@ -198,6 +199,13 @@ mod tests {
         ] {
             assert!(parse_rfc3339(bad).is_err(), "{bad:?} should be refused");
         }
+    }
+
+    #[test]
+    fn formats_known_instants() {
+        assert_eq!(format_rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(format_rfc3339(1_795_437_296), "2026-11-23T12:34:56Z");
     }
 
     #[test]
