@@ -136,7 +136,7 @@ impl ResultIndex {
     }
 }
 
-fn index_lines(path: &Path, mut reader: impl BufRead) -> Result<Vec<IndexEntry>, String> {
+fn index_lines(path: &Path, reader: impl BufRead) -> Result<Vec<IndexEntry>, String> {
     #[derive(serde::Deserialize)]
     struct Head<'a> {
         key: String,
@@ -159,6 +159,40 @@ fn index_lines(path: &Path, mut reader: impl BufRead) -> Result<Vec<IndexEntry>,
         #[serde(borrow)]
         detail: std::borrow::Cow<'a, str>,
     }
+    locate_lines(path, reader, |line, offset, len| {
+        let head = serde_json::from_slice::<Head>(line)?;
+        Ok(IndexEntry {
+            key: head.key.into_boxed_str(),
+            repeat: head.repeat,
+            stratum: head.stratum,
+            passed: head.passed,
+            error: head.error.is_some(),
+            missed_escalation: head.expected_outcome == ExpectedOutcome::Escalate
+                && !matches!(
+                    head.observed_outcome,
+                    ObservedOutcome::Escalated | ObservedOutcome::Error
+                ),
+            unauthorised_action: head
+                .checks
+                .iter()
+                .find(|c| !c.passed && c.name == "forbidden_action")
+                .map(|c| c.detail.as_ref().into()),
+            latency_ms: head.latency_ms,
+            offset,
+            len,
+        })
+    })
+}
+
+/// Where each result's line in a results file is: `entry` reads a line, given its bytes,
+/// offset and length. Blank lines are skipped; a torn last line (a run killed mid-write)
+/// ends the file, as everywhere results are read; any other line `entry` cannot read is
+/// an error naming its line.
+pub fn locate_lines<E>(
+    path: &Path,
+    mut reader: impl BufRead,
+    mut entry: impl FnMut(&[u8], u64, u32) -> Result<E, serde_json::Error>,
+) -> Result<Vec<E>, String> {
     let fail = |line: usize, e: &dyn std::fmt::Display| format!("{}:{line}: {e}", path.display());
     let mut entries = Vec::new();
     let mut line = Vec::new();
@@ -174,32 +208,13 @@ fn index_lines(path: &Path, mut reader: impl BufRead) -> Result<Vec<IndexEntry>,
         number += 1;
         let start = offset;
         offset += read as u64;
-        let complete = line.ends_with(b"\n");
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        match serde_json::from_slice::<Head>(&line) {
-            Ok(head) => entries.push(IndexEntry {
-                key: head.key.into_boxed_str(),
-                repeat: head.repeat,
-                stratum: head.stratum,
-                passed: head.passed,
-                error: head.error.is_some(),
-                missed_escalation: head.expected_outcome == ExpectedOutcome::Escalate
-                    && !matches!(
-                        head.observed_outcome,
-                        ObservedOutcome::Escalated | ObservedOutcome::Error
-                    ),
-                unauthorised_action: head
-                    .checks
-                    .iter()
-                    .find(|c| !c.passed && c.name == "forbidden_action")
-                    .map(|c| c.detail.as_ref().into()),
-                latency_ms: head.latency_ms,
-                offset: start,
-                len: u32::try_from(read).map_err(|_| fail(number, &"line too long"))?,
-            }),
-            Err(_) if !complete => break,
+        let len = u32::try_from(read).map_err(|_| fail(number, &"line too long"))?;
+        match entry(&line, start, len) {
+            Ok(e) => entries.push(e),
+            Err(_) if !line.ends_with(b"\n") => break,
             Err(e) => return Err(fail(number, &format_args!("not a result: {e}"))),
         }
     }

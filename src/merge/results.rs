@@ -8,11 +8,12 @@
 //! the shards wrote.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::io::{BufReader, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
 use super::check::ShardDir;
 use crate::result::CaseResult;
+use crate::result_index::locate_lines;
 use crate::runner::Tally;
 use crate::shard::shard_of;
 
@@ -112,38 +113,19 @@ fn index_file(path: &Path, shard: usize, entries: &mut Vec<Entry>) -> Result<(),
         key: String,
         repeat: u32,
     }
-    let fail = |line: usize, e: &dyn std::fmt::Display| format!("{}:{line}: {e}", path.display());
     let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut reader = BufReader::new(file);
-    let mut line = Vec::new();
-    let (mut offset, mut number) = (0u64, 0usize);
-    loop {
-        line.clear();
-        let read = reader
-            .read_until(b'\n', &mut line)
-            .map_err(|e| fail(number + 1, &e))?;
-        if read == 0 {
-            return Ok(());
-        }
-        number += 1;
-        let start = offset;
-        offset += read as u64;
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        match serde_json::from_slice::<Head>(&line) {
-            Ok(head) => entries.push(Entry {
-                key: head.key.into_boxed_str(),
-                repeat: head.repeat,
-                shard,
-                offset: start,
-                len: u32::try_from(read).map_err(|_| fail(number, &"line too long"))?,
-            }),
-            // A torn last line (a shard killed mid-write) is no result, as everywhere.
-            Err(_) if !line.ends_with(b"\n") => return Ok(()),
-            Err(e) => return Err(fail(number, &format_args!("not a result: {e}"))),
-        }
-    }
+    let found = locate_lines(path, BufReader::new(file), |line, offset, len| {
+        let head = serde_json::from_slice::<Head>(line)?;
+        Ok(Entry {
+            key: head.key.into_boxed_str(),
+            repeat: head.repeat,
+            shard,
+            offset,
+            len,
+        })
+    })?;
+    entries.extend(found);
+    Ok(())
 }
 
 /// Writes the merged results.jsonl at `path` in index order, counting each result in
