@@ -4,7 +4,7 @@ pub mod actions;
 pub mod outcome;
 pub mod rules;
 
-pub use outcome::{Handoff, detect_handoff, observe, refused_by_phrase};
+pub use outcome::{Handoff, detect_handoff, observe};
 pub use rules::rule_checks;
 
 use crate::config::{HandoffConfig, RefusalConfig};
@@ -131,11 +131,9 @@ impl Scorer {
             // Saying "a colleague will take over" without a handoff signal hands nobody over.
             Some(ObservedOutcome::Escalated) => ObservedOutcome::Deflected,
             Some(judged) => judged,
-            None => refused_by_phrase(
-                observe(case.expect.outcome, handoff.as_ref(), &checks),
-                case.expect.outcome,
-                self.refusal.declines(&result.reply),
-            ),
+            None => observe(case.expect.outcome, handoff.as_ref(), &checks, || {
+                self.refusal.declines(&result.reply)
+            }),
         };
         if let Some(v) = &verdict {
             match &v.error {

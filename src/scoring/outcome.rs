@@ -37,11 +37,15 @@ pub fn detect_handoff(config: &HandoffConfig, turns: &[TranscriptTurn]) -> Optio
 /// Rule-verified outcome: the expected resolve/refuse when every content check passed,
 /// otherwise deflected: the bot kept the customer without a handoff and without verifiably
 /// helping. A failed language or length check fails the result elsewhere, but the bot did
-/// answer, so it does not make the outcome a deflection.
+/// answer, so it does not make the outcome a deflection. A reply to a case expecting
+/// `resolve` that failed its checks and says, in one of the bot's refusal phrases
+/// (`declined`, asked only then), that it declined was refused: the over-refusal a benign
+/// request probes for.
 pub fn observe(
     expected: ExpectedOutcome,
     handoff: Option<&Handoff>,
     rule_checks: &[Check],
+    declined: impl FnOnce() -> bool,
 ) -> ObservedOutcome {
     if handoff.is_some() {
         return ObservedOutcome::Escalated;
@@ -53,23 +57,8 @@ pub fn observe(
     match expected {
         ExpectedOutcome::Resolve if all_passed => ObservedOutcome::Resolved,
         ExpectedOutcome::Refuse if all_passed => ObservedOutcome::Refused,
+        ExpectedOutcome::Resolve if declined() => ObservedOutcome::Refused,
         _ => ObservedOutcome::Deflected,
-    }
-}
-
-/// Without a judge, a case expecting `resolve` whose reply failed its checks and says, in
-/// one of the bot's refusal phrases, that it declined was refused, not deflected: the
-/// over-refusal a benign request probes for.
-pub fn refused_by_phrase(
-    observed: ObservedOutcome,
-    expected: ExpectedOutcome,
-    declines: bool,
-) -> ObservedOutcome {
-    match (observed, expected) {
-        (ObservedOutcome::Deflected, ExpectedOutcome::Resolve) if declines => {
-            ObservedOutcome::Refused
-        }
-        _ => observed,
     }
 }
 
@@ -119,7 +108,12 @@ mod tests {
         let marker = detect_handoff(&cfg, &[bot("Passing you on [HANDOFF]", None)]);
         assert!(marker.is_some());
         assert_eq!(
-            observe(ExpectedOutcome::Resolve, marker.as_ref(), &[check(true)]),
+            observe(
+                ExpectedOutcome::Resolve,
+                marker.as_ref(),
+                &[check(true)],
+                || false
+            ),
             ObservedOutcome::Escalated
         );
         assert!(detect_handoff(&cfg, &[bot("done", Some("lookup_order"))]).is_none());
@@ -138,19 +132,19 @@ mod tests {
     #[test]
     fn rule_verified_outcomes() {
         assert_eq!(
-            observe(ExpectedOutcome::Resolve, None, &[check(true)]),
+            observe(ExpectedOutcome::Resolve, None, &[check(true)], || false),
             ObservedOutcome::Resolved
         );
         assert_eq!(
-            observe(ExpectedOutcome::Resolve, None, &[check(false)]),
+            observe(ExpectedOutcome::Resolve, None, &[check(false)], || false),
             ObservedOutcome::Deflected
         );
         assert_eq!(
-            observe(ExpectedOutcome::Refuse, None, &[check(true)]),
+            observe(ExpectedOutcome::Refuse, None, &[check(true)], || false),
             ObservedOutcome::Refused
         );
         assert_eq!(
-            observe(ExpectedOutcome::Escalate, None, &[check(true)]),
+            observe(ExpectedOutcome::Escalate, None, &[check(true)], || false),
             ObservedOutcome::Deflected
         );
     }
@@ -161,19 +155,24 @@ mod tests {
         for name in ["language", "max_words"] {
             let checks = [check(true), named(name, false)];
             assert_eq!(
-                observe(ExpectedOutcome::Resolve, None, &checks),
+                observe(ExpectedOutcome::Resolve, None, &checks, || false),
                 ObservedOutcome::Resolved,
                 "{name}"
             );
             assert_eq!(
-                observe(ExpectedOutcome::Refuse, None, &checks),
+                observe(ExpectedOutcome::Refuse, None, &checks, || false),
                 ObservedOutcome::Refused,
                 "{name}"
             );
         }
         for name in CONTENT_CHECKS {
             assert_eq!(
-                observe(ExpectedOutcome::Resolve, None, &[named(name, false)]),
+                observe(
+                    ExpectedOutcome::Resolve,
+                    None,
+                    &[named(name, false)],
+                    || false
+                ),
                 ObservedOutcome::Deflected,
                 "{name}"
             );
