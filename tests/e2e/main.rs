@@ -286,14 +286,24 @@ impl Drop for DemoServer {
 
 /// Debian's chromium, or EVALGATE_CHROMIUM. CI sets EVALGATE_REQUIRE_BROWSER so a missing
 /// browser fails instead of skipping.
+/// The browser for a test's browser half; without one the half is skipped with a note,
+/// unless `EVALGATE_REQUIRE_BROWSER` is set (CI), where a missing browser fails the test.
 pub fn chromium() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("EVALGATE_CHROMIUM") {
-        return Some(PathBuf::from(p));
+    let found = match std::env::var_os("EVALGATE_CHROMIUM") {
+        Some(p) => Some(PathBuf::from(p)),
+        None => ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+            .iter()
+            .map(PathBuf::from)
+            .find(|p| p.is_file()),
+    };
+    if found.is_none() {
+        assert!(
+            std::env::var_os("EVALGATE_REQUIRE_BROWSER").is_none(),
+            "chromium is required here but missing"
+        );
+        eprintln!("skipped the browser half: no chromium (apt-get install chromium)");
     }
-    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.is_file())
+    found
 }
 
 pub fn headless(browser: &Path, profile: &Path, args: &[&str]) -> std::process::Output {
@@ -312,4 +322,52 @@ pub fn headless(browser: &Path, profile: &Path, args: &[&str]) -> std::process::
         .args(args)
         .output()
         .expect("run chromium")
+}
+
+/// Whether shellcheck is installed. CI installs it and sets EVALGATE_REQUIRE_SHELLCHECK,
+/// so there a check cannot pass by being skipped.
+pub fn has_shellcheck() -> bool {
+    let installed = Command::new("shellcheck")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        installed || std::env::var_os("EVALGATE_REQUIRE_SHELLCHECK").is_none(),
+        "shellcheck is required here but not installed"
+    );
+    installed
+}
+
+/// Fails the test with shellcheck's findings on a CI step's script, read as `dialect`
+/// (`bash` or `sh`) with GitHub's `${{ … }}` expressions replaced; skipped without
+/// shellcheck (see [`has_shellcheck`]).
+pub fn shellcheck(dialect: &str, name: &str, script: &str) {
+    use std::io::Write;
+    if !has_shellcheck() {
+        return;
+    }
+    let expr = regex::Regex::new(r"\$\{\{[^}]*\}\}").unwrap();
+    let options = if dialect == "bash" {
+        "-eo pipefail"
+    } else {
+        "-e"
+    };
+    let text = format!(
+        "#!/usr/bin/env {dialect}\nset {options}\n{}\n",
+        expr.replace_all(script, "EXPR")
+    );
+    let mut child = Command::new("shellcheck")
+        .args(["-s", dialect, "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{name}:\n{}", stdout(&out));
 }

@@ -552,40 +552,6 @@ fn yaml_file(relative: &str) -> Value {
     serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{relative}: {e}"))
 }
 
-fn shellcheck(dialect: &str, name: &str, script: &str) {
-    let Ok(probe) = std::process::Command::new("shellcheck")
-        .arg("--version")
-        .output()
-    else {
-        assert!(
-            std::env::var_os("EVALGATE_REQUIRE_SHELLCHECK").is_none(),
-            "shellcheck is required here but not installed"
-        );
-        return;
-    };
-    assert!(probe.status.success());
-    let expr = regex::Regex::new(r"\$\{\{[^}]*\}\}").unwrap();
-    let text = format!(
-        "#!/bin/{dialect}\nset -e\n{}\n",
-        expr.replace_all(script, "EXPR")
-    );
-    let mut child = std::process::Command::new("shellcheck")
-        .args(["-s", dialect, "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{name}:\n{}", stdout(&out));
-}
-
 /// The shipped workflow, run as GitHub would: each matrix entry's `evalgate` arguments in
 /// the project, the uploads downloaded where the merge job looks, then the merge's.
 #[test]
@@ -658,7 +624,7 @@ fn the_sharded_workflow_runs_every_shard_and_merges_them_all() {
             .enumerate()
         {
             if let Some(script) = s["run"].as_str() {
-                shellcheck("bash", &format!("{job} step {i}"), script);
+                crate::shellcheck("bash", &format!("{job} step {i}"), script);
             }
         }
     }
@@ -752,7 +718,7 @@ fn the_kubernetes_indexed_job_runs_every_shard_and_merges_them_all() {
         ("wait", &wait_script),
         ("merge", &merge_script),
     ] {
-        shellcheck("sh", name, s);
+        crate::shellcheck("sh", name, s);
     }
 
     // As the pods run them, on the demo bot; the last shard is killed once and retried.
