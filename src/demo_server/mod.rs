@@ -106,6 +106,11 @@ pub(super) async fn read_body(req: Request<Incoming>) -> Result<Bytes, Box<Reply
 }
 
 /// The body parsed as JSON, or the response that refuses it.
+/// The request's body as JSON, or the reply that refuses it.
+pub(super) async fn read_json(req: Request<Incoming>) -> Result<Value, Box<Reply>> {
+    parse_json(&read_body(req).await?)
+}
+
 pub(super) fn parse_json(body: &[u8]) -> Result<Value, Box<Reply>> {
     serde_json::from_slice(body).map_err(|e| {
         Box::new(error_response(

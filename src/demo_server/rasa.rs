@@ -10,7 +10,7 @@ use hyper::{Method, Request, StatusCode};
 use serde_json::{Value, json};
 
 use super::store::Conversations;
-use super::{Reply, error_response, json_response, parse_json, read_body};
+use super::{Reply, error_response, json_response, read_json};
 use crate::provider::demo;
 
 pub(super) async fn handle(
@@ -24,11 +24,7 @@ pub(super) async fn handle(
             "not found: use POST /webhooks/rest/webhook",
         );
     }
-    let body = match read_body(req).await {
-        Ok(body) => body,
-        Err(refused) => return *refused,
-    };
-    let request = match parse_json(&body) {
+    let request = match read_json(req).await {
         Ok(v) => v,
         Err(refused) => return *refused,
     };

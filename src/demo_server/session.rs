@@ -13,7 +13,7 @@ use hyper::{Method, Request, StatusCode};
 use serde_json::{Value, json};
 
 use super::store::Conversations;
-use super::{Reply, error_response, json_response, parse_json, read_body};
+use super::{Reply, error_response, json_response, parse_json, read_body, read_json};
 use crate::provider::demo;
 
 pub(super) async fn handle(
@@ -51,11 +51,7 @@ pub(super) async fn handle(
             json_response(StatusCode::CREATED, json!({ "conversation": { "id": id } }))
         }
         (Method::POST, _, Some(id)) => {
-            let body = match read_body(req).await {
-                Ok(body) => body,
-                Err(refused) => return *refused,
-            };
-            let request = match parse_json(&body) {
+            let request = match read_json(req).await {
                 Ok(v) => v,
                 Err(refused) => return *refused,
             };
