@@ -7,8 +7,10 @@ use crate::exit::{Failure, Outcome};
 
 pub fn run(config: &Path) -> Result<Outcome, Failure> {
     let loaded = super::load::load(config)?;
-    // The gate file and the judge are part of the contract a run will be held to.
+    // The gate file, the judge and its calibration are part of the contract a run will be
+    // held to.
     let gate = super::review::gate_for(&loaded.project, None)?;
+    super::review::calibration_for(Some(&loaded.project))?;
     super::run::build_judge(&loaded.project, false)?;
     let suite = &loaded.suite;
     let coverage = suite.coverage();

@@ -19,6 +19,7 @@ pub fn run(config: &Path, args: &MergeArgs) -> Result<Outcome, Failure> {
         (None, Some(path)) => Some(Gate::load(path)?),
         (None, None) => None,
     };
+    let calibration = super::review::calibration_for(project.as_ref())?;
     let baseline = match &project {
         Some(p) => super::review::baseline_for(
             p,
@@ -51,5 +52,11 @@ pub fn run(config: &Path, args: &MergeArgs) -> Result<Outcome, Failure> {
     let pricing = project.as_ref().and_then(|p| p.config.pricing.as_ref());
     plan.write(pricing, progress)?;
     let run = RunDir::open(&args.out).map_err(Failure::internal)?;
-    super::review::finish_in(project.as_ref(), &run, gate.as_ref(), baseline.as_ref())
+    super::review::finish_in(
+        project.as_ref(),
+        &run,
+        gate.as_ref(),
+        baseline.as_ref(),
+        calibration.as_ref(),
+    )
 }

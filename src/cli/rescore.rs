@@ -82,5 +82,6 @@ pub fn run(config: &Path, args: &RescoreArgs) -> Result<Outcome, Failure> {
     }
     let run = RunDir::open(&out_dir).map_err(Failure::internal)?;
     let gate = super::review::gate_for(project, None)?;
-    super::review::finish(project, &run, gate.as_ref(), None)
+    let calibration = super::review::calibration_for(Some(project))?;
+    super::review::finish(project, &run, gate.as_ref(), None, calibration.as_ref())
 }

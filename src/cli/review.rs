@@ -32,8 +32,9 @@ pub fn gate_for(project: &Project, flag: Option<&Path>) -> Result<Option<Gate>, 
     ))
 }
 
-/// The judge's calibration the config names (`judge.calibration`), read now so that a
-/// broken one is reported with its file before anything is judged by it.
+/// The judge's calibration the config names (`judge.calibration`), read with the gate,
+/// before anything runs, so that a missing or broken one is reported with its file before
+/// the run rather than after it.
 pub fn calibration_for(project: Option<&Project>) -> Result<Option<CalibrationFile>, Failure> {
     let Some(project) = project else {
         return Ok(None);
@@ -87,8 +88,9 @@ pub fn finish(
     run: &RunDir,
     gate: Option<&Gate>,
     baseline: Option<&RunDir>,
+    calibration: Option<&CalibrationFile>,
 ) -> Result<Outcome, Failure> {
-    finish_in(Some(project), run, gate, baseline)
+    finish_in(Some(project), run, gate, baseline, calibration)
 }
 
 /// [`finish`] for a run written without a project at hand (`merge` of bare run
@@ -98,9 +100,9 @@ pub fn finish_in(
     run: &RunDir,
     gate: Option<&Gate>,
     baseline: Option<&RunDir>,
+    calibration: Option<&CalibrationFile>,
 ) -> Result<Outcome, Failure> {
-    let calibration = calibration_for(project)?;
-    let (model, index) = review(run, gate, baseline, calibration.as_ref())?;
+    let (model, index) = review(run, gate, baseline, calibration)?;
     write_reports(run, &run.dir, &model, index, ReportsFor::TheRun)?;
     print!("{}", terminal::render(&model, &run.dir));
     let result = outcome(&model, max_error_rate(project, gate), true);

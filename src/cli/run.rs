@@ -77,6 +77,7 @@ pub fn run(config: &Path, args: &RunArgs) -> Result<Outcome, Failure> {
     }
     // Everything the review needs is checked before the first request is sent.
     let gate = super::review::gate_for(project, args.review.gate.as_deref())?;
+    let calibration = super::review::calibration_for(Some(project))?;
     // A shard is diffed only once merged.
     let baseline = super::review::baseline_for(
         project,
@@ -206,7 +207,13 @@ pub fn run(config: &Path, args: &RunArgs) -> Result<Outcome, Failure> {
     // such a run): done on a thread of its own, it overlaps the writing of the reports.
     let suite = loaded.suite;
     let freeing = std::thread::spawn(move || drop(suite));
-    let outcome = super::review::finish(project, &run, gate.as_ref(), baseline.as_ref());
+    let outcome = super::review::finish(
+        project,
+        &run,
+        gate.as_ref(),
+        baseline.as_ref(),
+        calibration.as_ref(),
+    );
     let _ = freeing.join();
     outcome
 }

@@ -186,3 +186,21 @@ fn labels_that_disagree_or_a_calibration_of_another_judge_block_the_gate() {
         crate::stderr(&out)
     );
 }
+
+/// A calibration the config names but that is missing stops `check`, and `run` before the
+/// first conversation, naming the file: not after a whole run.
+#[test]
+fn a_missing_calibration_is_reported_before_the_run() {
+    let p = judged_demo_project();
+    calibrated(&p);
+    let out = p.evalgate(&["check"]);
+    assert_exit(&out, 2);
+    assert!(
+        crate::stderr(&out).contains("calibration.json: cannot read the judge's calibration"),
+        "{}",
+        crate::stderr(&out)
+    );
+    let out = p.evalgate(&["run", "--out", "run", "--quiet"]);
+    assert_exit(&out, 2);
+    assert!(!p.dir.join("run").exists(), "nothing ran");
+}
