@@ -161,10 +161,14 @@ fn plan(config: &Path, args: &MonitorArgs) -> Result<Plan, Failure> {
     }
     for export in &args.exports {
         if !export.is_file() {
-            return Err(Failure::bad_input(format!(
-                "{}: no such export file",
-                export.display()
-            )));
+            // A pipe cannot be read twice, and an id seen twice or a judge sample sends
+            // the monitor back to the export.
+            let why = if export.exists() {
+                "not a regular file: the export may be read more than once, so save it to a file first"
+            } else {
+                "no such export file"
+            };
+            return Err(Failure::bad_input(format!("{}: {why}", export.display())));
         }
     }
     // The config is optional: it only names the default gate and the judge.

@@ -9,18 +9,17 @@ use crate::result::CaseResult;
 
 /// Up to `per_language` results of each language, drawn with `seed`.
 ///
-/// Results that ended in an error, or whose transcript has no hash to bind a label to,
-/// are left out: there is nothing a label could be matched against. Within a language
+/// Only results the judge gave a verdict on are drawn: a result that ended in an error,
+/// that no judge read (or whose judge erred), or whose transcript has no hash to bind a
+/// label to has nothing a label could be matched against, and a person's time on it
+/// would be lost. Within a language
 /// each stratum is shuffled and the strata are taken in turn, so a sample smaller than
 /// the language holds covers every stratum the language has. The input order does not
 /// matter (results are sorted by key and repeat first), so a run written by many workers
 /// gives the same sample for the same seed.
 pub fn sample(results: Vec<CaseResult>, per_language: usize, seed: u64) -> Vec<CaseResult> {
     let mut by_language: BTreeMap<String, BTreeMap<Stratum, Vec<CaseResult>>> = BTreeMap::new();
-    let mut labellable: Vec<CaseResult> = results
-        .into_iter()
-        .filter(|r| r.error.is_none() && !r.transcript_sha256.is_empty())
-        .collect();
+    let mut labellable: Vec<CaseResult> = results.into_iter().filter(labellable_result).collect();
     labellable.sort_by(|a, b| (&a.key, a.repeat).cmp(&(&b.key, b.repeat)));
     for r in labellable {
         by_language
@@ -60,11 +59,27 @@ pub fn sample(results: Vec<CaseResult>, per_language: usize, seed: u64) -> Vec<C
     chosen
 }
 
+/// A result whose label `evalgate calibrate` can match to a judge's verdict.
+pub fn labellable_result(r: &CaseResult) -> bool {
+    let judged = r.judge.as_ref().is_some_and(|j| j.error.is_none());
+    judged && r.error.is_none() && !r.transcript_sha256.is_empty()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::evalset::ExpectedOutcome;
-    use crate::result::ObservedOutcome;
+    use crate::result::{JudgeVerdict, ObservedOutcome};
+
+    fn verdict(error: Option<&str>) -> JudgeVerdict {
+        JudgeVerdict {
+            model: "judge".into(),
+            criteria: Vec::new(),
+            outcome: Some(ObservedOutcome::Resolved),
+            unsupported_claims: Vec::new(),
+            error: error.map(String::from),
+        }
+    }
 
     fn result(key: &str, stratum: Stratum, repeat: u32) -> CaseResult {
         let mut r = CaseResult::fixture(
@@ -80,6 +95,7 @@ mod tests {
         r.repeat = repeat;
         r.transcript_sha256 = format!("sha-{key}-{repeat}");
         r.error = None;
+        r.judge = Some(verdict(None));
         r
     }
 
@@ -139,13 +155,17 @@ mod tests {
     }
 
     #[test]
-    fn results_with_errors_or_no_transcript_hash_are_left_out() {
+    fn results_with_errors_no_verdict_or_no_transcript_hash_are_left_out() {
         let mut broken = result("en/broken", Stratum::Routine, 1);
         broken.error = Some("timeout".into());
         let mut unhashed = result("en/old", Stratum::Routine, 1);
         unhashed.transcript_sha256.clear();
+        let mut unjudged = result("en/unjudged", Stratum::Routine, 1);
+        unjudged.judge = None;
+        let mut judge_failed = result("en/judge-failed", Stratum::Routine, 1);
+        judge_failed.judge = Some(verdict(Some("judge timed out")));
         let ok = result("en/ok", Stratum::Routine, 1);
-        let s = sample(vec![broken, unhashed, ok], 30, 1);
+        let s = sample(vec![broken, unhashed, unjudged, judge_failed, ok], 30, 1);
         assert_eq!(keys(&s), vec!["en/ok#1"]);
     }
 

@@ -224,3 +224,30 @@ fn labels_made_on_the_page_are_accepted_and_matched_by_calibrate() {
     assert_eq!(c["overall"]["harsh"], harsh, "{c}");
     assert_eq!(c["overall"]["lenient"], lenient, "{c}");
 }
+
+/// Labels are only ever compared with a judge's verdicts: a run no judge read has nothing
+/// to label, and says so before a person spends an hour on it.
+#[test]
+fn a_run_without_a_judge_or_an_empty_sample_is_refused() {
+    let p = TempProject::new();
+    assert_exit(&p.evalgate(&["init", "."]), 0);
+    let out = p.evalgate(&["run", "--out", "run", "--quiet", "--no-baseline"]);
+    assert_exit(&out, 0);
+
+    let out = p.evalgate(&["label", "run"]);
+    assert_exit(&out, 2);
+    let err = stderr(&out);
+    assert!(
+        err.contains("run: no result has a judge's verdict") && err.contains("evalgate rescore"),
+        "{err}"
+    );
+    assert!(!p.dir.join("run/label.html").exists(), "nothing written");
+
+    let out = p.evalgate(&["label", "run", "--per-language", "0"]);
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains("--per-language must be at least 1"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -202,6 +202,14 @@ fn a_malformed_line_is_exit_2_naming_file_line_and_field_and_writes_nothing() {
         "{}",
         stderr(&out)
     );
+    std::fs::create_dir(p.dir.join("exports")).unwrap();
+    let out = p.evalgate(&["monitor", "exports"]);
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains("exports: not a regular file"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// README "From launch to live", as written, in a project `evalgate init` made.
