@@ -101,6 +101,12 @@ mod tests {
     }
 
     #[test]
+    fn each_of_n_shards_takes_an_nth_of_a_rate_limit() {
+        assert_eq!(Shard { index: 2, count: 8 }.share(), 8);
+        assert_eq!(Shard { index: 1, count: 1 }.share(), 1);
+    }
+
+    #[test]
     fn every_key_is_in_exactly_one_shard() {
         for i in 0..500 {
             let key = format!("en/case-{i}");

@@ -428,6 +428,15 @@ mod tests {
             ),
             "{text}"
         );
+        // Passing scopes of a criterion share one line, in the order they were measured.
+        assert!(
+            text.ends_with(
+                "  PASS max_repeat_contact_rate (<= 15%): overall 12.5% · en 15%\n  \
+                 PASS min_durable_resolution_rate (>= 50%): overall 70% · en 50% · pl 60%\n  \
+                 PASS max_drop_vs_eval (<= 10%): overall 10% · en 10%\n"
+            ),
+            "{text}"
+        );
     }
 
     #[test]
