@@ -161,7 +161,7 @@ impl Tally {
 
     /// Whether the language table has room for another language (65,536 of them).
     pub fn language_room(&self, language: &str) -> bool {
-        self.language_index.contains_key(language) || self.languages.len() < usize::from(u16::MAX)
+        self.language_index.contains_key(language) || self.languages.len() <= usize::from(u16::MAX)
     }
 
     /// The figures with a repeat window of `window_days`, and the settled contained
@@ -277,6 +277,26 @@ mod tests {
             contained,
             csat,
         });
+    }
+
+    /// Languages are numbered in 16 bits: the 65,536th still fits, the next is refused
+    /// rather than wrapping onto the first.
+    #[test]
+    fn the_language_table_holds_65536_languages() {
+        let mut t = Tally::default();
+        for i in 0..=u32::from(u16::MAX) {
+            let language = format!("x{i}");
+            assert!(t.language_room(&language), "{language}");
+            add(&mut t, "u-1", &language, "2026-11-02T09:00:00Z", true, None);
+        }
+        assert!(
+            t.language_room("x0"),
+            "a language already seen needs no room"
+        );
+        assert!(!t.language_room("y"), "the 65,537th");
+        let (f, _) = t.figures(7, false);
+        assert_eq!(f.by_language.len(), 65_536);
+        assert_eq!(f.by_language["x65535"].conversations, 1);
     }
 
     #[test]

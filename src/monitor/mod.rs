@@ -44,7 +44,7 @@ pub fn measure(
         return Err(Diagnostic::new(
             &exports[0],
             format!(
-                "more than 65,535 languages (the last one {language:?}): is `language` the right field?"
+                "more than 65,536 languages (the first beyond them {language:?}): is `language` the right field?"
             ),
         ));
     }

@@ -210,6 +210,15 @@ fn a_malformed_line_is_exit_2_naming_file_line_and_field_and_writes_nothing() {
         "{}",
         stderr(&out)
     );
+    p.write("empty.jsonl", "\n");
+    let out = p.evalgate(&["monitor", "empty.jsonl", "--out", "mon"]);
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains("empty.jsonl: no conversations in the export: nothing to monitor"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!p.dir.join("mon").exists(), "nothing written");
 }
 
 /// README "From launch to live", as written, in a project `evalgate init` made.
