@@ -151,10 +151,6 @@ impl Tally {
         });
     }
 
-    pub fn len(&self) -> usize {
-        self.records.len()
-    }
-
     pub fn is_empty(&self) -> bool {
         self.records.is_empty()
     }
