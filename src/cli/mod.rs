@@ -120,8 +120,7 @@ pub enum Command {
     Calibrate(CalibrateArgs),
     /// Write label.html: a page where a person labels a sample of a run's results.
     #[command(
-        after_help = "Examples:\n  evalgate label reports/20261123-101500-ab12\n  evalgate label RUN --per-language 50 --seed 7 --out label-pl.html\n\nOpen the page in a browser (it works offline), mark each criterion pass/fail and the outcome,\nthen \"Download labels\" and pass the file to `evalgate calibrate RUN --labels FILE`.\nThe page shows nothing of the judge's verdicts. Only results the judge gave a verdict on are
-sampled: those that ended in an error, or whose judge failed, are left out."
+        after_help = "Examples:\n  evalgate label reports/20261123-101500-ab12\n  evalgate label RUN --per-language 50 --seed 7 --out label-pl.html\n\nOpen the page in a browser (it works offline), mark each criterion pass/fail and the outcome,\nthen \"Download labels\" and pass the file to `evalgate calibrate RUN --labels FILE`.\nThe page shows nothing of the judge's verdicts. Only results the judge gave a verdict on are\nsampled: those that ended in an error, or whose judge failed, are left out."
     )]
     Label(LabelArgs),
     /// Production, from launch to live: containment, repeat contacts and durable

@@ -12,9 +12,9 @@ use crate::result::CaseResult;
 /// Only results the judge gave a verdict on are drawn: a result that ended in an error,
 /// that no judge read (or whose judge erred), or whose transcript has no hash to bind a
 /// label to has nothing a label could be matched against, and a person's time on it
-/// would be lost. Within a language
-/// each stratum is shuffled and the strata are taken in turn, so a sample smaller than
-/// the language holds covers every stratum the language has. The input order does not
+/// would be lost. Within a language each stratum is shuffled and the strata are taken in
+/// turn, so a sample smaller than the language holds covers every stratum the language
+/// has. The input order does not
 /// matter (results are sorted by key and repeat first), so a run written by many workers
 /// gives the same sample for the same seed.
 pub fn sample(results: Vec<CaseResult>, per_language: usize, seed: u64) -> Vec<CaseResult> {
